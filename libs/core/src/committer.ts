@@ -1,0 +1,82 @@
+/**
+ * The committer's decision core: idempotency, validation and application of a batch of
+ * transactions, in arrival order. The shell around it (cell-state service, simulator, test
+ * harness) adds durability and transport; the decisions are all made here.
+ */
+import { snapshotOf, type CellState } from './cell.ts';
+import type { NodeSnapshot, NodeState } from './node.ts';
+import type { Claim, Granularity, RejectedClaim, Transaction, TxnResult } from './txn.ts';
+import { validateTxn } from './validate.ts';
+
+export interface CommitterOptions {
+  readonly granularity: Granularity;
+  /** Outcomes remembered for idempotent replay (oldest forgotten first). Default 200,000. */
+  readonly dedupLimit?: number;
+}
+
+export class Committer {
+  readonly cell: CellState;
+  granularity: Granularity;
+  private readonly dedupLimit: number;
+  private readonly outcomes = new Map<string, TxnResult>();
+
+  constructor(cell: CellState, options: CommitterOptions) {
+    this.cell = cell;
+    this.granularity = options.granularity;
+    this.dedupLimit = options.dedupLimit ?? 200_000;
+  }
+
+  /** The first outcome of a transaction id, if still remembered. */
+  outcomeOf(txnId: string): TxnResult | undefined {
+    return this.outcomes.get(txnId);
+  }
+
+  /** Records an outcome (used when rebuilding from the commit log). */
+  remember(result: TxnResult): void {
+    if (this.outcomes.has(result.txnId)) return;
+    this.outcomes.set(result.txnId, result);
+    if (this.outcomes.size > this.dedupLimit) {
+      const oldest = this.outcomes.keys().next().value as string;
+      this.outcomes.delete(oldest);
+    }
+  }
+
+  /** Validates and applies one transaction at commit position `seq`. */
+  commit(txn: Transaction, seq: number): TxnResult {
+    const prior = this.outcomes.get(txn.id);
+    if (prior !== undefined) return { ...prior, replayed: true };
+
+    const verdict = validateTxn(this.cell, txn, this.granularity);
+    const committedClaims: Claim[] = [];
+    for (const i of verdict.accepted) committedClaims.push(txn.claims[i]);
+    this.cell.applyClaims(committedClaims, seq);
+
+    const committed = committedClaims.map((c) => c.taskId);
+    const rejected: RejectedClaim[] = verdict.rejected.map((r) => ({
+      taskId: txn.claims[r.index].taskId,
+      nodeId: txn.claims[r.index].nodeId,
+      reason: r.reason,
+    }));
+    const result: TxnResult = { txnId: txn.id, committed, rejected, nodes: this.touchedNodes(txn), seq };
+    this.remember(result);
+    return result;
+  }
+
+  /** Group commit: decides every transaction of the batch in order, all at position `seq`. */
+  commitBatch(txns: readonly Transaction[], seq: number): TxnResult[] {
+    return txns.map((t) => this.commit(t, seq));
+  }
+
+  private touchedNodes(txn: Transaction): NodeSnapshot[] {
+    const seen = new Set<NodeState>();
+    const out: NodeSnapshot[] = [];
+    for (const c of txn.claims) {
+      const n = this.cell.node(c.nodeId);
+      if (n !== undefined && !seen.has(n)) {
+        seen.add(n);
+        out.push(snapshotOf(n));
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,49 @@
+/** Nodes: identity, labels, capacity, allocations, condition and a version. */
+import type { Labels } from './constraints.ts';
+import type { ResourceVector } from './resources.ts';
+
+export type NodeCondition = 'ready' | 'draining' | 'lost';
+export const NODE_CONDITIONS: readonly NodeCondition[] = ['ready', 'draining', 'lost'];
+
+/**
+ * The state of one node as schedulers see it: what a partition sync carries and what a view
+ * holds. `version` increases on every change to the node (it is the partition version at which
+ * the node last changed, so "partition p since v" = nodes of p with version > v).
+ */
+export interface NodeSnapshot {
+  readonly id: string;
+  readonly partition: number;
+  labels: Labels;
+  capacity: ResourceVector;
+  allocated: ResourceVector;
+  condition: NodeCondition;
+  version: number;
+}
+
+/** One task's booking on a node, as the authoritative cell keeps it. */
+export interface Allocation {
+  readonly taskId: string;
+  readonly jobId: string;
+  readonly nodeId: string;
+  readonly demand: ResourceVector;
+  /** Commit-log sequence (or logical time) at which it was committed. */
+  readonly committedAt: number;
+}
+
+/** The authoritative node: a snapshot plus the allocations that make up `allocated`. */
+export interface NodeState extends NodeSnapshot {
+  readonly index: number;
+  readonly allocations: Map<string, Allocation>;
+}
+
+export function copySnapshot(n: NodeSnapshot): NodeSnapshot {
+  return {
+    id: n.id,
+    partition: n.partition,
+    labels: n.labels,
+    capacity: n.capacity,
+    allocated: Float64Array.from(n.allocated),
+    condition: n.condition,
+    version: n.version,
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * A scheduler's local, possibly stale, partitioned view of the cell (ParSync). Each partition
+ * remembers when it was last synced; placements book resources optimistically ("assume", as
+ * kube-scheduler does) until the committer answers.
+ */
+import type { PartitionSync } from './cell.ts';
+import type { NodeSnapshot } from './node.ts';
+import { addInto, subtractInto, type ResourceSpace, type ResourceVector } from './resources.ts';
+
+/** A node in a view: its last known state plus what this scheduler has proposed but not yet heard back on. */
+export interface ViewNode extends NodeSnapshot {
+  /** In-flight bookings of this scheduler (undefined when none). */
+  reserved: ResourceVector | undefined;
+}
+
+export interface PartitionView {
+  readonly id: number;
+  /** Partition version of the last sync applied (-1: never synced). */
+  version: number;
+  /** Time (ms, caller's clock) of the last sync applied; -Infinity when never synced. */
+  syncedAt: number;
+  readonly nodes: ViewNode[];
+}
+
+export class SchedulerView {
+  readonly space: ResourceSpace;
+  readonly partitions: PartitionView[];
+  private readonly byId = new Map<string, ViewNode>();
+  /** Bumped on every change; lets placement caches know when to recompute. */
+  generation = 0;
+
+  constructor(space: ResourceSpace, partitionCount: number) {
+    this.space = space;
+    this.partitions = Array.from({ length: partitionCount }, (_, id) => ({ id, version: -1, syncedAt: -Infinity, nodes: [] }));
+  }
+
+  node(id: string): ViewNode | undefined {
+    return this.byId.get(id);
+  }
+
+  get nodeCount(): number {
+    return this.byId.size;
+  }
+
+  /** Staleness of partition p at `now` (Infinity when never synced). */
+  staleness(p: number, now: number): number {
+    return now - this.partitions[p].syncedAt;
+  }
+
+  /** Applies a partition sync received at `now`. A snapshot replaces the partition's nodes. */
+  applySync(sync: PartitionSync, now: number): void {
+    const part = this.partitions[sync.partition];
+    if (part === undefined) throw new RangeError(`sync for partition ${sync.partition}, the view has ${this.partitions.length}`);
+    // A snapshot older than what we hold means the cell was rebuilt: take it as it is.
+    const force = sync.kind === 'snapshot' && sync.version < part.version;
+    if (sync.kind === 'snapshot') {
+      const keep = new Set(sync.nodes.map((n) => n.id));
+      for (const n of part.nodes) if (!keep.has(n.id)) this.byId.delete(n.id);
+      part.nodes.length = 0;
+      for (const s of sync.nodes) part.nodes.push(this.upsert(s, force));
+    } else {
+      for (const s of sync.nodes) {
+        const existed = this.byId.has(s.id);
+        const n = this.upsert(s, false);
+        if (!existed) part.nodes.push(n);
+      }
+    }
+    part.version = sync.version;
+    part.syncedAt = now;
+    this.generation++;
+  }
+
+  /**
+   * Applies fresher node states (e.g. from a commit reply). Older versions than what the view
+   * holds are ignored; the partition's sync time does not change.
+   */
+  refreshNodes(nodes: readonly NodeSnapshot[]): void {
+    for (const s of nodes) {
+      const existed = this.byId.get(s.id);
+      if (existed === undefined) {
+        const part = this.partitions[s.partition];
+        if (part !== undefined) part.nodes.push(this.upsert(s, false));
+      } else {
+        this.upsert(s, false);
+      }
+    }
+    this.generation++;
+  }
+
+  /** Optimistically books `demand` on a node until the committer answers. */
+  assume(nodeId: string, demand: ResourceVector): void {
+    const n = this.byId.get(nodeId);
+    if (n === undefined) return;
+    if (n.reserved === undefined) n.reserved = new Float64Array(demand.length);
+    addInto(n.reserved, demand);
+    this.generation++;
+  }
+
+  /** Drops an optimistic booking (the committer answered, either way). */
+  forget(nodeId: string, demand: ResourceVector): void {
+    const n = this.byId.get(nodeId);
+    if (n === undefined || n.reserved === undefined) return;
+    subtractInto(n.reserved, demand);
+    this.generation++;
+  }
+
+  /** Inserts or overwrites a node from a snapshot, keeping its in-flight reservations. */
+  private upsert(s: NodeSnapshot, force: boolean): ViewNode {
+    const n = this.byId.get(s.id);
+    if (n === undefined) {
+      const created: ViewNode = {
+        id: s.id, partition: s.partition, labels: s.labels, capacity: s.capacity,
+        allocated: s.allocated, condition: s.condition, version: s.version, reserved: undefined,
+      };
+      this.byId.set(s.id, created);
+      return created;
+    }
+    // Node versions only grow, so an older state (a sync overtaken by a commit reply) is ignored.
+    if (force || s.version >= n.version) {
+      n.labels = s.labels;
+      n.capacity = s.capacity;
+      n.allocated = s.allocated;
+      n.condition = s.condition;
+      n.version = s.version;
+    }
+    return n;
+  }
+}
