@@ -1,0 +1,5 @@
+export * from './subjects.ts';
+export * from './errors.ts';
+export * from './codec.ts';
+export * from './messages.ts';
+export * from './wire.ts';

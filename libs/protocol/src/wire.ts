@@ -1,0 +1,95 @@
+/**
+ * Conversions between the core's in-memory forms (Float64Array vectors) and wire forms
+ * (number arrays). Both sides must use the same resource names, checked by `sameResources`.
+ */
+import type { Claim, Constraint, ConflictReason, NodeSnapshot, PartitionSync, ResourceSpace, Transaction, TxnResult } from '@tessera/core';
+import type { WireClaim, WireNode, WirePartitionSync, WireTransaction, WireTxnResult } from './messages.ts';
+
+export function sameResources(space: ResourceSpace, names: readonly string[]): boolean {
+  if (names.length !== space.names.length) return false;
+  for (let i = 0; i < names.length; i++) if (names[i] !== space.names[i]) return false;
+  return true;
+}
+
+/** A vector of exactly the space's dimension (short arrays are zero-padded, long ones refused). */
+export function toVector(space: ResourceSpace, values: readonly number[]): Float64Array | undefined {
+  if (values.length > space.size) return undefined;
+  const v = space.zero();
+  for (let i = 0; i < values.length; i++) v[i] = values[i];
+  return v;
+}
+
+function fromVector(v: Float64Array): number[] {
+  return Array.from(v);
+}
+
+export function nodeToWire(n: NodeSnapshot): WireNode {
+  return {
+    id: n.id, partition: n.partition, labels: n.labels as Record<string, string>,
+    capacity: fromVector(n.capacity), allocated: fromVector(n.allocated), condition: n.condition, version: n.version,
+  };
+}
+
+export function nodeFromWire(space: ResourceSpace, w: WireNode): NodeSnapshot | undefined {
+  const capacity = toVector(space, w.capacity);
+  const allocated = toVector(space, w.allocated);
+  if (capacity === undefined || allocated === undefined) return undefined;
+  return { id: w.id, partition: w.partition, labels: w.labels, capacity, allocated, condition: w.condition, version: w.version };
+}
+
+export function syncToWire(s: PartitionSync): WirePartitionSync {
+  return { partition: s.partition, version: s.version, kind: s.kind, nodes: s.nodes.map(nodeToWire) };
+}
+
+export function syncFromWire(space: ResourceSpace, w: WirePartitionSync): PartitionSync | undefined {
+  const nodes: NodeSnapshot[] = [];
+  for (const n of w.nodes) {
+    const s = nodeFromWire(space, n);
+    if (s === undefined) return undefined;
+    nodes.push(s);
+  }
+  return { partition: w.partition, version: w.version, kind: w.kind, nodes };
+}
+
+export function claimToWire(c: Claim): WireClaim {
+  const w: WireClaim = { taskId: c.taskId, jobId: c.jobId, nodeId: c.nodeId, demand: fromVector(c.demand), seenVersion: c.seenVersion };
+  if (c.constraints !== undefined && c.constraints.length > 0) w.constraints = c.constraints.map((k) => ({ ...k, values: k.values ? [...k.values] : undefined }));
+  return w;
+}
+
+/** Wire claims with a bad demand vector become claims the validator rejects as `invalid`. */
+export function claimFromWire(space: ResourceSpace, w: WireClaim): Claim {
+  const demand = toVector(space, w.demand) ?? new Float64Array(0);
+  return { taskId: w.taskId, jobId: w.jobId, nodeId: w.nodeId, demand, seenVersion: w.seenVersion, constraints: w.constraints as readonly Constraint[] | undefined };
+}
+
+export function txnToWire(t: Transaction): WireTransaction {
+  return { id: t.id, schedulerId: t.schedulerId, kind: t.kind, claims: t.claims.map(claimToWire) };
+}
+
+export function txnFromWire(space: ResourceSpace, w: WireTransaction): Transaction {
+  return { id: w.id, schedulerId: w.schedulerId, kind: w.kind, claims: w.claims.map((c) => claimFromWire(space, c)) };
+}
+
+export function txnResultToWire(r: TxnResult): WireTxnResult {
+  const w: WireTxnResult = {
+    txnId: r.txnId, committed: [...r.committed],
+    rejected: r.rejected.map((x) => ({ taskId: x.taskId, nodeId: x.nodeId, reason: x.reason })),
+    nodes: r.nodes.map(nodeToWire), seq: r.seq,
+  };
+  if (r.replayed) w.replayed = true;
+  return w;
+}
+
+export function txnResultFromWire(space: ResourceSpace, w: WireTxnResult): TxnResult {
+  const nodes: NodeSnapshot[] = [];
+  for (const n of w.nodes) {
+    const s = nodeFromWire(space, n);
+    if (s !== undefined) nodes.push(s);
+  }
+  return {
+    txnId: w.txnId, committed: w.committed,
+    rejected: w.rejected.map((x) => ({ taskId: x.taskId, nodeId: x.nodeId, reason: x.reason as ConflictReason })),
+    nodes, seq: w.seq, replayed: w.replayed,
+  };
+}
