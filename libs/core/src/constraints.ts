@@ -12,7 +12,8 @@ export interface Constraint {
 export type Labels = Readonly<Record<string, string>>;
 
 export function satisfies(labels: Labels, c: Constraint): boolean {
-  const v = labels[c.label];
+  // Own properties only: a label named `constructor` or `toString` must not match Object.prototype.
+  const v = Object.hasOwn(labels, c.label) ? labels[c.label] : undefined;
   switch (c.op) {
     case 'in':
       return v !== undefined && (c.values ?? []).includes(v);

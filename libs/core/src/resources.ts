@@ -92,7 +92,11 @@ export function isResourceError(x: ResourceVector | ResourceError): x is Resourc
   return !(x instanceof Float64Array);
 }
 
-/** allocated + extra + demand ≤ capacity on every dimension. `extra` may be undefined. */
+/**
+ * allocated + extra + demand ≤ capacity on every dimension. `extra` may be undefined.
+ * Written as `!(… <= …)` so that a NaN anywhere (e.g. a node registered with a NaN capacity)
+ * means "does not fit" rather than "fits everything".
+ */
 export function fitsWith(
   capacity: ResourceVector,
   allocated: ResourceVector,
@@ -101,9 +105,9 @@ export function fitsWith(
 ): boolean {
   const n = demand.length;
   if (extra === undefined) {
-    for (let i = 0; i < n; i++) if (allocated[i] + demand[i] > capacity[i]) return false;
+    for (let i = 0; i < n; i++) if (!(allocated[i] + demand[i] <= capacity[i])) return false;
   } else {
-    for (let i = 0; i < n; i++) if (allocated[i] + extra[i] + demand[i] > capacity[i]) return false;
+    for (let i = 0; i < n; i++) if (!(allocated[i] + extra[i] + demand[i] <= capacity[i])) return false;
   }
   return true;
 }
