@@ -6,7 +6,7 @@
 import type { Labels } from './constraints.ts';
 import type { Allocation, NodeCondition, NodeSnapshot, NodeState } from './node.ts';
 import { partitionOf } from './partitioning.ts';
-import { addInto, subtractInto, type ResourceSpace, type ResourceVector } from './resources.ts';
+import { addInto, type ResourceSpace, type ResourceVector } from './resources.ts';
 import type { Claim } from './txn.ts';
 
 export interface NodeRegistration {
@@ -185,7 +185,11 @@ export class CellState {
     this.placed.delete(taskId);
     const n = this.byId.get(a.nodeId)!;
     n.allocations.delete(taskId);
-    subtractInto(n.allocated, a.demand);
+    // Re-summed rather than subtracted: with fractional amounts, `allocated - demand` drifts from
+    // the sum of what is left (and may drift below it, letting a later claim over-commit). The
+    // sum in insertion order is exactly what applyClaims would have built. O(tasks on the node).
+    n.allocated.fill(0);
+    for (const rest of n.allocations.values()) addInto(n.allocated, rest.demand);
     this.touch(n);
     return a;
   }

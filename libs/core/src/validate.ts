@@ -9,9 +9,13 @@ import { ConflictReason } from './reasons.ts';
 import { addInto, fitsWith } from './resources.ts';
 import type { Claim, Granularity, Rejection, Transaction, TxnVerdict } from './txn.ts';
 
-/** A claim is well-formed: ids present, demand of the cell's dimension, finite and ≥ 0. */
+/**
+ * A claim is well-formed: ids are non-empty strings, demand of the cell's dimension, finite and
+ * ≥ 0. Total over any value (a claim may come straight off the wire), so it never throws.
+ */
 export function isWellFormedClaim(claim: Claim, dimensions: number): boolean {
-  if (!claim.taskId || !claim.nodeId || !claim.jobId) return false;
+  if (typeof claim !== 'object' || claim === null) return false;
+  if (!isId(claim.taskId) || !isId(claim.nodeId) || !isId(claim.jobId)) return false;
   const d = claim.demand;
   if (!(d instanceof Float64Array) || d.length !== dimensions) return false;
   for (let i = 0; i < d.length; i++) {
@@ -31,11 +35,22 @@ export function checkClaim(
   granularity: Granularity,
   pending: Float64Array | undefined,
 ): ConflictReason | undefined {
+  const r = checkNodeFor(node, claim, granularity);
+  if (r !== undefined) return r;
+  if (!fitsWith(node!.capacity, node!.allocated, pending, claim.demand)) return ConflictReason.resources;
+  return undefined;
+}
+
+/** Every check of {@link checkClaim} but resources. */
+function checkNodeFor(node: NodeState | undefined, claim: Claim, granularity: Granularity): ConflictReason | undefined {
   if (node === undefined || node.condition !== 'ready') return ConflictReason.node_gone;
   if (granularity === 'coarse' && node.version !== claim.seenVersion) return ConflictReason.version;
   if (!satisfiesAll(node.labels, claim.constraints)) return ConflictReason.constraint;
-  if (!fitsWith(node.capacity, node.allocated, pending, claim.demand)) return ConflictReason.resources;
   return undefined;
+}
+
+function isId(x: unknown): x is string {
+  return typeof x === 'string' && x !== '';
 }
 
 const EMPTY: readonly never[] = Object.freeze([]);
@@ -52,8 +67,11 @@ export function validateTxn(cell: CellState, txn: Transaction, granularity: Gran
   const dims = cell.space.size;
   let accepted: number[] | undefined;
   let rejected: Rejection[] | undefined;
-  // Bookings by earlier claims of this transaction, per node; only built when a txn has >1 claim.
-  let pending: Map<NodeState, Float64Array> | undefined;
+  // Per node touched by an earlier accepted claim of this transaction: its allocation plus those
+  // claims' demands, summed in claim order, i.e. exactly the floats applyClaims will produce.
+  // (Summing the bookings apart and adding them last rounds differently and can let a fractional
+  // claim through that then over-commits the node by an ulp.) Only built when a txn has >1 claim.
+  let booked: Map<NodeState, Float64Array> | undefined;
   let seenTasks: Set<string> | undefined;
 
   for (let i = 0; i < claims.length; i++) {
@@ -66,20 +84,23 @@ export function validateTxn(cell: CellState, txn: Transaction, granularity: Gran
       reason = ConflictReason.duplicate_task;
     } else {
       node = cell.node(claim.nodeId);
-      reason = checkClaim(node, claim, granularity, pending?.get(node!));
+      reason = checkNodeFor(node, claim, granularity);
+      if (reason === undefined && !fitsWith(node!.capacity, booked?.get(node!) ?? node!.allocated, undefined, claim.demand)) {
+        reason = ConflictReason.resources;
+      }
     }
     if (reason === undefined) {
       (accepted ??= []).push(i);
       if (claims.length > 1) {
         (seenTasks ??= new Set()).add(claim.taskId);
-        pending ??= new Map();
-        let p = pending.get(node!);
-        if (p === undefined) pending.set(node!, (p = new Float64Array(dims)));
-        addInto(p, claim.demand);
+        booked ??= new Map();
+        let b = booked.get(node!);
+        if (b === undefined) booked.set(node!, (b = Float64Array.from(node!.allocated)));
+        addInto(b, claim.demand);
       }
     } else {
       (rejected ??= []).push({ index: i, reason });
-      if (claim.taskId) (seenTasks ??= new Set()).add(claim.taskId);
+      if (isId(claim?.taskId)) (seenTasks ??= new Set()).add(claim.taskId);
     }
   }
 
