@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // real nats-server and service processes (longer timeouts, fewer in parallel on 2 cores).
 export default defineConfig({
   test: {
+    reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
       {
         test: {
