@@ -209,8 +209,10 @@ export class CellState {
    */
   sync(p: number, since: number): PartitionSync {
     const part = this.parts[p];
+    if (part === undefined) throw new RangeError(`sync of partition ${p}, the cell has ${this.parts.length}`);
     if (since === part.version) return { partition: p, version: part.version, kind: 'delta', nodes: [] };
-    if (since < part.logFloor || since > part.version || since < 0) {
+    // Written as `!(in range)` so that a NaN `since` gets a snapshot, not an empty "up to date" delta.
+    if (!(since >= part.logFloor && since >= 0 && since <= part.version)) {
       return { partition: p, version: part.version, kind: 'snapshot', nodes: part.nodes.map(snapshotOf) };
     }
     const seen = new Set<NodeState>();

@@ -52,9 +52,10 @@ export class Committer {
     this.cell.applyClaims(committedClaims, seq);
 
     const committed = committedClaims.map((c) => c.taskId);
+    // `?.`: a malformed (even null) claim is rejected as invalid; answering must not throw on it.
     const rejected: RejectedClaim[] = verdict.rejected.map((r) => ({
-      taskId: txn.claims[r.index].taskId,
-      nodeId: txn.claims[r.index].nodeId,
+      taskId: txn.claims[r.index]?.taskId ?? '',
+      nodeId: txn.claims[r.index]?.nodeId ?? '',
       reason: r.reason,
     }));
     const result: TxnResult = { txnId: txn.id, committed, rejected, nodes: this.touchedNodes(txn), seq };
@@ -71,7 +72,7 @@ export class Committer {
     const seen = new Set<NodeState>();
     const out: NodeSnapshot[] = [];
     for (const c of txn.claims) {
-      const n = this.cell.node(c.nodeId);
+      const n = this.cell.node(c?.nodeId);
       if (n !== undefined && !seen.has(n)) {
         seen.add(n);
         out.push(snapshotOf(n));
