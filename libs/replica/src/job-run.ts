@@ -1,0 +1,114 @@
+/**
+ * One job's way through a scheduler replica, as an explicit state machine:
+ *
+ *   ready ──propose──▶ in_flight ──all answers──▶ placed | backoff | unschedulable
+ *     ▲                  (or straight to backoff/unschedulable when nothing could be proposed)
+ *     └──── backoff (retryAt reached) ◀──┘
+ *
+ * The replica (replica.ts) drives it; this file holds the record and the reason constants.
+ */
+import type { TaskRequest, Transaction } from '@tessera/core';
+
+export type JobState = 'ready' | 'in_flight' | 'backoff' | 'placed' | 'unschedulable';
+export const JOB_STATES: readonly JobState[] = Object.freeze(['ready', 'in_flight', 'backoff', 'placed', 'unschedulable'] as const);
+
+/** Why a job was given up, added to its reasons next to the filter and conflict reasons. */
+export const GiveUpReason = {
+  /** The committer kept refusing claims after `maxConflictRetries` retries. */
+  conflict_retries_exhausted: 'conflict retries exhausted',
+  /** Some tasks found no room for `maxWaitMs` after submission. */
+  no_room_timeout: 'no room before the wait limit',
+  /** A gang job with a task no node can ever take: the whole gang cannot run. */
+  gang_unplaceable: 'gang has a task no node can take',
+} as const;
+export type GiveUpReason = (typeof GiveUpReason)[keyof typeof GiveUpReason];
+
+/** One proposal sent and not answered yet. `tasks[i]` is the task of `txn.claims[i]`. */
+export interface InFlightTxn {
+  readonly txn: Transaction;
+  readonly tasks: readonly TaskRequest[];
+  readonly proposedAt: number;
+}
+
+/** The replica's record of one job. Read it freely; change it only through the replica. */
+export interface JobRun {
+  readonly jobId: string;
+  readonly gang: boolean;
+  readonly submittedAt: number;
+  readonly taskCount: number;
+  state: JobState;
+  /** Proposal rounds started so far; the attempt number in idempotency keys (first round = 1). */
+  attempt: number;
+  /** Rounds that ended with at least one claim refused by the committer. */
+  conflictRetries: number;
+  /** Tasks still to place in the next round (neither committed nor given up). */
+  pending: TaskRequest[];
+  /** Committed tasks: task id → node id. */
+  readonly placed: Map<string, string>;
+  /** Tasks given up (never fit, or limits reached). */
+  readonly failed: TaskRequest[];
+  /** Aggregated reasons: filter reasons of failed placements, conflict reasons, give-up reasons. */
+  readonly reasons: Record<string, number>;
+  /** When a job in `backoff` may propose again (ms). */
+  retryAt: number;
+  /** When the job reached `placed` or `unschedulable` (ms). */
+  finishedAt: number | undefined;
+  readonly inFlight: Map<string, InFlightTxn>;
+  /** Ids of tasks the committer refused at least once (to count re-proposals). */
+  rejectedIds: Set<string> | undefined;
+  /** Claims proposed for tasks that had been refused before: the retries. */
+  retriedClaims: number;
+  /** Current round: some claim was refused / some task found no room now. */
+  roundConflict: boolean;
+  roundNoRoom: boolean;
+  /** Tasks refused in the current round, re-queued when its last answer arrives. */
+  roundRejected: TaskRequest[];
+}
+
+export function newJobRun(jobId: string, gang: boolean, tasks: TaskRequest[], now: number): JobRun {
+  return {
+    jobId,
+    gang,
+    submittedAt: now,
+    taskCount: tasks.length,
+    state: 'ready',
+    attempt: 0,
+    conflictRetries: 0,
+    pending: tasks,
+    placed: new Map(),
+    failed: [],
+    reasons: {},
+    retryAt: now,
+    finishedAt: undefined,
+    inFlight: new Map(),
+    rejectedIds: undefined,
+    retriedClaims: 0,
+    roundConflict: false,
+    roundNoRoom: false,
+    roundRejected: [],
+  };
+}
+
+export function isFinished(run: JobRun): boolean {
+  return run.state === 'placed' || run.state === 'unschedulable';
+}
+
+export function addReasons(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
+  for (const k in from) into[k] = (into[k] ?? 0) + from[k];
+}
+
+export function addReason(into: Record<string, number>, reason: string, n = 1): void {
+  into[reason] = (into[reason] ?? 0) + n;
+}
+
+/** A job was driven through an illegal transition (a programming fault in the caller). */
+export class IllegalJobTransitionError extends Error {
+  override readonly name = 'IllegalJobTransitionError';
+  constructor(
+    readonly jobId: string,
+    readonly from: JobState,
+    readonly action: string,
+  ) {
+    super(`job ${jobId}: cannot ${action} in state ${from}`);
+  }
+}

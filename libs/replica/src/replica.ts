@@ -1,0 +1,395 @@
+/**
+ * The pure core of one scheduler replica, shared by the simulator and the scheduler service so
+ * both run the same decisions. It owns a SchedulerView and decides:
+ * - which partitions to sync next (ParSync staggered round-robin, or all for state-sync);
+ * - the placement mode to use now (adaptive resolved through policy's AdaptiveMode);
+ * - each job's proposals (placeJob → transactions with deterministic idempotency keys), and what
+ *   to do with the committer's answers (forget reservations, refresh the view, retry with backoff,
+ *   give up with reasons).
+ * It never does I/O and never reads a clock: `now` (ms) comes in with every call, randomness comes
+ * from seeded generators. The shell sends the transactions, fetches the syncs and runs the timers.
+ */
+import {
+  ConflictReason,
+  expandTasks,
+  type JobSpec,
+  type PartitionSync,
+  type SchedulerView,
+  type TaskRequest,
+  type Transaction,
+  type TxnResult,
+} from '@tessera/core';
+import {
+  AdaptiveMode,
+  createRng,
+  placeJob,
+  type EffectiveMode,
+  type Placement,
+  type PlacementMode,
+  type Rng,
+  type ScorerName,
+} from '@tessera/policy';
+import { isValidSchedulerId, txnKey } from './idempotency.ts';
+import {
+  addReason,
+  addReasons,
+  GiveUpReason,
+  IllegalJobTransitionError,
+  newJobRun,
+  type JobRun,
+} from './job-run.ts';
+import { backoffMs, checkRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
+import { checkTopology, partitionsForRound, syncRoundIntervalMs } from './sync-plan.ts';
+
+export interface ReplicaOptions {
+  /** Unique per replica; part of idempotency keys ([A-Za-z0-9_.@-], no ':'). */
+  readonly schedulerId: string;
+  readonly schedulerIndex: number;
+  readonly schedulers: number;
+  readonly partitions: number;
+  readonly mode: PlacementMode;
+  readonly scorer?: ScorerName;
+  /** Candidates placement scores per task (default 16). */
+  readonly sampleSize?: number;
+  /** Every partition is refreshed once per this period (ms), whatever the mode (see sync-plan.ts). */
+  readonly syncIntervalMs: number;
+  readonly retry?: Partial<RetryPolicy>;
+  readonly adaptive?: { readonly thresholdMs?: number; readonly hysteresis?: number };
+  /** Split a non-gang job's claims into transactions of at most this many (default: no split). */
+  readonly maxClaimsPerTxn?: number;
+  /** Seed mixed into every decision's rng (default 0). */
+  readonly seed?: number | string;
+}
+
+export interface ReplicaConfig {
+  readonly schedulerId: string;
+  readonly schedulerIndex: number;
+  readonly schedulers: number;
+  readonly partitions: number;
+  readonly scorer: ScorerName;
+  readonly sampleSize: number;
+  readonly syncIntervalMs: number;
+  readonly retry: RetryPolicy;
+  readonly maxClaimsPerTxn: number;
+  readonly seed: string;
+}
+
+/** Validates options once and freezes them (a configuration fault throws RangeError). */
+export function compileReplicaConfig(o: ReplicaOptions): ReplicaConfig {
+  if (!isValidSchedulerId(o.schedulerId)) throw new RangeError(`schedulerId must be 1-100 characters of A-Z a-z 0-9 _ . @ -, got "${o.schedulerId}"`);
+  checkTopology(o);
+  const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...o.retry };
+  checkRetryPolicy(retry);
+  const sampleSize = o.sampleSize ?? 16;
+  if (!Number.isInteger(sampleSize) || sampleSize < 1) throw new RangeError(`sampleSize must be an integer ≥ 1, got ${sampleSize}`);
+  if (!(o.syncIntervalMs > 0) || !Number.isFinite(o.syncIntervalMs)) throw new RangeError(`syncIntervalMs must be a finite number > 0, got ${o.syncIntervalMs}`);
+  const maxClaimsPerTxn = o.maxClaimsPerTxn ?? Infinity;
+  if (!(maxClaimsPerTxn >= 1)) throw new RangeError(`maxClaimsPerTxn must be ≥ 1, got ${maxClaimsPerTxn}`);
+  return Object.freeze({
+    schedulerId: o.schedulerId,
+    schedulerIndex: o.schedulerIndex,
+    schedulers: o.schedulers,
+    partitions: o.partitions,
+    scorer: o.scorer ?? 'binpack',
+    sampleSize,
+    syncIntervalMs: o.syncIntervalMs,
+    retry: Object.freeze(retry),
+    maxClaimsPerTxn,
+    seed: String(o.seed ?? 0),
+  });
+}
+
+/** One partition to fetch: the shell asks the cell for "partition p since version v". */
+export interface SyncRequest {
+  readonly partition: number;
+  readonly since: number;
+}
+
+/** What one proposal round produced. */
+export interface Proposal {
+  /** Transactions to send (empty when nothing could be proposed; see `run.state`). */
+  readonly txns: readonly Transaction[];
+  /** The tasks attempted this round and placeJob's answer for each (same order). */
+  readonly tasks: readonly TaskRequest[];
+  readonly placements: readonly Placement[];
+  /** The mode placement ran in. */
+  readonly mode: EffectiveMode;
+}
+
+/** What the shell should do with a job after the replica handled an answer. */
+export type JobStep =
+  | { readonly kind: 'wait' } // more answers of this round are outstanding
+  | { readonly kind: 'retry'; readonly at: number } // propose again at `at`
+  | { readonly kind: 'placed' }
+  | { readonly kind: 'unschedulable'; readonly reasons: Readonly<Record<string, number>> }
+  | { readonly kind: 'ignored' }; // unknown or already answered transaction
+
+export class SchedulerReplica {
+  readonly config: ReplicaConfig;
+  readonly view: SchedulerView;
+  private configuredMode: PlacementMode;
+  private adaptive: AdaptiveMode;
+  private readonly adaptiveOptions: ReplicaOptions['adaptive'];
+  private round = 0;
+  private readonly backoffRng: Rng;
+
+  constructor(options: ReplicaOptions, view: SchedulerView) {
+    this.config = compileReplicaConfig(options);
+    if (view.partitions.length !== this.config.partitions) {
+      throw new RangeError(`view has ${view.partitions.length} partitions, the replica is configured for ${this.config.partitions}`);
+    }
+    this.view = view;
+    this.configuredMode = options.mode;
+    this.adaptiveOptions = options.adaptive;
+    this.adaptive = new AdaptiveMode(options.adaptive);
+    this.backoffRng = createRng(`${this.config.seed}/${this.config.schedulerId}/backoff`);
+  }
+
+  // ---- mode -------------------------------------------------------------------------------
+
+  /** The configured mode (may be `adaptive`). */
+  get mode(): PlacementMode {
+    return this.configuredMode;
+  }
+
+  /** Switches mode at run time. Entering `adaptive` starts again from quality-first. */
+  setMode(mode: PlacementMode): void {
+    if (mode === 'adaptive' && this.configuredMode !== 'adaptive') this.adaptive = new AdaptiveMode(this.adaptiveOptions);
+    this.configuredMode = mode;
+  }
+
+  /** The mode placement runs in now. */
+  get effectiveMode(): EffectiveMode {
+    return this.configuredMode === 'adaptive' ? this.adaptive.current : this.configuredMode;
+  }
+
+  /** Feeds a scheduling delay (ms) to the adaptive switch; jobs that finish feed theirs automatically. */
+  observeDelay(delayMs: number): EffectiveMode {
+    this.adaptive.observe(delayMs);
+    return this.effectiveMode;
+  }
+
+  // ---- sync -------------------------------------------------------------------------------
+
+  /** Every partition, from scratch: what a replica fetches when it starts. */
+  bootstrapRequests(): SyncRequest[] {
+    return this.view.partitions.map((p) => ({ partition: p.id, since: -1 }));
+  }
+
+  /** The sync round the next call to {@link nextSyncRound} returns. */
+  get syncRound(): number {
+    return this.round;
+  }
+
+  /** The partitions of the next sync round, with the version the view holds of each; advances the round. */
+  nextSyncRound(): SyncRequest[] {
+    const parts = partitionsForRound(this.config, this.configuredMode, this.round++);
+    const out = new Array<SyncRequest>(parts.length);
+    for (let i = 0; i < parts.length; i++) out[i] = { partition: parts[i], since: this.view.partitions[parts[i]].version };
+    return out;
+  }
+
+  /** Time (ms) from one sync round to the next in the current mode. */
+  syncRoundIntervalMs(): number {
+    return syncRoundIntervalMs(this.configuredMode, this.config.syncIntervalMs, this.config.partitions);
+  }
+
+  applySync(sync: PartitionSync, now: number): void {
+    this.view.applySync(sync, now);
+  }
+
+  // ---- jobs -------------------------------------------------------------------------------
+
+  /** Starts a validated job: expands its tasks; the run is `ready` to propose. */
+  admit(job: JobSpec, now: number): JobRun {
+    return newJobRun(job.id, job.gang, expandTasks(job, this.view.space), now);
+  }
+
+  /** Starts a job from already expanded tasks (they must all belong to `jobId`). */
+  admitTasks(jobId: string, gang: boolean, tasks: TaskRequest[], now: number): JobRun {
+    return newJobRun(jobId, gang, tasks, now);
+  }
+
+  /**
+   * One proposal round: places the pending tasks on the view (booking them with `assume`) and
+   * turns the claims into transactions. A gang is one all-or-nothing transaction, and is only
+   * proposed when every task found a node. When nothing can be proposed the run moves to
+   * `backoff` (no room now) or `unschedulable` (never fits / limits reached) at once.
+   */
+  propose(run: JobRun, now: number): Proposal {
+    if (run.state !== 'ready' && !(run.state === 'backoff' && now >= run.retryAt)) {
+      throw new IllegalJobTransitionError(run.jobId, run.state, run.state === 'backoff' ? `propose before retryAt ${run.retryAt}` : 'propose');
+    }
+    const cfg = this.config;
+    run.attempt++;
+    run.roundConflict = false;
+    run.roundNoRoom = false;
+    const tasks = run.pending;
+    const mode = this.effectiveMode;
+    const rng = createRng(`${cfg.seed}/${cfg.schedulerId}/${run.jobId}/${run.attempt}`);
+    const { claims, placements, unplaced } = placeJob(this.view, tasks, { mode, scorer: cfg.scorer, sampleSize: cfg.sampleSize, now, rng });
+
+    let never = 0;
+    for (const u of unplaced) {
+      addReasons(run.reasons, u.placement.reasons);
+      if (!u.placement.retryable) never++;
+    }
+
+    // The tasks of the claims, in claim order (placeJob claims the ok placements in task order).
+    const claimTasks: TaskRequest[] = [];
+    const noRoom: TaskRequest[] = [];
+    for (let i = 0; i < tasks.length; i++) {
+      const p = placements[i];
+      if (p.ok) claimTasks.push(tasks[i]);
+      else if (p.retryable) noRoom.push(tasks[i]);
+      else if (!run.gang) run.failed.push(tasks[i]);
+    }
+    alignClaimTasks(claims, claimTasks, tasks);
+
+    if (run.gang && unplaced.length > 0) {
+      this.forgetClaims(claims);
+      if (never > 0) {
+        addReason(run.reasons, GiveUpReason.gang_unplaceable);
+        this.giveUp(run, now);
+      } else {
+        run.roundNoRoom = true;
+        this.endRound(run, now);
+      }
+      return { txns: [], tasks, placements, mode };
+    }
+
+    run.pending = noRoom;
+    run.roundNoRoom = noRoom.length > 0;
+    const txns: Transaction[] = [];
+    if (claims.length > 0) {
+      const rejected = run.rejectedIds;
+      if (rejected !== undefined) for (const c of claims) if (rejected.has(c.taskId)) run.retriedClaims++;
+      const size = run.gang ? claims.length : Math.min(claims.length, cfg.maxClaimsPerTxn);
+      for (let start = 0, chunk = 0; start < claims.length; start += size, chunk++) {
+        const end = Math.min(claims.length, start + size);
+        const txn: Transaction = {
+          id: txnKey(cfg.schedulerId, run.jobId, run.attempt, chunk),
+          schedulerId: cfg.schedulerId,
+          kind: run.gang ? 'all-or-nothing' : 'incremental',
+          claims: start === 0 && end === claims.length ? claims : claims.slice(start, end),
+        };
+        txns.push(txn);
+        run.inFlight.set(txn.id, { txn, tasks: start === 0 && end === claimTasks.length ? claimTasks : claimTasks.slice(start, end), proposedAt: now });
+      }
+      run.state = 'in_flight';
+    } else {
+      this.endRound(run, now);
+    }
+    return { txns, tasks, placements, mode };
+  }
+
+  /**
+   * The committer's answer to one of the job's transactions: drops the reservations, refreshes
+   * the view with the fresh node states, marks what committed, and once the round's last answer
+   * is in, finishes the job or schedules its retry.
+   */
+  onResult(run: JobRun, result: TxnResult, now: number): JobStep {
+    const entry = run.inFlight.get(result.txnId);
+    if (entry === undefined) return { kind: 'ignored' };
+    run.inFlight.delete(result.txnId);
+    this.forgetClaims(entry.txn.claims);
+    if (result.nodes.length > 0) this.view.refreshNodes(result.nodes);
+
+    const claims = entry.txn.claims;
+    let reasonOf: Map<string, string> | undefined;
+    if (result.rejected.length > 0) {
+      reasonOf = new Map();
+      for (const r of result.rejected) reasonOf.set(r.taskId, r.reason);
+    }
+    for (let i = 0; i < claims.length; i++) {
+      const c = claims[i];
+      const reason = reasonOf?.get(c.taskId);
+      // duplicate_task: the task is already placed (an earlier proposal whose answer was lost
+      // committed it), so it counts as placed, never as something to place again.
+      if (reason === undefined || reason === ConflictReason.duplicate_task) {
+        run.placed.set(c.taskId, reason === undefined ? c.nodeId : '');
+      } else {
+        addReason(run.reasons, reason);
+        run.roundRejected.push(entry.tasks[i]);
+        (run.rejectedIds ??= new Set()).add(c.taskId);
+        run.roundConflict = true;
+      }
+    }
+    if (run.inFlight.size > 0) return { kind: 'wait' };
+    if (run.roundRejected.length > 0) {
+      run.pending = run.pending.length === 0 ? run.roundRejected : run.pending.concat(run.roundRejected);
+      run.roundRejected = [];
+    }
+    return this.endRound(run, now);
+  }
+
+  /** Transactions of a job still waiting for an answer (to resend, same ids, after a timeout). */
+  inFlightTxns(run: JobRun): Transaction[] {
+    return [...run.inFlight.values()].map((e) => e.txn);
+  }
+
+  /** A job's delay so far or in total (submit → finished), ms. */
+  static delayOf(run: JobRun, now: number): number {
+    return (run.finishedAt ?? now) - run.submittedAt;
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  private forgetClaims(claims: Transaction['claims']): void {
+    for (let i = 0; i < claims.length; i++) this.view.forget(claims[i].nodeId, claims[i].demand);
+  }
+
+  /** Closes a round with no answers outstanding: finished, or retry later, or give up. */
+  private endRound(run: JobRun, now: number): JobStep {
+    if (run.pending.length === 0) {
+      run.finishedAt = now;
+      if (run.failed.length > 0) {
+        run.state = 'unschedulable';
+        return { kind: 'unschedulable', reasons: run.reasons };
+      }
+      run.state = 'placed';
+      this.adaptive.observe(now - run.submittedAt);
+      return { kind: 'placed' };
+    }
+    const policy = this.config.retry;
+    if (run.roundConflict) {
+      run.conflictRetries++;
+      if (run.conflictRetries > policy.maxConflictRetries) {
+        addReason(run.reasons, GiveUpReason.conflict_retries_exhausted);
+        return this.giveUp(run, now);
+      }
+    } else if (run.roundNoRoom && now - run.submittedAt >= policy.maxWaitMs) {
+      addReason(run.reasons, GiveUpReason.no_room_timeout);
+      return this.giveUp(run, now);
+    }
+    run.state = 'backoff';
+    run.retryAt = now + backoffMs(run.attempt, this.backoffRng, policy);
+    return { kind: 'retry', at: run.retryAt };
+  }
+
+  private giveUp(run: JobRun, now: number): JobStep {
+    for (const t of run.pending) run.failed.push(t);
+    run.pending = [];
+    run.state = 'unschedulable';
+    run.finishedAt = now;
+    return { kind: 'unschedulable', reasons: run.reasons };
+  }
+}
+
+/**
+ * placeJob claims the ok placements in task order; checks that (cheaply, by reference) and
+ * re-derives the order by task id if a policy version ever does otherwise.
+ */
+function alignClaimTasks(claims: Transaction['claims'], claimTasks: TaskRequest[], tasks: readonly TaskRequest[]): void {
+  let aligned = claims.length === claimTasks.length;
+  for (let i = 0; aligned && i < claims.length; i++) if (claims[i].taskId !== claimTasks[i].id) aligned = false;
+  if (aligned) return;
+  const byId = new Map<string, TaskRequest>();
+  for (const t of tasks) byId.set(t.id, t);
+  claimTasks.length = 0;
+  for (const c of claims) {
+    const t = byId.get(c.taskId);
+    if (t === undefined) throw new RangeError(`placeJob returned a claim for unknown task ${c.taskId}`);
+    claimTasks.push(t);
+  }
+}

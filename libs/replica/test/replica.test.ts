@@ -1,0 +1,260 @@
+import { describe, expect, it } from 'vitest';
+import { ConflictReason, FilterReason, type JobSpecInput, type Transaction } from '@tessera/core';
+import { GiveUpReason, IllegalJobTransitionError, isFinished, SchedulerReplica, type JobRun, type ReplicaOptions } from '../src/index.ts';
+import { commit, job, makeCell, makeReplica, reservedTotal, space, type Fixture } from './helpers.ts';
+
+/** Proposes, commits at once, and follows retries until the job finishes (or `maxRounds`). */
+function drive(fx: Fixture, r: SchedulerReplica, run: JobRun, maxRounds = 50): { rounds: number; txns: Transaction[]; now: number } {
+  const txns: Transaction[] = [];
+  let now = run.submittedAt;
+  let rounds = 0;
+  while (!isFinished(run) && rounds < maxRounds) {
+    if (run.state === 'backoff') now = run.retryAt;
+    const p = r.propose(run, now);
+    rounds++;
+    for (const t of p.txns) {
+      txns.push(t);
+      r.onResult(run, commit(fx, t), now);
+    }
+  }
+  return { rounds, txns, now };
+}
+
+/** Fills node `n{i}` with a filler task so it has `free` cpu left. */
+function fill(fx: Fixture, i: number, free: number): void {
+  const n = fx.cell.node(`n${i}`)!;
+  const demand = space.vector({ cpu_millis: n.capacity[0] - free });
+  commit(fx, { id: `fill-${i}`, schedulerId: 'x', kind: 'incremental', claims: [{ taskId: `filler/${i}`, jobId: 'filler', nodeId: n.id, demand, seenVersion: n.version }] });
+}
+
+type Row = {
+  name: string;
+  cpus: number[];
+  spec: Partial<JobSpecInput> & { tasks: JobSpecInput['tasks'] };
+  options?: Partial<ReplicaOptions>;
+  setup?: (fx: Fixture) => void;
+  want: {
+    state: 'placed' | 'unschedulable';
+    txns: { id: string; kind: string; claims: number }[];
+    placed: number;
+    failed: number;
+    reasons?: Record<string, number>;
+    minRounds?: number;
+  };
+};
+
+const rows: Row[] = [
+  {
+    name: 'a job that fits goes out as one incremental transaction and is placed',
+    cpus: [4000, 4000],
+    spec: { tasks: [{ name: 'map', count: 3, resources: { cpu_millis: 1000 } }] },
+    want: { state: 'placed', txns: [{ id: 's0:j1:1:0', kind: 'incremental', claims: 3 }], placed: 3, failed: 0, reasons: {} },
+  },
+  {
+    name: 'a gang goes out as one all-or-nothing transaction',
+    cpus: [2000, 2000, 2000],
+    spec: { gang: true, tasks: [{ name: 'w', count: 4, resources: { cpu_millis: 1000 } }, { name: 'ps', count: 1, resources: { cpu_millis: 500 } }] },
+    want: { state: 'placed', txns: [{ id: 's0:j1:1:0', kind: 'all-or-nothing', claims: 5 }], placed: 5, failed: 0 },
+  },
+  {
+    name: 'a task larger than any node fails fast: no transaction, no retry',
+    cpus: [1000, 1000],
+    spec: { tasks: [{ name: 'big', count: 1, resources: { cpu_millis: 2000 } }] },
+    want: { state: 'unschedulable', txns: [], placed: 0, failed: 1, reasons: { [FilterReason.resources_ever]: 2 } },
+  },
+  {
+    name: 'a gang with one task no node can take is given up whole without proposing',
+    cpus: [1000, 1000],
+    spec: { gang: true, tasks: [{ name: 'a', count: 2, resources: { cpu_millis: 500 } }, { name: 'b', count: 1, resources: { cpu_millis: 5000 } }] },
+    want: { state: 'unschedulable', txns: [], placed: 0, failed: 3, reasons: { [FilterReason.resources_ever]: 2, [GiveUpReason.gang_unplaceable]: 1 } },
+  },
+  {
+    name: 'a non-gang job commits what fits and reports the task that never will',
+    cpus: [1000, 1000],
+    spec: { tasks: [{ name: 'a', count: 2, resources: { cpu_millis: 500 } }, { name: 'b', count: 1, resources: { cpu_millis: 5000 } }] },
+    want: { state: 'unschedulable', txns: [{ id: 's0:j1:1:0', kind: 'incremental', claims: 2 }], placed: 2, failed: 1, reasons: { [FilterReason.resources_ever]: 2 } },
+  },
+  {
+    name: 'a constraint no node satisfies fails fast',
+    cpus: [1000, 1000],
+    spec: { tasks: [{ name: 'a', count: 1, resources: { cpu_millis: 100 }, constraints: [{ label: 'zone', op: 'in', values: ['c'] }] }] },
+    want: { state: 'unschedulable', txns: [], placed: 0, failed: 1, reasons: { [FilterReason.constraint]: 2 } },
+  },
+  {
+    name: 'no room now: the job waits with backoff, then gives up at maxWaitMs',
+    cpus: [1000],
+    setup: (fx) => fill(fx, 0, 100),
+    options: { retry: { maxWaitMs: 100, baseBackoffMs: 10, jitter: 0 } },
+    spec: { tasks: [{ name: 'a', count: 1, resources: { cpu_millis: 500 } }] },
+    // backoffs 10, 20, 40, 80: rounds at 0, 10, 30, 70, 150 (≥ 100 → give up)
+    want: { state: 'unschedulable', txns: [], placed: 0, failed: 1, minRounds: 5, reasons: { [FilterReason.resources_now]: 5, [GiveUpReason.no_room_timeout]: 1 } },
+  },
+  {
+    name: 'claims are split into transactions of maxClaimsPerTxn, each with its own key',
+    cpus: [8000],
+    options: { maxClaimsPerTxn: 2 },
+    spec: { tasks: [{ name: 'a', count: 5, resources: { cpu_millis: 100 } }] },
+    want: {
+      state: 'placed', placed: 5, failed: 0,
+      txns: [{ id: 's0:j1:1:0', kind: 'incremental', claims: 2 }, { id: 's0:j1:1:1', kind: 'incremental', claims: 2 }, { id: 's0:j1:1:2', kind: 'incremental', claims: 1 }],
+    },
+  },
+  {
+    name: 'maxClaimsPerTxn never splits a gang',
+    cpus: [8000],
+    options: { maxClaimsPerTxn: 2 },
+    spec: { gang: true, tasks: [{ name: 'a', count: 5, resources: { cpu_millis: 100 } }] },
+    want: { state: 'placed', placed: 5, failed: 0, txns: [{ id: 's0:j1:1:0', kind: 'all-or-nothing', claims: 5 }] },
+  },
+];
+
+describe('job state machine', () => {
+  it.each(rows)('$name', ({ cpus, spec, options, setup, want }) => {
+    const fx = makeCell(cpus);
+    setup?.(fx);
+    const r = makeReplica(fx, options);
+    const run = r.admit(job(spec), 0);
+    const { rounds, txns } = drive(fx, r, run);
+    expect(run.state).toBe(want.state);
+    expect(txns.map((t) => ({ id: t.id, kind: t.kind, claims: t.claims.length }))).toEqual(want.txns);
+    expect(run.placed.size).toBe(want.placed);
+    expect(run.failed.length).toBe(want.failed);
+    expect(run.placed.size + run.failed.length).toBe(run.taskCount);
+    if (want.reasons) expect(run.reasons).toEqual(want.reasons);
+    if (want.minRounds) expect(rounds).toBe(want.minRounds);
+    expect(reservedTotal(r)).toBe(0);
+    // What the job says is placed is exactly what the cell holds.
+    for (const [taskId, nodeId] of run.placed) expect(fx.cell.allocationOf(taskId)?.nodeId).toBe(nodeId);
+    for (const t of run.failed) expect(fx.cell.isTaskPlaced(t.id)).toBe(false);
+  });
+});
+
+describe('conflicts', () => {
+  // n0 is the better binpack target for a 600 task (0.6 vs 0.3), so both replicas pick it.
+  function twoReplicas(options: Partial<ReplicaOptions> = {}) {
+    const fx = makeCell([1000, 2000]);
+    const a = makeReplica(fx, { schedulerId: 'a', schedulerIndex: 0, schedulers: 2, ...options });
+    const b = makeReplica(fx, { schedulerId: 'b', schedulerIndex: 1, schedulers: 2, ...options });
+    return { fx, a, b };
+  }
+
+  it('a stale view loses, is refreshed from the answer, and the retry lands elsewhere', () => {
+    const { fx, a, b } = twoReplicas({ retry: { jitter: 0, baseBackoffMs: 10 } });
+    const ja = a.admit(job({ id: 'ja', tasks: [{ name: 't', count: 1, resources: { cpu_millis: 600 } }] }), 0);
+    const jb = b.admit(job({ id: 'jb', tasks: [{ name: 't', count: 1, resources: { cpu_millis: 600 } }] }), 0);
+    const pa = a.propose(ja, 0);
+    const pb = b.propose(jb, 0);
+    expect(pa.txns[0].claims[0].nodeId).toBe('n0');
+    expect(pb.txns[0].claims[0].nodeId).toBe('n0');
+    expect(a.onResult(ja, commit(fx, pa.txns[0]), 1)).toEqual({ kind: 'placed' });
+    const step = b.onResult(jb, commit(fx, pb.txns[0]), 1);
+    expect(step).toEqual({ kind: 'retry', at: 11 });
+    expect(jb.state).toBe('backoff');
+    expect(jb.reasons).toEqual({ [ConflictReason.resources]: 1 });
+    expect(jb.conflictRetries).toBe(1);
+    // The answer carried n0's fresh state; the booking is gone.
+    expect(b.view.node('n0')!.allocated[0]).toBe(600);
+    expect(reservedTotal(b)).toBe(0);
+    expect(() => b.propose(jb, 5)).toThrow(IllegalJobTransitionError);
+    const retry = b.propose(jb, 11);
+    expect(retry.txns.map((t) => t.id)).toEqual(['b:jb:2:0']);
+    expect(retry.txns[0].claims[0].nodeId).toBe('n1');
+    expect(jb.retriedClaims).toBe(1);
+    expect(b.onResult(jb, commit(fx, retry.txns[0]), 12)).toEqual({ kind: 'placed' });
+    expect(jb.placed.get('jb/t/0')).toBe('n1');
+  });
+
+  it('gives up after maxConflictRetries with the conflict reasons', () => {
+    const { fx, a, b } = twoReplicas({ retry: { maxConflictRetries: 0 } });
+    const ja = a.admit(job({ id: 'ja', tasks: [{ name: 't', count: 1, resources: { cpu_millis: 600 } }] }), 0);
+    const jb = b.admit(job({ id: 'jb', tasks: [{ name: 't', count: 1, resources: { cpu_millis: 600 } }] }), 0);
+    const pa = a.propose(ja, 0);
+    const pb = b.propose(jb, 0);
+    a.onResult(ja, commit(fx, pa.txns[0]), 1);
+    const step = b.onResult(jb, commit(fx, pb.txns[0]), 1);
+    expect(step).toEqual({ kind: 'unschedulable', reasons: { [ConflictReason.resources]: 1, [GiveUpReason.conflict_retries_exhausted]: 1 } });
+    expect(jb.failed.map((t) => t.id)).toEqual(['jb/t/0']);
+    expect(jb.finishedAt).toBe(1);
+  });
+
+  it('a gang conflict rejects the whole gang, commits nothing, and retries it whole', () => {
+    const { fx, a, b } = twoReplicas({ retry: { jitter: 0 } });
+    const ja = a.admit(job({ id: 'ja', tasks: [{ name: 't', count: 1, resources: { cpu_millis: 600 } }] }), 0);
+    const jb = b.admit(job({ id: 'jb', gang: true, tasks: [{ name: 't', count: 2, resources: { cpu_millis: 600 } }] }), 0);
+    const pa = a.propose(ja, 0);
+    const pb = b.propose(jb, 0);
+    expect(pb.txns).toHaveLength(1);
+    expect(pb.txns[0].kind).toBe('all-or-nothing');
+    a.onResult(ja, commit(fx, pa.txns[0]), 1);
+    const res = commit(fx, pb.txns[0]);
+    expect(res.committed).toEqual([]);
+    expect(b.onResult(jb, res, 1).kind).toBe('retry');
+    expect(fx.cell.isTaskPlaced('jb/t/0') || fx.cell.isTaskPlaced('jb/t/1')).toBe(false);
+    expect(jb.pending.map((t) => t.id).sort()).toEqual(['jb/t/0', 'jb/t/1']);
+    expect(Object.keys(jb.reasons).sort()).toEqual([ConflictReason.gang_aborted, ConflictReason.resources].sort());
+    expect(reservedTotal(b)).toBe(0);
+  });
+
+  it('duplicate_task counts as placed: a task another proposal already committed is not placed twice', () => {
+    const { fx, a, b } = twoReplicas();
+    const spec = job({ id: 'same', tasks: [{ name: 't', count: 1, resources: { cpu_millis: 100 } }] });
+    const ra = a.admit(spec, 0);
+    const rb = b.admit(spec, 0);
+    const pa = a.propose(ra, 0);
+    const pb = b.propose(rb, 0);
+    a.onResult(ra, commit(fx, pa.txns[0]), 1);
+    const res = commit(fx, pb.txns[0]);
+    expect(res.rejected.map((x) => x.reason)).toEqual([ConflictReason.duplicate_task]);
+    expect(b.onResult(rb, res, 1)).toEqual({ kind: 'placed' });
+    expect(fx.cell.placedTaskCount).toBe(1);
+  });
+
+  it('an answer to an unknown or already answered transaction is ignored', () => {
+    const fx = makeCell([1000]);
+    const r = makeReplica(fx);
+    const run = r.admit(job({ tasks: [{ name: 't', count: 1, resources: { cpu_millis: 100 } }] }), 0);
+    const p = r.propose(run, 0);
+    expect(() => r.propose(run, 0)).toThrow(IllegalJobTransitionError);
+    expect(r.inFlightTxns(run).map((t) => t.id)).toEqual([p.txns[0].id]);
+    const res = commit(fx, p.txns[0]);
+    expect(r.onResult(run, res, 1)).toEqual({ kind: 'placed' });
+    expect(r.onResult(run, res, 2)).toEqual({ kind: 'ignored' });
+    // Resending the same transaction (lost answer) replays the first outcome.
+    expect(fx.committer.commit(p.txns[0], 99).replayed).toBe(true);
+    expect(fx.cell.placedTaskCount).toBe(1);
+  });
+});
+
+describe('modes', () => {
+  it('adaptive resolves to quality-first, switches to latency-first on slow jobs and back with hysteresis', () => {
+    const fx = makeCell([1000]);
+    const r = makeReplica(fx, { mode: 'adaptive', adaptive: { thresholdMs: 1000, hysteresis: 0.5 } });
+    expect(r.mode).toBe('adaptive');
+    expect(r.effectiveMode).toBe('quality-first');
+    // A job that took 2 s from submit to commit feeds the switch by itself.
+    const run = r.admit(job({ tasks: [{ name: 't', count: 1, resources: { cpu_millis: 100 } }] }), 0);
+    const p = r.propose(run, 0);
+    expect(p.mode).toBe('quality-first');
+    r.onResult(run, commit(fx, p.txns[0]), 2000);
+    expect(r.effectiveMode).toBe('latency-first');
+    expect(r.observeDelay(700)).toBe('latency-first');
+    expect(r.observeDelay(400)).toBe('quality-first');
+  });
+
+  it.each(['latency-first', 'quality-first', 'state-sync'] as const)('%s is used as it is', (mode) => {
+    const r = makeReplica(makeCell([1000]), { mode });
+    expect(r.effectiveMode).toBe(mode);
+    r.observeDelay(1e9);
+    expect(r.effectiveMode).toBe(mode);
+  });
+
+  it.each([
+    { field: 'schedulerId', value: 'a:b' },
+    { field: 'schedulerIndex', value: 2 },
+    { field: 'sampleSize', value: 0 },
+    { field: 'syncIntervalMs', value: 0 },
+    { field: 'maxClaimsPerTxn', value: 0 },
+  ])('refuses a configuration with $field = $value', ({ field, value }) => {
+    expect(() => makeReplica(makeCell([1000]), { schedulers: 2, [field]: value })).toThrow(RangeError);
+  });
+});
