@@ -11,7 +11,7 @@ import type { EffectiveMode } from './modes.ts';
 import { defaultPipeline, type Pipeline, type ScorerName } from './pipeline.ts';
 import type { Rng } from './rng.ts';
 import { coprimeStride } from './sampling.ts';
-import { viewIndex } from './view-index.ts';
+import { flatNodes, viewIndex } from './view-index.ts';
 import { defaultRegistry } from './registry.ts';
 
 export interface PlaceOptions {
@@ -122,23 +122,23 @@ export function placeTask(view: SchedulerView, task: TaskRequest, opts: PlaceOpt
       }
     }
   } else {
-    visit(ix.flat, task, pipeline, opts.sampleSize, opts.rng);
+    visit(flatNodes(view, ix), task, pipeline, opts.sampleSize, opts.rng);
   }
 
   const node = best.node;
   const score = best.score;
   resetBest(); // do not keep view nodes alive from module scope
-  if (node === undefined) return failure(pipeline, ix.flat.length > 0);
+  if (node === undefined) return failure(pipeline, ix.total > 0);
   part ??= view.partitions[node.partition];
   const syncedAt = part === undefined ? -Infinity : part.syncedAt;
   return { ok: true, node, score, stalenessMs: opts.now - syncedAt };
 }
 
 export interface JobPlacement {
-  readonly claims: Claim[];
+  claims: Claim[];
   /** One per task, in task order. */
-  readonly placements: Placement[];
-  readonly unplaced: { task: TaskRequest; placement: PlacementFailure }[];
+  placements: Placement[];
+  unplaced: { task: TaskRequest; placement: PlacementFailure }[];
 }
 
 /**

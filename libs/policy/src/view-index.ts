@@ -9,13 +9,17 @@ import type { SchedulerView, ViewNode } from '@tessera/core';
 export interface ViewIndex {
   /** Partition ids, most recently synced first (ties: lower id first). */
   readonly order: Int32Array;
-  /** Every node of the view, partition by partition. */
-  readonly flat: ViewNode[];
+  /** Number of nodes over all partitions. */
+  readonly total: number;
 }
 
 interface CachedIndex extends ViewIndex {
   generation: number;
   order: Int32Array;
+  total: number;
+  /** Every node of the view, partition by partition; rebuilt lazily (only quality-first needs it). */
+  readonly flat: ViewNode[];
+  flatStale: boolean;
   readonly lengths: Int32Array;
   readonly versions: Float64Array;
   readonly syncedAt: Float64Array;
@@ -28,7 +32,9 @@ function build(view: SchedulerView): CachedIndex {
   const ix: CachedIndex = {
     generation: view.generation,
     order: new Int32Array(P),
+    total: 0,
     flat: [],
+    flatStale: true,
     lengths: new Int32Array(P),
     versions: new Float64Array(P),
     syncedAt: new Float64Array(P),
@@ -39,14 +45,16 @@ function build(view: SchedulerView): CachedIndex {
 
 function refill(view: SchedulerView, ix: CachedIndex): void {
   const parts = view.partitions;
-  ix.flat.length = 0;
+  let total = 0;
   for (let p = 0; p < parts.length; p++) {
     const part = parts[p];
     ix.lengths[p] = part.nodes.length;
     ix.versions[p] = part.version;
     ix.syncedAt[p] = part.syncedAt;
-    for (let i = 0; i < part.nodes.length; i++) ix.flat.push(part.nodes[i]);
+    total += part.nodes.length;
   }
+  ix.total = total;
+  ix.flatStale = true;
   const order = Array.from({ length: parts.length }, (_, p) => p);
   order.sort((a, b) => {
     const d = parts[b].syncedAt - parts[a].syncedAt;
@@ -84,4 +92,19 @@ export function viewIndex(view: SchedulerView): ViewIndex {
     }
   }
   return ix;
+}
+
+/** Every node of the view, in one list (built on first use after a change). */
+export function flatNodes(view: SchedulerView, index: ViewIndex): readonly ViewNode[] {
+  const ix = index as CachedIndex;
+  if (ix.flatStale) {
+    ix.flat.length = 0;
+    const parts = view.partitions;
+    for (let p = 0; p < parts.length; p++) {
+      const nodes = parts[p].nodes;
+      for (let i = 0; i < nodes.length; i++) ix.flat.push(nodes[i]);
+    }
+    ix.flatStale = false;
+  }
+  return ix.flat;
 }

@@ -336,6 +336,20 @@ describe('view changes between decisions', () => {
     expect(chosen(placeTask(v, t, opts({ scorer: 'binpack' })))).toBe('c');
   });
 
+  it('keeps modes consistent when they alternate across syncs', () => {
+    const v = viewOf([
+      { syncedAt: 1000, nodes: [aNode('a').alloc({ cpu_millis: 3000 })] },
+      { syncedAt: 2000, nodes: [aNode('b')] },
+    ]);
+    const t = aTask().obj();
+    expect(chosen(placeTask(v, t, opts({ mode: 'latency-first' })))).toBe('b');
+    v.applySync({ partition: 1, version: 2, kind: 'delta', nodes: [aNode('c').partition(1).version(2).alloc({ cpu_millis: 3400 }).obj()] }, 3000);
+    expect(chosen(placeTask(v, t, opts({ mode: 'quality-first' })))).toBe('c');
+    v.applySync({ partition: 0, version: 2, kind: 'delta', nodes: [] }, 4000);
+    expect(chosen(placeTask(v, t, opts({ mode: 'latency-first' })))).toBe('a');
+    expect(chosen(placeTask(v, t, opts({ mode: 'state-sync' })))).toBe('c');
+  });
+
   it('forgets nodes a snapshot removed', () => {
     const v = viewOf([{ syncedAt: 1000, nodes: [aNode('gone').alloc({ cpu_millis: 3000 }), aNode('stays')] }]);
     const t = aTask().obj();
