@@ -1,0 +1,49 @@
+/** Heartbeat requests and what to do with their replies; pure. */
+import type { Assignment, HeartbeatReply, HeartbeatRequest, TaskEndedRequest } from '@tessera/protocol';
+import { chunks } from './nodes.ts';
+import type { TaskBook, TaskEnd } from './task-book.ts';
+
+/** At most this many nodes (register, heartbeat) or task ends per request. */
+export const MAX_BATCH = 1000;
+
+export function heartbeatBatches(agent: string, nodeIds: readonly string[], book: TaskBook, batchSize = MAX_BATCH): HeartbeatRequest[] {
+  return chunks(nodeIds, Math.min(batchSize, MAX_BATCH)).map((ids) => ({
+    agent,
+    nodes: ids.map((id) => ({ id, tasks: book.tasksOn(id) })),
+  }));
+}
+
+export interface HeartbeatPlan {
+  /** Own nodes the cell does not know: register them again. */
+  readonly reRegister: string[];
+  /** Running tasks the cell holds no allocation for: stop them. */
+  readonly stop: string[];
+  /** Assignments the cell expects running: run them (admission still applies). */
+  readonly run: Assignment[];
+}
+
+/** Filters a reply to what concerns this agent (the cell could name foreign nodes or ended tasks). */
+export function planHeartbeatReply(reply: HeartbeatReply, isOwnNode: (id: string) => boolean, book: TaskBook): HeartbeatPlan {
+  const reRegister = [...new Set(reply.unknownNodes.filter(isOwnNode))];
+  const stop = [...new Set(reply.stopTasks.filter((t) => book.get(t) !== undefined))];
+  const seen = new Set<string>();
+  const run: Assignment[] = [];
+  for (const a of reply.missing) {
+    if (seen.has(a.taskId)) continue;
+    seen.add(a.taskId);
+    run.push(a);
+  }
+  return { reRegister, stop, run };
+}
+
+export function taskEndedRequest(agent: string, ends: readonly TaskEnd[]): TaskEndedRequest {
+  return {
+    agent,
+    tasks: ends.map((e) => {
+      const t: TaskEndedRequest['tasks'][number] = { taskId: e.taskId, nodeId: e.nodeId, outcome: e.outcome };
+      if (e.exitCode !== undefined) t.exitCode = e.exitCode;
+      if (e.reason !== undefined) t.reason = e.reason.slice(0, 2000);
+      return t;
+    }),
+  };
+}

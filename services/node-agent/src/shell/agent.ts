@@ -1,0 +1,265 @@
+/**
+ * The node agent's shell: registration, heartbeats, assignments and task-end reports over NATS.
+ *
+ * Reports are never dropped when the cell is unreachable: registration retries with backoff,
+ * task ends wait in the TaskBook's outbox until a taskEnded request is acknowledged, and a
+ * heartbeat that fails is simply sent again next period (the NATS client reconnects by itself).
+ */
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { assignMessage, decodeAs, heartbeatReply, registerReply, taskEndedReply, type Assignment, type Subjects } from '@tessera/protocol';
+import { request, type Logger } from '@tessera/runtime';
+import { heartbeatBatches, MAX_BATCH, planHeartbeatReply, taskEndedRequest } from '../core/heartbeat.ts';
+import { chunks, type AgentNode } from '../core/nodes.ts';
+import { TaskBook, type TaskResult } from '../core/task-book.ts';
+import type { TaskDriver } from './drivers.ts';
+import type { AgentMetrics } from './metrics.ts';
+
+export interface NodeAgentOptions {
+  readonly agentId: string;
+  readonly nodes: readonly AgentNode[];
+  readonly heartbeatMs: number;
+  /** How often the task-end outbox is flushed (ends are batched over this window). */
+  readonly reportMs?: number;
+  readonly requestTimeoutMs?: number;
+}
+
+export interface NodeAgentDeps {
+  readonly nc: NatsConnection;
+  readonly subjects: Subjects;
+  readonly log: Logger;
+  readonly metrics: AgentMetrics;
+  readonly now?: () => number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class NodeAgent {
+  readonly book: TaskBook;
+  private driver!: TaskDriver;
+  private readonly nodesById: Map<string, AgentNode>;
+  private readonly nodeIds: string[];
+  private readonly registered = new Set<string>();
+  private sub?: Subscription;
+  private heartbeatTimer?: NodeJS.Timeout;
+  private reportTimer?: NodeJS.Timeout;
+  private heartbeatBusy = false;
+  private flushing?: Promise<void>;
+  private reportRetryAt = 0;
+  private reportBackoffMs = 0;
+  private readonly registering = new Set<string>();
+  private stopped = false;
+  private lastHeartbeatOk = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: NodeAgentOptions, private readonly deps: NodeAgentDeps) {
+    this.nodesById = new Map(opts.nodes.map((n) => [n.id, n]));
+    this.nodeIds = opts.nodes.map((n) => n.id);
+    this.now = deps.now ?? Date.now;
+    const isOwn = (id: string) => this.nodesById.has(id);
+    this.book = new TaskBook(isOwn, { endedGraceMs: Math.max(10_000, 5 * opts.heartbeatMs) });
+    deps.metrics.nodes.set(opts.nodes.length);
+  }
+
+  /** The driver calls back into the agent, so it is attached after construction. */
+  attachDriver(driver: TaskDriver): void {
+    this.driver = driver;
+  }
+
+  /** Driver callback: a task ended by itself. */
+  readonly onTaskEnd = (taskId: string, result: TaskResult): void => {
+    const end = this.book.finish(taskId, result, this.now());
+    if (end === undefined) return;
+    this.deps.metrics.tasksTotal.inc({ outcome: result.outcome });
+    this.deps.metrics.tasksRunning.set(this.book.runningCount);
+    this.deps.metrics.pendingReports.set(this.book.pendingReports);
+    if (result.outcome === 'failed') this.deps.log.info({ task: taskId, node: end.nodeId, exitCode: result.exitCode, reason: result.reason }, 'task failed');
+  };
+
+  health() {
+    return {
+      ok: !this.stopped && !this.deps.nc.isClosed(),
+      nodes: this.nodeIds.length,
+      registered: this.registered.size,
+      running: this.book.runningCount,
+      pendingReports: this.book.pendingReports,
+      lastHeartbeatOkMs: this.lastHeartbeatOk === 0 ? null : this.now() - this.lastHeartbeatOk,
+    };
+  }
+
+  get registeredCount(): number {
+    return this.registered.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.driver === undefined) throw new Error('attachDriver() before start()');
+    this.sub = this.deps.nc.subscribe(this.deps.subjects.assign(this.opts.agentId), {
+      callback: (err, msg) => {
+        if (err) {
+          this.deps.log.error({ err }, 'assign subscription error');
+          return;
+        }
+        const decoded = decodeAs(msg.data, assignMessage);
+        if (!decoded.ok) {
+          this.deps.metrics.refused.inc({ reason: decoded.error.code });
+          this.deps.log.warn({ error: decoded.error }, 'refused an assign message');
+          if (msg.reply) msg.respond(new Uint8Array(0));
+          return;
+        }
+        this.run(decoded.value.assignments, 'assign');
+      },
+    });
+    const reportMs = this.opts.reportMs ?? 100;
+    this.reportTimer = setInterval(() => void this.flushReports(), reportMs);
+    // Register first (retrying until the cell answers), then heartbeat forever.
+    void this.registerWithRetry(this.nodeIds).then(() => {
+      if (this.stopped) return;
+      void this.heartbeat();
+      this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs);
+    });
+  }
+
+  /** Starts the admissible assignments; refuses the rest with a log line (never throws). */
+  run(assignments: readonly Assignment[], source: 'assign' | 'missing'): void {
+    const now = this.now();
+    for (const a of assignments) {
+      const verdict = this.book.admit(a, now);
+      if (verdict.verdict === 'refuse') {
+        // A missing task we already run or just finished is the normal race with the heartbeat.
+        if (!(source === 'missing' && verdict.reason !== 'not_my_node')) {
+          this.deps.metrics.refused.inc({ reason: verdict.reason });
+          this.deps.log.warn({ task: a.taskId, node: a.nodeId, reason: verdict.reason, source }, 'refused an assignment');
+        }
+        continue;
+      }
+      this.deps.metrics.tasksStarted.inc();
+      try {
+        this.driver.start(a);
+      } catch (e) {
+        this.onTaskEnd(a.taskId, { outcome: 'failed', reason: `driver failed to start the task: ${(e as Error).message}` });
+      }
+    }
+    this.deps.metrics.tasksRunning.set(this.book.runningCount);
+  }
+
+  private async registerWithRetry(ids: readonly string[]): Promise<void> {
+    const pending = ids.filter((id) => !this.registering.has(id));
+    for (const id of pending) this.registering.add(id);
+    try {
+      await this.registerLoop(pending, 250);
+    } finally {
+      for (const id of pending) this.registering.delete(id);
+    }
+  }
+
+  private async registerLoop(ids: string[], initialBackoffMs: number): Promise<void> {
+    let backoff = initialBackoffMs;
+    let pending = ids;
+    while (pending.length > 0 && !this.stopped) {
+      const failed: string[] = [];
+      for (const batch of chunks(pending, MAX_BATCH)) {
+        if (this.stopped) return;
+        try {
+          const reply = await request(this.deps.nc, this.deps.subjects.nodeRegister, {
+            agent: this.opts.agentId,
+            nodes: batch.map((id) => this.nodesById.get(id)!),
+          }, registerReply, { timeoutMs: this.opts.requestTimeoutMs ?? 10_000 });
+          for (const id of batch) this.registered.add(id);
+          this.deps.log.debug({ nodes: batch.length, registered: reply.registered }, 'registered nodes');
+        } catch (e) {
+          this.deps.metrics.requestErrors.inc({ kind: 'register' });
+          failed.push(...batch);
+          this.deps.log.warn({ err: (e as Error).message, nodes: batch.length }, 'registration failed; will retry');
+        }
+      }
+      this.deps.metrics.nodesRegistered.set(this.registered.size);
+      pending = failed;
+      if (pending.length > 0) {
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 5000);
+      } else {
+        this.deps.log.info({ nodes: this.registered.size }, 'nodes registered');
+      }
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.heartbeatBusy || this.stopped) return;
+    this.heartbeatBusy = true;
+    const started = performance.now();
+    let allOk = true;
+    try {
+      const isOwn = (id: string) => this.nodesById.has(id);
+      for (const req of heartbeatBatches(this.opts.agentId, this.nodeIds, this.book)) {
+        if (this.stopped) return;
+        let reply;
+        try {
+          reply = await request(this.deps.nc, this.deps.subjects.nodeHeartbeat, req, heartbeatReply, { timeoutMs: this.opts.requestTimeoutMs ?? 10_000 });
+        } catch (e) {
+          allOk = false;
+          this.deps.metrics.requestErrors.inc({ kind: 'heartbeat' });
+          this.deps.log.warn({ err: (e as Error).message }, 'heartbeat failed; will retry next period');
+          break;
+        }
+        const plan = planHeartbeatReply(reply, isOwn, this.book);
+        for (const taskId of plan.stop) {
+          if (this.book.stop(taskId) !== undefined) {
+            this.driver.stop(taskId);
+            this.deps.metrics.tasksTotal.inc({ outcome: 'stopped' });
+            this.deps.log.info({ task: taskId }, 'stopped a task the cell holds no allocation for');
+          }
+        }
+        if (plan.run.length > 0) this.run(plan.run, 'missing');
+        if (plan.reRegister.length > 0) {
+          for (const id of plan.reRegister) this.registered.delete(id);
+          this.deps.log.info({ nodes: plan.reRegister.length }, 'the cell does not know some nodes; registering them again');
+          void this.registerWithRetry(plan.reRegister);
+        }
+      }
+      if (allOk) this.lastHeartbeatOk = this.now();
+      this.deps.metrics.heartbeatSeconds.observe((performance.now() - started) / 1000);
+      this.deps.metrics.tasksRunning.set(this.book.runningCount);
+      this.book.expire(this.now());
+    } finally {
+      this.heartbeatBusy = false;
+    }
+  }
+
+  /** Sends queued task ends in batches until the outbox is empty or a request fails (then backs off). */
+  flushReports(): Promise<void> {
+    if (this.flushing !== undefined) return this.flushing;
+    if (this.book.pendingReports === 0 || this.now() < this.reportRetryAt) return Promise.resolve();
+    this.flushing = (async () => {
+      while (this.book.pendingReports > 0) {
+        const batch = this.book.nextReports(MAX_BATCH);
+        try {
+          await request(this.deps.nc, this.deps.subjects.taskEnded, taskEndedRequest(this.opts.agentId, batch), taskEndedReply, { timeoutMs: this.opts.requestTimeoutMs ?? 10_000 });
+        } catch (e) {
+          this.deps.metrics.requestErrors.inc({ kind: 'task_ended' });
+          this.reportBackoffMs = Math.min(Math.max(this.reportBackoffMs * 2, 250), 5000);
+          this.reportRetryAt = this.now() + this.reportBackoffMs;
+          this.deps.log.warn({ err: (e as Error).message, reports: this.book.pendingReports, retryInMs: this.reportBackoffMs }, 'task-end report failed; kept for retry');
+          return;
+        }
+        this.reportBackoffMs = 0;
+        this.book.acknowledge(batch, this.now());
+        this.deps.metrics.pendingReports.set(this.book.pendingReports);
+      }
+    })().finally(() => { this.flushing = undefined; });
+    return this.flushing;
+  }
+
+  /** Stops heartbeats, tries to deliver the pending reports (bounded), stops every task. */
+  async stop(flushTimeoutMs = 3000): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.reportTimer);
+    this.sub?.unsubscribe();
+    const deadline = Date.now() + flushTimeoutMs;
+    while (this.book.pendingReports > 0 && Date.now() < deadline && !this.deps.nc.isClosed()) {
+      this.reportRetryAt = 0;
+      await this.flushReports();
+      if (this.book.pendingReports > 0) await sleep(100);
+    }
+    await this.driver.stopAll();
+  }
+}
