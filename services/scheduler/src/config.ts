@@ -1,0 +1,72 @@
+/**
+ * The scheduler's flags, compiled once at start-up (`compileConfig`) into a frozen object.
+ * Nothing deeper in the service reads argv or process.env.
+ */
+import { hostname } from 'node:os';
+import { DEFAULT_RESOURCE_NAMES, ResourceSpace } from '@tessera/core';
+import { PLACEMENT_MODES, SCORER_NAMES, type PlacementMode, type ScorerName } from '@tessera/policy';
+import { isValidSchedulerId } from '@tessera/replica';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** A default replica id that is unique per process (ids are part of idempotency keys). */
+export function defaultSchedulerId(index: number): string {
+  const host = hostname().replace(/[^A-Za-z0-9_.@-]/g, '-').slice(0, 60) || 'host';
+  return `s${index}-${host}-${process.pid}`;
+}
+
+export const schedulerFlags = z
+  .object({
+    nats: z.string({ required_error: 'is required (nats://host:port[,…])' }).min(1),
+    cell: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'use 1-64 of A-Z a-z 0-9 _ -').default('default'),
+    httpPort: int(0, 65535).default(0),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+    resources: z.string().default(DEFAULT_RESOURCE_NAMES.join(',')),
+    id: z.string().refine(isValidSchedulerId, 'must be 1-100 characters of A-Z a-z 0-9 _ . @ - (no ":")').optional(),
+    index: int(0, 10_000).default(0),
+    count: int(1, 10_000).default(1),
+    mode: z.enum(PLACEMENT_MODES as [PlacementMode, ...PlacementMode[]]).default('latency-first'),
+    syncMs: z.coerce.number().finite().min(1).max(3_600_000).default(100),
+    scorer: z.enum(SCORER_NAMES as [ScorerName, ...ScorerName[]]).default('binpack'),
+    sampleSize: int(1, 1_000_000).default(16),
+    maxRetries: int(0, 1000).default(5),
+    /** Jobs worked on at once (p-queue); more are pulled from the stream as these finish. */
+    concurrency: int(1, 100_000).default(256),
+    adaptiveThresholdMs: z.coerce.number().finite().positive().default(1500),
+    seed: z.string().min(1).max(200).optional(),
+    /** Give up on tasks that found no room this long after submission (ms). */
+    maxWaitMs: z.coerce.number().finite().min(0).default(60_000),
+    /** Claims per commit request at most (several transactions share one request). */
+    batchClaims: int(1, 20_000).default(8_000),
+    /** Commit requests in flight at once; while all are busy, ready transactions pile into the next one. */
+    commitsInFlight: int(1, 64).default(4),
+    /** A non-gang job's claims are split into transactions of at most this many. */
+    txnClaims: int(1, 20_000).default(5_000),
+    requestTimeoutMs: int(100, 600_000).default(10_000),
+  })
+  .strict()
+  .refine((f) => f.index < f.count, { message: 'must be smaller than --count', path: ['index'] })
+  .refine((f) => !/\s/.test(f.resources) && f.resources.split(',').every((r) => r.length > 0), { message: 'a comma-separated list of resource names', path: ['resources'] });
+
+export type SchedulerFlags = z.output<typeof schedulerFlags>;
+
+export interface SchedulerConfig extends SchedulerFlags {
+  readonly id: string;
+  readonly seed: string;
+  readonly space: ResourceSpace;
+  readonly natsServers: string[];
+}
+
+/** Derives what the flags imply (resource space, default id and seed); throws RangeError on a bad resource list. */
+export function deriveConfig(flags: SchedulerFlags): SchedulerConfig {
+  const id = flags.id ?? defaultSchedulerId(flags.index);
+  return Object.freeze({
+    ...flags,
+    id,
+    seed: flags.seed ?? id,
+    space: ResourceSpace.of(flags.resources.split(',')),
+    natsServers: flags.nats.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+  });
+}

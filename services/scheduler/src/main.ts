@@ -1,0 +1,114 @@
+/**
+ * One scheduler replica: `tsx services/scheduler/src/main.ts --nats URL [--index i --count N] …`.
+ * Wiring only: flags → NATS → metrics/HTTP → sync loop (view) → mode control → commit pipeline →
+ * job runner; shutdown in reverse.
+ */
+import { subjectsFor } from '@tessera/protocol';
+import { compileConfig, ConfigError, connectNats, createLogger, createRegistry, ensureStreams, Lifecycle, startHttp } from '@tessera/runtime';
+import { deriveConfig, schedulerFlags, type SchedulerConfig } from './config.ts';
+import { CommitPipeline } from './shell/commit-pipeline.ts';
+import { JobRunner } from './shell/job-runner.ts';
+import { createSchedulerMetrics } from './shell/metrics.ts';
+import { startModeControl } from './shell/mode-control.ts';
+import { SyncLoop } from './shell/sync-loop.ts';
+
+function loadConfig(): SchedulerConfig {
+  try {
+    return deriveConfig(compileConfig(schedulerFlags, process.argv.slice(2)));
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof RangeError) {
+      process.stderr.write(`scheduler: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
+
+async function main(): Promise<void> {
+  const cfg = loadConfig();
+  const log = createLogger('scheduler', cfg.logLevel, { scheduler: cfg.id, cell: cfg.cell });
+  const life = new Lifecycle(log);
+  life.exitOnSignals();
+  const subjects = subjectsFor(cfg.cell);
+
+  const registry = createRegistry('scheduler', { scheduler: cfg.id });
+  const metrics = createSchedulerMetrics(registry);
+  metrics.setMode(cfg.mode, cfg.mode === 'adaptive' ? 'quality-first' : cfg.mode);
+
+  const nc = await connectNats(cfg.natsServers, `tessera-scheduler-${cfg.id}`, log);
+  life.onDrain('nats', () => nc.drain());
+  await ensureStreams(nc, subjects);
+
+  const sync = new SyncLoop({
+    nc, subjects, space: cfg.space, log, metrics, requestTimeoutMs: cfg.requestTimeoutMs,
+    settings: {
+      schedulerId: cfg.id, schedulerIndex: cfg.index, schedulers: cfg.count, mode: cfg.mode, scorer: cfg.scorer,
+      sampleSize: cfg.sampleSize, syncIntervalMs: cfg.syncMs, maxConflictRetries: cfg.maxRetries, maxWaitMs: cfg.maxWaitMs,
+      adaptiveThresholdMs: cfg.adaptiveThresholdMs, maxClaimsPerTxn: cfg.txnClaims, seed: cfg.seed,
+    },
+  });
+  const publishMode = () => {
+    const r = sync.replica;
+    metrics.setMode(sync.configuredMode, r?.effectiveMode ?? (sync.configuredMode === 'adaptive' ? 'quality-first' : sync.configuredMode));
+  };
+  sync.onReplica = publishMode;
+  // The adaptive mode moves with observed delays; refresh its gauge now and then.
+  const modeTimer = setInterval(publishMode, 1_000);
+  modeTimer.unref();
+  life.onDrain('mode gauge', () => clearInterval(modeTimer));
+
+  const control = await startModeControl({
+    nc, subjects, log, metrics,
+    onMode: (mode, source) => {
+      if (mode !== sync.configuredMode) log.info({ from: sync.configuredMode, to: mode, source }, 'placement mode switched');
+      sync.setMode(mode);
+      publishMode();
+    },
+  });
+  life.onDrain('mode control', () => control.stop());
+
+  const pipeline = new CommitPipeline({
+    nc, subjects, space: cfg.space, log, metrics,
+    maxClaimsPerRequest: cfg.batchClaims, inFlight: cfg.commitsInFlight, timeoutMs: cfg.requestTimeoutMs,
+  });
+  const runner = new JobRunner({
+    nc, subjects, space: cfg.space, log, metrics, sync, pipeline,
+    schedulerId: cfg.id, concurrency: cfg.concurrency, requestTimeoutMs: cfg.requestTimeoutMs,
+  });
+
+  const http = await startHttp({
+    port: cfg.httpPort,
+    registry,
+    health: () => ({
+      ok: life.state === 'running' && sync.isReady,
+      state: life.state,
+      scheduler: cfg.id,
+      index: cfg.index,
+      count: cfg.count,
+      mode: sync.configuredMode,
+      effectiveMode: sync.replica?.effectiveMode,
+      partitions: sync.replica?.config.partitions,
+      viewNodes: sync.replica?.view.nodeCount ?? 0,
+      jobsInFlight: runner.inFlight,
+      commitsQueued: pipeline.queued,
+    }),
+  });
+  life.onDrain('http', () => http.close());
+  log.info({ metrics: `${http.url}/metrics`, health: `${http.url}/healthz` }, 'listening');
+
+  sync.start();
+  life.onDrain('sync loop', () => sync.stop());
+  await sync.replicaReady();
+  await runner.start();
+  // Drain order (reverse of registration): stop taking jobs and hand back unfinished ones, then
+  // stop the commit pipeline, then the rest.
+  life.onDrain('commit pipeline', () => pipeline.stop());
+  life.onDrain('jobs', () => runner.stop());
+  life.to('running');
+  log.info({ mode: sync.configuredMode, index: cfg.index, count: cfg.count }, 'ready');
+}
+
+main().catch((e) => {
+  process.stderr.write(`scheduler: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+});

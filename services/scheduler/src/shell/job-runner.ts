@@ -1,0 +1,296 @@
+/**
+ * Jobs from the shared durable work consumer, through the replica's job state machine, to an
+ * acknowledged outcome. Each job message is acked only once its outcome is settled: every task
+ * committed, or the job reported `unschedulable`/`failed` to cell-state. A replica that dies
+ * before that leaves the message unacked and JetStream redelivers it to another replica; tasks
+ * the first one already committed then come back from the committer as `duplicate_task`, which
+ * the replica core counts as placed, so nothing is placed twice.
+ *
+ * The decisions (placement, transactions, what to do with each answer, when to retry or give up)
+ * are libs/replica's, the same code the simulator runs; this file only moves messages and waits.
+ */
+import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { ResourceSpace, Transaction, TxnResult } from '@tessera/core';
+import { decodeAs, jobOutcomeRequest, jobSubmission, okReply, type Subjects } from '@tessera/protocol';
+import { SchedulerReplica, type JobRun, type JobStep } from '@tessera/replica';
+import { request, type Logger } from '@tessera/runtime';
+import PQueue from 'p-queue';
+import { formatReasons } from '../core/outcome.ts';
+import { prepareJob, runKeyId, type SubmissionInput } from '../core/submission.ts';
+import { isTransient, sleep } from './bus.ts';
+import { CommitRefusedError, type CommitPipeline } from './commit-pipeline.ts';
+import type { JobOutcomeLabel, SchedulerMetrics } from './metrics.ts';
+import type { SyncLoop } from './sync-loop.ts';
+
+/** How often held messages get `working()` (the consumer's ack wait is 30 s). */
+export const WORKING_INTERVAL_MS = 10_000;
+/** A message whose commits keep being refused is given up as `failed` after this many deliveries. */
+export const MAX_DELIVERIES = 5;
+
+export interface JobRunnerDeps {
+  readonly nc: NatsConnection;
+  readonly subjects: Subjects;
+  readonly space: ResourceSpace;
+  readonly log: Logger;
+  readonly metrics: SchedulerMetrics;
+  readonly sync: SyncLoop;
+  readonly pipeline: CommitPipeline;
+  readonly schedulerId: string;
+  readonly concurrency: number;
+  readonly requestTimeoutMs: number;
+  readonly now?: () => number;
+}
+
+type RoundEnd = JobStep | { readonly kind: 'error'; readonly error: Error };
+
+type OutcomeState = (typeof jobOutcomeRequest.shape.state.options)[number];
+
+export class JobRunner {
+  private readonly queue: PQueue;
+  private readonly held = new Set<JsMsg>();
+  private messages: ConsumerMessages | undefined;
+  private pulling: Promise<void> | undefined;
+  private workingTimer: NodeJS.Timeout | undefined;
+  private readonly abort = new AbortController();
+  private readonly now: () => number;
+
+  constructor(private readonly d: JobRunnerDeps) {
+    this.queue = new PQueue({ concurrency: d.concurrency });
+    this.now = d.now ?? Date.now;
+  }
+
+  /** Jobs taken from the stream and not yet settled. */
+  get inFlight(): number {
+    return this.held.size;
+  }
+
+  async start(): Promise<void> {
+    const js = jetstream(this.d.nc);
+    const consumer = await js.consumers.get(this.d.subjects.jobsStream, this.d.subjects.jobsConsumer);
+    // Pull about as many as we work on at once: messages buffered here are invisible to the
+    // other replicas until acked or redelivered, so a large prefetch would unbalance them.
+    const msgs = await consumer.consume({ max_messages: Math.max(8, Math.min(this.d.concurrency, 1_000)) });
+    this.messages = msgs;
+    this.workingTimer = setInterval(() => {
+      for (const m of this.held) m.working();
+    }, WORKING_INTERVAL_MS);
+    this.workingTimer.unref();
+    this.pulling = (async () => {
+      for await (const m of msgs) {
+        if (this.abort.signal.aborted) {
+          m.nak();
+          continue;
+        }
+        this.hold(m);
+        void this.queue.add(() => this.work(m)).catch((e) => this.d.log.error({ err: e }, 'job worker failed'));
+        if (this.queue.size >= this.d.concurrency) await this.queue.onSizeLessThan(Math.ceil(this.d.concurrency / 2));
+      }
+    })().catch((e) => this.d.log.error({ err: e }, 'job consumer ended'));
+  }
+
+  /**
+   * Stops pulling, lets running rounds finish for up to `graceMs`, and hands every unfinished job
+   * back to the stream (nak) so another replica picks it up at once.
+   */
+  async stop(graceMs = 5_000): Promise<void> {
+    this.abort.abort();
+    await this.messages?.close().catch(() => undefined);
+    await Promise.race([this.queue.onIdle(), sleep(graceMs)]);
+    this.queue.clear();
+    for (const m of [...this.held]) this.release(m, 'nak');
+    if (this.workingTimer !== undefined) clearInterval(this.workingTimer);
+    await this.pulling;
+  }
+
+  private hold(m: JsMsg): void {
+    this.held.add(m);
+    this.d.metrics.jobsInFlight.set(this.held.size);
+  }
+
+  private release(m: JsMsg, how: 'ack' | 'nak' | 'term', delayMs?: number): void {
+    if (!this.held.delete(m)) return;
+    this.d.metrics.jobsInFlight.set(this.held.size);
+    if (how === 'ack') m.ack();
+    else if (how === 'term') m.term();
+    else m.nak(delayMs);
+  }
+
+  private settle(m: JsMsg, outcome: JobOutcomeLabel): void {
+    this.d.metrics.jobs.inc({ outcome });
+    this.release(m, outcome === 'requeued' ? 'nak' : 'ack', outcome === 'requeued' ? 1_000 : undefined);
+  }
+
+  private async work(m: JsMsg): Promise<void> {
+    try {
+      if (this.abort.signal.aborted) return this.release(m, 'nak');
+      const decoded = decodeAs(m.data, jobSubmission);
+      if (!decoded.ok) {
+        this.d.metrics.refused.inc({ what: 'job_submission' });
+        this.d.log.warn({ seq: m.seq, error: decoded.error }, 'refused a job submission that does not decode; dropping it');
+        return this.release(m, 'term');
+      }
+      const sub = decoded.value as SubmissionInput;
+      const prepared = prepareJob(sub, this.d.space);
+      switch (prepared.kind) {
+        case 'invalid':
+          if (prepared.jobId === undefined) {
+            this.d.log.warn({ seq: m.seq, reason: prepared.reason }, 'dropping an invalid job without a usable id');
+            this.d.metrics.jobs.inc({ outcome: 'failed' });
+            return this.release(m, 'term');
+          }
+          return await this.giveUp(m, prepared.jobId, 'failed', prepared.reason);
+        case 'unschedulable':
+          return await this.giveUp(m, prepared.job.id, 'unschedulable', prepared.reason);
+        case 'empty':
+          return this.settle(m, 'placed');
+        case 'ready':
+          if (m.redelivered) this.d.log.info({ job: prepared.job.id, deliveries: m.info.deliveryCount }, 'job redelivered; tasks already committed count as placed');
+          return await this.place(m, sub, prepared.job.id, prepared.job.gang, prepared.tasks);
+      }
+    } catch (e) {
+      this.d.log.error({ err: e, seq: m.seq }, 'job failed in the scheduler; handing it back to the stream');
+      this.settle(m, 'requeued');
+    }
+  }
+
+  /** Reports the outcome to cell-state, then acks; if cell-state cannot be told, the job goes back to the stream. */
+  private async giveUp(m: JsMsg, jobId: string, state: OutcomeState, reason: string): Promise<void> {
+    if (!(await this.report(jobId, state, reason))) return this.settle(m, 'requeued');
+    this.d.log.info({ job: jobId, state, reason }, 'job given up');
+    this.settle(m, state);
+  }
+
+  private async report(jobId: string, state: OutcomeState, reason: string): Promise<boolean> {
+    const body = { jobId, schedulerId: this.d.schedulerId, state, reason };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await request(this.d.nc, this.d.subjects.jobOutcome, body, okReply, { timeoutMs: this.d.requestTimeoutMs });
+        return true;
+      } catch (e) {
+        if (!isTransient(e) || attempt >= 5 || this.abort.signal.aborted) {
+          this.d.log.error({ err: e, job: jobId, state }, 'cannot report the job outcome');
+          return false;
+        }
+        await sleep(200 * attempt, this.abort.signal);
+      }
+    }
+  }
+
+  private async place(m: JsMsg, sub: SubmissionInput, jobId: string, gang: boolean, tasks: Parameters<SchedulerReplica['admitTasks']>[2]): Promise<void> {
+    const metrics = this.d.metrics;
+    let replica = await this.d.sync.replicaReady();
+    const start = this.now();
+    // The run is admitted at submission time, so its wait limit and the adaptive mode's delay
+    // count from when the tenant submitted, not from when this replica got to it.
+    const submittedAt = Number.isFinite(sub.submittedAt) && sub.submittedAt <= start ? sub.submittedAt : start;
+    const run = replica.admitTasks(runKeyId(jobId, sub.attempt, m.info.deliveryCount), gang, tasks, submittedAt);
+    let own = 0;
+    for (;;) {
+      if (this.abort.signal.aborted) return this.settle(m, 'requeued');
+      replica = await this.d.sync.replicaReady();
+      const t = this.now();
+      const proposal = replica.propose(run, t);
+      if (run.attempt > 1) metrics.retries.inc(proposal.tasks.length);
+      const placements = proposal.placements;
+      for (let i = 0; i < placements.length; i++) {
+        const p = placements[i];
+        if (p.ok) metrics.staleness.observe(p.stalenessMs > 0 ? p.stalenessMs / 1000 : 0);
+      }
+      let step: RoundEnd;
+      if (proposal.txns.length > 0) {
+        const end = await this.commitRound(replica, run, proposal.txns);
+        own += end.own;
+        step = end.step;
+      } else {
+        step = stepAfterEmptyRound(run);
+      }
+      switch (step.kind) {
+        case 'placed': {
+          const done = this.now();
+          if (own > 0) metrics.jobDelay.observe(Math.max(0, done - sub.submittedAt) / 1000);
+          return this.settle(m, 'placed');
+        }
+        case 'unschedulable':
+          return await this.giveUp(m, jobId, 'unschedulable', formatReasons(step.reasons));
+        case 'retry':
+          m.working();
+          // Timers have 1 ms resolution; propose refuses a run before its retryAt.
+          while (this.now() < step.at && !this.abort.signal.aborted) await sleep(Math.ceil(step.at - this.now()) + 1, this.abort.signal);
+          continue;
+        case 'error':
+          return await this.inDoubt(m, replica, run, jobId, step.error);
+        case 'wait':
+        case 'ignored':
+          // commitRound resolves only on a final step; anything else is a bug in the pairing.
+          throw new Error(`job ${jobId}: round ended with step ${step.kind}`);
+      }
+    }
+  }
+
+  /** Sends the round's transactions and applies every answer; resolves with the final step. */
+  private commitRound(replica: SchedulerReplica, run: JobRun, txns: readonly Transaction[]): Promise<{ step: RoundEnd; own: number }> {
+    return new Promise((resolve) => {
+      let outstanding = txns.length;
+      let own = 0;
+      let error: Error | undefined;
+      let last: JobStep = { kind: 'wait' };
+      const metrics = this.d.metrics;
+      for (const txn of txns) {
+        this.d.pipeline.propose(txn, (r: TxnResult | Error) => {
+          if (r instanceof Error) {
+            error ??= r;
+          } else {
+            if (!r.replayed) {
+              own += r.committed.length;
+              if (r.committed.length > 0) metrics.placements.inc(r.committed.length);
+            }
+            for (const x of r.rejected) metrics.conflicts.inc({ reason: x.reason });
+            last = replica.onResult(run, r, this.now());
+          }
+          if (--outstanding === 0) resolve({ step: error !== undefined ? { kind: 'error', error } : last, own });
+        });
+      }
+    });
+  }
+
+  /**
+   * Some of the round's transactions have no answer (the committer stayed unreachable, or
+   * refused the request). Their reservations are dropped and the job goes back to the stream;
+   * whoever takes it next finds the tasks that did commit as duplicates. A job whose requests
+   * keep being refused is reported failed instead of circling for ever.
+   */
+  private async inDoubt(m: JsMsg, replica: SchedulerReplica, run: JobRun, jobId: string, error: Error): Promise<void> {
+    abandonInFlight(replica, run);
+    if (error instanceof CommitRefusedError && m.info.deliveryCount >= MAX_DELIVERIES) {
+      return await this.giveUp(m, jobId, 'failed', `the committer refused this job's proposals ${m.info.deliveryCount} times: ${error.message}`);
+    }
+    this.d.log.warn({ job: jobId, err: error }, 'commit outcome unknown; handing the job back to the stream');
+    this.settle(m, 'requeued');
+  }
+}
+
+/** The final step of a round that proposed nothing (propose already moved the run). */
+function stepAfterEmptyRound(run: JobRun): JobStep {
+  switch (run.state) {
+    case 'backoff':
+      return { kind: 'retry', at: run.retryAt };
+    case 'unschedulable':
+      return { kind: 'unschedulable', reasons: run.reasons };
+    case 'placed':
+      return { kind: 'placed' };
+    default:
+      throw new Error(`job ${run.jobId}: propose proposed nothing and left the run ${run.state}`);
+  }
+}
+
+/**
+ * Adapter for what libs/replica has no call for yet: dropping the view reservations of a run's
+ * unanswered transactions when the job is handed back to the stream.
+ */
+export function abandonInFlight(replica: SchedulerReplica, run: JobRun): void {
+  for (const txn of replica.inFlightTxns(run)) {
+    for (const c of txn.claims) replica.view.forget(c.nodeId, c.demand);
+  }
+  run.inFlight.clear();
+}

@@ -1,0 +1,226 @@
+/**
+ * The replica's view and its sync loop. The pure replica (libs/replica) decides which partitions
+ * each round fetches and how often; this shell sends the `sync` requests, applies the replies and
+ * runs the timer. The partition count P is learnt from the cell's first reply; the view (and the
+ * replica around it) is rebuilt if the cell ever answers with another P (it was rebuilt).
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { SchedulerView, type ResourceSpace } from '@tessera/core';
+import type { PlacementMode, ScorerName } from '@tessera/policy';
+import { syncFromWire, syncReply, type Subjects, type SyncReply } from '@tessera/protocol';
+import { SchedulerReplica, type SyncRequest } from '@tessera/replica';
+import type { Logger } from '@tessera/runtime';
+import { chunkSyncRequests, mergeSyncRequests, roundsPerRequest } from '../core/sync-batching.ts';
+import { requestSized, sleep } from './bus.ts';
+import type { SchedulerMetrics } from './metrics.ts';
+
+/** Requests are at least this far apart; faster rounds are fetched several per request. */
+export const MIN_SYNC_TICK_MS = 10;
+/** Nodes per sync request at most (about 1-2 MB of snapshots). */
+export const MAX_NODES_PER_SYNC = 5_000;
+
+export interface ReplicaSettings {
+  readonly schedulerId: string;
+  readonly schedulerIndex: number;
+  readonly schedulers: number;
+  readonly mode: PlacementMode;
+  readonly scorer: ScorerName;
+  readonly sampleSize: number;
+  readonly syncIntervalMs: number;
+  readonly maxConflictRetries: number;
+  readonly maxWaitMs: number;
+  readonly adaptiveThresholdMs: number;
+  readonly maxClaimsPerTxn: number;
+  readonly seed: string;
+}
+
+export interface SyncLoopDeps {
+  readonly nc: NatsConnection;
+  readonly subjects: Subjects;
+  readonly space: ResourceSpace;
+  readonly log: Logger;
+  readonly metrics: SchedulerMetrics;
+  readonly settings: ReplicaSettings;
+  readonly requestTimeoutMs: number;
+  /** Wall clock (ms); the same clock stamps job submissions, so staleness and delays compare. */
+  readonly now?: () => number;
+}
+
+export class SyncLoop {
+  private current: SchedulerReplica | undefined;
+  private mode: PlacementMode;
+  private readonly abort = new AbortController();
+  private readonly now: () => number;
+  private waiters: ((r: SchedulerReplica) => void)[] = [];
+  private loopDone: Promise<void> | undefined;
+  private nodesPerPartition = 0;
+  private lastErrorLog = 0;
+  private failures = 0;
+  /** Listeners told when the replica is (re)built, e.g. to publish the mode gauge. */
+  onReplica: ((r: SchedulerReplica) => void) | undefined;
+
+  constructor(private readonly deps: SyncLoopDeps) {
+    this.mode = deps.settings.mode;
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** The replica, once bootstrapped (undefined before). */
+  get replica(): SchedulerReplica | undefined {
+    return this.current;
+  }
+
+  get isReady(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** The replica, waiting for the view to be (re)bootstrapped when needed. */
+  replicaReady(): Promise<SchedulerReplica> {
+    if (this.current !== undefined) return Promise.resolve(this.current);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Configured mode; applied to the replica now or when it is built. */
+  setMode(mode: PlacementMode): void {
+    this.mode = mode;
+    this.current?.setMode(mode);
+  }
+
+  get configuredMode(): PlacementMode {
+    return this.mode;
+  }
+
+  /** Bootstraps the view (retrying until the cell answers), then keeps syncing until stop(). */
+  start(): void {
+    this.loopDone = this.run().catch((e) => {
+      this.deps.log.fatal({ err: e }, 'sync loop failed');
+      throw e;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loopDone?.catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      if (this.current === undefined) {
+        const ok = await this.bootstrap().catch((e) => this.failed(e, 'bootstrap sync'));
+        if (ok !== true) await sleep(Math.min(2_000, 100 * 2 ** Math.min(this.failures, 5)), signal);
+        continue;
+      }
+      const replica = this.current;
+      const started = this.now();
+      const interval = replica.syncRoundIntervalMs();
+      const k = roundsPerRequest(interval, MIN_SYNC_TICK_MS);
+      const rounds: SyncRequest[][] = [];
+      for (let i = 0; i < k; i++) rounds.push(replica.nextSyncRound());
+      try {
+        for (const chunk of chunkSyncRequests(mergeSyncRequests(rounds), this.nodesPerPartition, MAX_NODES_PER_SYNC)) {
+          if (!(await this.fetch(replica, chunk))) break; // the view was rebuilt
+        }
+        this.failures = 0;
+      } catch (e) {
+        this.failed(e, 'sync');
+      }
+      const wait = started + k * interval - this.now();
+      await sleep(this.failures > 0 ? Math.max(wait, Math.min(1_000, 50 * 2 ** Math.min(this.failures, 5))) : wait, signal);
+    }
+  }
+
+  private failed(e: unknown, what: string): false {
+    this.failures++;
+    const t = this.now();
+    if (t - this.lastErrorLog > 5_000) {
+      this.lastErrorLog = t;
+      this.deps.log.warn({ err: e, failures: this.failures }, `${what} failed; retrying`);
+    }
+    return false;
+  }
+
+  /** Partition 0 first (it always exists) to learn P, then every other partition in chunks. */
+  private async bootstrap(): Promise<boolean> {
+    const t0 = performance.now();
+    const first = await this.request([{ partition: 0, since: -1 }]);
+    const replica = this.build(first.value.partitions);
+    this.apply(replica, first.value, first.bytes, t0);
+    const rest = replica.bootstrapRequests().filter((r) => r.partition !== 0);
+    for (const chunk of chunkSyncRequests(rest, this.nodesPerPartition, MAX_NODES_PER_SYNC)) {
+      if (!(await this.fetch(replica, chunk))) return false;
+    }
+    this.current = replica;
+    this.failures = 0;
+    this.deps.log.info({ partitions: replica.config.partitions, nodes: replica.view.nodeCount, mode: this.mode }, 'view bootstrapped');
+    this.onReplica?.(replica);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w(replica);
+    return true;
+  }
+
+  private build(partitions: number): SchedulerReplica {
+    const s = this.deps.settings;
+    const view = new SchedulerView(this.deps.space, partitions);
+    return new SchedulerReplica(
+      {
+        schedulerId: s.schedulerId,
+        schedulerIndex: s.schedulerIndex,
+        schedulers: s.schedulers,
+        partitions,
+        mode: this.mode,
+        scorer: s.scorer,
+        sampleSize: s.sampleSize,
+        syncIntervalMs: s.syncIntervalMs,
+        retry: { maxConflictRetries: s.maxConflictRetries, maxWaitMs: s.maxWaitMs },
+        adaptive: { thresholdMs: s.adaptiveThresholdMs },
+        maxClaimsPerTxn: s.maxClaimsPerTxn,
+        seed: s.seed,
+      },
+      view,
+    );
+  }
+
+  private request(requests: readonly SyncRequest[]) {
+    return requestSized(this.deps.nc, this.deps.subjects.sync, { resources: this.deps.space.names, requests }, syncReply, this.deps.requestTimeoutMs);
+  }
+
+  /** One sync request; false when the cell's partition count changed (the view is rebuilt). */
+  private async fetch(replica: SchedulerReplica, requests: readonly SyncRequest[]): Promise<boolean> {
+    const t0 = performance.now();
+    const reply = await this.request(requests);
+    if (reply.value.partitions !== replica.config.partitions) {
+      this.deps.log.warn({ had: replica.config.partitions, now: reply.value.partitions }, 'the cell has another partition count; rebuilding the view');
+      this.current = undefined;
+      return false;
+    }
+    this.apply(replica, reply.value, reply.bytes, t0);
+    return true;
+  }
+
+  private apply(replica: SchedulerReplica, reply: SyncReply, bytes: number, t0: number): void {
+    const now = this.now();
+    let snapshotNodes = 0;
+    let snapshots = 0;
+    for (const w of reply.syncs) {
+      if (w.partition >= replica.config.partitions) continue;
+      const s = syncFromWire(this.deps.space, w);
+      if (s === undefined) {
+        this.deps.log.error({ partition: w.partition }, 'sync reply with resource vectors longer than this cell\'s resource space (check --resources)');
+        continue;
+      }
+      replica.applySync(s, now);
+      if (s.kind === 'snapshot') {
+        snapshots++;
+        snapshotNodes += s.nodes.length;
+      }
+    }
+    if (snapshots > 0) {
+      const est = snapshotNodes / snapshots;
+      this.nodesPerPartition = this.nodesPerPartition === 0 ? est : Math.max(est, this.nodesPerPartition * 0.9);
+    }
+    this.deps.metrics.syncSeconds.observe((performance.now() - t0) / 1000);
+    this.deps.metrics.syncBytes.inc(bytes);
+    this.deps.metrics.viewNodes.set(replica.view.nodeCount);
+  }
+}
