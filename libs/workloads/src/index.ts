@@ -15,8 +15,13 @@ export {
   readRecords,
   loadTrace,
   fileLayout,
+  fileRecords,
+  documentRecords,
+  jsonLineRecords,
+  isGzipFile,
   type ReadTraceOptions,
   type FileLayout,
+  type SourceRecord,
 } from './reader.ts';
 export * from './machines.ts';
 export * from './demand.ts';
