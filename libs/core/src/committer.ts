@@ -41,6 +41,14 @@ export class Committer {
     }
   }
 
+  /**
+   * Drops a remembered outcome. For a shell that decides a batch before it is durable: when the
+   * append fails, the batch's outcomes must not be answered to replays. Returns whether it was known.
+   */
+  forget(txnId: string): boolean {
+    return this.outcomes.delete(txnId);
+  }
+
   /** Validates and applies one transaction at commit position `seq`. */
   commit(txn: Transaction, seq: number): TxnResult {
     const prior = this.outcomes.get(txn.id);

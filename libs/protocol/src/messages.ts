@@ -116,7 +116,17 @@ export type CommitReply = z.output<typeof commitReply>;
 
 // ---- jobs --------------------------------------------------------------------------------
 /** What `tessera submit` publishes to the jobs stream; the spec is validated again by its readers. */
-export const jobSubmission = z.object({ job: z.record(z.string(), z.unknown()), submittedAt: z.number().finite() });
+export const jobSubmission = z.object({
+  job: z.record(z.string(), z.unknown()),
+  submittedAt: z.number().finite(),
+  /**
+   * Set when cell-state hands a job back for rescheduling (its node was lost): only these task
+   * ids remain to place; the others are placed or ended. Absent on a first submission (all tasks).
+   */
+  tasks: z.array(id).max(200_000).optional(),
+  /** Hand-back count of the job (1 for the first hand-back); absent on a first submission. */
+  attempt: z.number().int().nonnegative().optional(),
+});
 export type JobSubmission = z.output<typeof jobSubmission>;
 
 export const JOB_OUTCOMES = ['unschedulable', 'failed'] as const;

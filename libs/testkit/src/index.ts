@@ -1,1 +1,2 @@
 export * from './nats-server.ts';
+export * from './service-process.ts';

@@ -1,0 +1,159 @@
+/**
+ * Pure decisions on what node agents say: registrations, heartbeats, task ends. An agent may only
+ * speak for its own nodes (DESIGN §5.7); everything here is a function of the model and the
+ * message, with the time passed in.
+ */
+import { isResourceError, type Allocation } from '@tessera/core';
+import type { Assignment, HeartbeatRequest, RegisterRequest, TaskEndedRequest } from '@tessera/protocol';
+import { mayRegister, type CellModel } from './model.ts';
+import type { EndedRecord, RegisterRecord, RunningRecord } from './log-records.ts';
+
+/** A request refused as a whole, with the typed error code and the offending path. */
+export interface Refusal {
+  readonly refused: true;
+  readonly code: 'invalid' | 'forbidden';
+  readonly message: string;
+  readonly path?: string;
+}
+
+export function isRefusal(x: object): x is Refusal {
+  return (x as { refused?: unknown }).refused === true;
+}
+
+/** Validates a registration (capacities against the ResourceSpace, ownership) into its log record. */
+export function registrationRecord(model: CellModel, req: RegisterRequest): RegisterRecord | Refusal {
+  const nodes: RegisterRecord['nodes'] = [];
+  for (let i = 0; i < req.nodes.length; i++) {
+    const n = req.nodes[i];
+    const v = model.space.parse(n.capacity, `nodes[${i}].capacity`);
+    if (isResourceError(v)) return { refused: true, code: 'invalid', message: v.message, path: v.path };
+    if (!mayRegister(model, req.agent, n.id)) {
+      return { refused: true, code: 'forbidden', message: `node ${n.id} belongs to agent ${model.owners.get(n.id)} and is not lost`, path: `nodes[${i}].id` };
+    }
+    nodes.push({ id: n.id, labels: n.labels, capacity: Array.from(v) });
+  }
+  return { t: 'register', agent: req.agent, nodes };
+}
+
+/** The first node of the list that another agent owns, as a refusal; undefined when all are fine. */
+export function ownershipRefusal(model: CellModel, agent: string, nodeIds: readonly string[], field: string): Refusal | undefined {
+  for (let i = 0; i < nodeIds.length; i++) {
+    const owner = model.owners.get(nodeIds[i]);
+    if (owner !== undefined && owner !== agent) {
+      return { refused: true, code: 'forbidden', message: `node ${nodeIds[i]} belongs to agent ${owner}, not ${agent}`, path: field.replace('#', String(i)) };
+    }
+  }
+  return undefined;
+}
+
+/** What a heartbeat answers and changes. */
+export interface HeartbeatDecision {
+  readonly unknownNodes: string[];
+  readonly stopTasks: string[];
+  /** Allocations to send again (their assignment is rebuilt by the shell from the job table). */
+  readonly missing: Allocation[];
+  /** Nodes heard from (liveness refreshed). */
+  readonly heard: string[];
+  /** Tasks reported for the first time while placed: to log as running (undefined when none). */
+  readonly running: RunningRecord | undefined;
+}
+
+/**
+ * Reconciles what an agent runs with what the cell expects. `inFlightRunning` holds tasks whose
+ * running record is already on its way, so they are not logged twice.
+ */
+export function reconcileHeartbeat(
+  model: CellModel,
+  req: HeartbeatRequest,
+  now: number,
+  graceMs: number,
+  inFlightRunning: ReadonlySet<string>,
+): HeartbeatDecision | Refusal {
+  const refusal = ownershipRefusal(model, req.agent, req.nodes.map((n) => n.id), 'nodes[#].id');
+  if (refusal !== undefined) return refusal;
+  const unknownNodes: string[] = [];
+  const stopTasks: string[] = [];
+  const missing: Allocation[] = [];
+  const heard: string[] = [];
+  const running: RunningRecord['tasks'] = [];
+  for (const reported of req.nodes) {
+    const node = model.cell.node(reported.id);
+    if (node === undefined || node.condition === 'lost' || model.owners.get(reported.id) !== req.agent) {
+      // Unknown (e.g. the cell was reset) or lost: the agent registers it again; nothing runs there.
+      unknownNodes.push(reported.id);
+      for (const t of reported.tasks) stopTasks.push(t);
+      continue;
+    }
+    heard.push(reported.id);
+    const seen = reported.tasks.length > 0 ? new Set<string>() : undefined;
+    for (const taskId of reported.tasks) {
+      seen!.add(taskId);
+      const a = model.cell.allocationOf(taskId);
+      if (a === undefined || a.nodeId !== reported.id) {
+        stopTasks.push(taskId);
+        continue;
+      }
+      if (!inFlightRunning.has(taskId)) {
+        const t = model.jobs.task(taskId);
+        if (t !== undefined && t.job.taskState[t.slot] === 1 /* placed */) running.push({ taskId, nodeId: reported.id });
+      }
+    }
+    for (const a of node.allocations.values()) {
+      if (seen?.has(a.taskId)) continue;
+      const since = model.assignedAt.get(a.taskId) ?? -Infinity;
+      if (now - since >= graceMs) missing.push(a);
+    }
+  }
+  return {
+    unknownNodes, stopTasks, missing, heard,
+    running: running.length > 0 ? { t: 'running', agent: req.agent, tasks: running } : undefined,
+  };
+}
+
+/** The log record of a task-ended report (ownership already checked by the caller). */
+export function taskEndedRecord(req: TaskEndedRequest): EndedRecord {
+  return {
+    t: 'ended',
+    agent: req.agent,
+    tasks: req.tasks.map((t) => (t.reason === undefined
+      ? { taskId: t.taskId, nodeId: t.nodeId, outcome: t.outcome }
+      : { taskId: t.taskId, nodeId: t.nodeId, outcome: t.outcome, reason: t.reason })),
+  };
+}
+
+/**
+ * The assignment sent to an agent for an allocation, with the task's duration/command from the
+ * job table; undefined while the job is not known yet (the shell sends it once the job arrives).
+ */
+export function assignmentOf(model: CellModel, a: Allocation): Assignment | undefined {
+  const t = model.jobs.task(a.taskId);
+  if (t === undefined) return undefined;
+  const out: Assignment = { taskId: a.taskId, jobId: a.jobId, nodeId: a.nodeId, resources: model.space.record(a.demand) };
+  if (t.group.durationS !== undefined) out.durationS = t.group.durationS;
+  if (t.group.command !== undefined) out.command = [...t.group.command];
+  return out;
+}
+
+/** Groups allocations by the agent owning their node (allocations of unowned nodes are dropped). */
+export function byAgent<T extends { readonly nodeId: string }>(model: CellModel, items: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const it of items) {
+    const agent = model.owners.get(it.nodeId);
+    if (agent === undefined) continue;
+    let list = out.get(agent);
+    if (list === undefined) out.set(agent, (list = []));
+    list.push(it);
+  }
+  return out;
+}
+
+/** Nodes not heard from within `timeoutMs` (and not already lost). */
+export function findLostNodes(model: CellModel, lastHeard: ReadonlyMap<string, number>, now: number, timeoutMs: number): string[] {
+  const out: string[] = [];
+  for (const n of model.cell.nodes) {
+    if (n.condition === 'lost') continue;
+    const heard = lastHeard.get(n.id);
+    if (heard === undefined || now - heard > timeoutMs) out.push(n.id);
+  }
+  return out;
+}

@@ -1,0 +1,38 @@
+/**
+ * The cell-state's flags, compiled once at start-up (`compileConfig(cellStateFlags, argv)`).
+ * Unknown flags are refused so a typo never silently falls back to a default.
+ */
+import { z } from 'zod';
+import { DEFAULT_RESOURCE_NAMES, GRANULARITIES, type Granularity } from '@tessera/core';
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export const cellStateFlags = z
+  .object({
+    /** NATS server URL(s), comma separated. */
+    nats: z.string({ required_error: 'required (e.g. --nats nats://127.0.0.1:4222)' }).min(1).transform((s) => s.split(',').map((u) => u.trim()).filter((u) => u !== '')),
+    cell: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'use 1-64 of A-Z a-z 0-9 _ -').default('default'),
+    httpPort: z.coerce.number().int().min(0).max(65_535).default(0),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+    /** The ResourceSpace, in order; must match every other service of the cell. */
+    resources: z.string().default(DEFAULT_RESOURCE_NAMES.join(',')).transform((s) => s.split(',').map((r) => r.trim())),
+    partitions: z.coerce.number().int().min(1).max(65_536).default(16),
+    conflict: z.enum(GRANULARITIES as [Granularity, ...Granularity[]]).default('fine'),
+    /** Group-commit window: the first request of a batch waits at most this long for company. */
+    batchMs: z.coerce.number().min(0).max(1_000).default(2),
+    /** A batch is flushed as soon as it holds this many transactions. */
+    batchMaxTxns: z.coerce.number().int().min(1).max(100_000).default(2_048),
+    /** A node not heard from for this long is marked `lost` and its tasks are handed back. */
+    heartbeatTimeoutMs: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+    /** A fresh allocation is not reported `missing` to its agent before this long after assignment. */
+    assignGraceMs: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+    /** Requests larger than this get a `too_large` error reply. */
+    maxMessageBytes: z.coerce.number().int().min(1_024).max(64 * 1024 * 1024).default(8 * 1024 * 1024),
+    /** Appends to the commit log wait this long for the JetStream ack before the batch is failed. */
+    appendTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(5_000),
+    /** Instance id (appears in log records and message ids). */
+    id: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'use 1-100 of A-Z a-z 0-9 _ . : -').optional(),
+  })
+  .strict();
+
+export type CellStateConfig = z.output<typeof cellStateFlags>;

@@ -1,0 +1,244 @@
+/**
+ * The job table: every job the cell accepted, its tasks' states and where they run. Pure: it is
+ * changed only by applying commit-log records (so replay rebuilds it), times come from the records.
+ *
+ * Task ids are `${jobId}/${group}/${index}` (core `taskId`); job ids and group names cannot hold
+ * a `/`, so a task is found by parsing its id rather than through a map of every task.
+ * Per job, task states are one byte each and nodes one string slot each.
+ */
+import type { JobSpec } from '@tessera/core';
+import type { JobListing, JobState, TaskState } from '@tessera/protocol';
+
+/** Task state codes (index into TASK_STATE_NAMES). */
+export const TaskCode = { pending: 0, placed: 1, running: 2, finished: 3, failed: 4 } as const;
+export type TaskCode = (typeof TaskCode)[keyof typeof TaskCode];
+const TASK_STATE_NAMES: readonly TaskState[] = ['pending', 'placed', 'running', 'finished', 'failed'];
+
+export interface GroupInfo {
+  readonly name: string;
+  /** Index of the group's first task in the job's task arrays. */
+  readonly offset: number;
+  readonly count: number;
+  readonly resources: Readonly<Record<string, number>>;
+  readonly durationS?: number;
+  readonly command?: readonly string[];
+}
+
+export interface JobEntry {
+  readonly id: string;
+  readonly tenant: string;
+  readonly submittedAt: number;
+  /** When every task was first committed (ms, from the commit record). */
+  placedAt?: number;
+  /** The validated spec; absent for a job refused at validation. */
+  readonly spec?: JobSpec;
+  readonly groups: ReadonlyMap<string, GroupInfo>;
+  readonly groupList: readonly GroupInfo[];
+  readonly taskState: Uint8Array;
+  readonly taskNode: (string | undefined)[];
+  /** How many tasks are in each state, indexed by TaskCode. */
+  readonly counts: Int32Array;
+  /** A verdict that ends the job regardless of its tasks (validation error, scheduler outcome). */
+  outcome?: { readonly state: 'unschedulable' | 'failed'; readonly reason: string };
+  /** How many times tasks of the job were handed back for rescheduling. */
+  attempt: number;
+  /** The first task failure, shown as the reason of a failed job. */
+  firstFailure?: string;
+}
+
+export interface TaskRef {
+  readonly job: JobEntry;
+  readonly group: GroupInfo;
+  /** Index into the job's task arrays. */
+  readonly slot: number;
+}
+
+/** Splits `${job}/${group}/${index}`; undefined for any other shape. */
+export function parseTaskId(taskId: string): { jobId: string; group: string; index: number } | undefined {
+  const a = taskId.indexOf('/');
+  const b = taskId.lastIndexOf('/');
+  if (a <= 0 || b <= a + 1 || b === taskId.length - 1) return undefined;
+  const tail = taskId.slice(b + 1);
+  const index = Number(tail);
+  if (!Number.isInteger(index) || index < 0 || String(index) !== tail) return undefined;
+  return { jobId: taskId.slice(0, a), group: taskId.slice(a + 1, b), index };
+}
+
+export class JobTable {
+  private readonly jobs = new Map<string, JobEntry>();
+  /** Outcomes reported before the job itself was read from the jobs stream. */
+  private readonly earlyOutcomes = new Map<string, { state: 'unschedulable' | 'failed'; reason: string }>();
+
+  get size(): number {
+    return this.jobs.size;
+  }
+
+  get(jobId: string): JobEntry | undefined {
+    return this.jobs.get(jobId);
+  }
+
+  has(jobId: string): boolean {
+    return this.jobs.has(jobId);
+  }
+
+  entries(): IterableIterator<JobEntry> {
+    return this.jobs.values();
+  }
+
+  task(taskId: string): TaskRef | undefined {
+    const p = parseTaskId(taskId);
+    if (p === undefined) return undefined;
+    const job = this.jobs.get(p.jobId);
+    const group = job?.groups.get(p.group);
+    if (job === undefined || group === undefined || p.index >= group.count) return undefined;
+    return { job, group, slot: group.offset + p.index };
+  }
+
+  /** True when the task ran to its end (finished or failed): it must never be placed again. */
+  isTaskEnded(taskId: string): boolean {
+    const t = this.task(taskId);
+    if (t === undefined) return false;
+    const s = t.job.taskState[t.slot];
+    return s === TaskCode.finished || s === TaskCode.failed;
+  }
+
+  /**
+   * Accepts a validated job. Tasks already committed before the job was read (`placedOn` knows
+   * them) start as placed. Returns undefined if the id is taken (a resubmission changes nothing).
+   */
+  accept(spec: JobSpec, submittedAt: number, placedOn: (taskId: string) => string | undefined): JobEntry | undefined {
+    if (this.jobs.has(spec.id)) return undefined;
+    const groups = new Map<string, GroupInfo>();
+    const groupList: GroupInfo[] = [];
+    let total = 0;
+    for (const g of spec.tasks) {
+      const info: GroupInfo = { name: g.name, offset: total, count: g.count, resources: g.resources, durationS: g.duration_s, command: g.command };
+      groups.set(g.name, info);
+      groupList.push(info);
+      total += g.count;
+    }
+    const job: JobEntry = {
+      id: spec.id, tenant: spec.tenant, submittedAt, spec, groups, groupList,
+      taskState: new Uint8Array(total), taskNode: new Array<string | undefined>(total).fill(undefined),
+      counts: new Int32Array(5), attempt: 0,
+    };
+    job.counts[TaskCode.pending] = total;
+    this.jobs.set(job.id, job);
+    for (const g of groupList) {
+      for (let i = 0; i < g.count; i++) {
+        const node = placedOn(`${job.id}/${g.name}/${i}`);
+        if (node !== undefined) this.setTask(job, g.offset + i, TaskCode.placed, node);
+      }
+    }
+    if (job.counts[TaskCode.pending] === 0 && total > 0) job.placedAt = submittedAt;
+    const early = this.earlyOutcomes.get(job.id);
+    if (early !== undefined) {
+      this.earlyOutcomes.delete(job.id);
+      job.outcome = early;
+    }
+    return job;
+  }
+
+  /** Records a job whose spec was refused: it is listed `failed` with the validation message. */
+  acceptInvalid(jobId: string, tenant: string, submittedAt: number, error: string): JobEntry | undefined {
+    if (this.jobs.has(jobId)) return undefined;
+    const job: JobEntry = {
+      id: jobId, tenant, submittedAt, groups: new Map(), groupList: [], taskState: new Uint8Array(0), taskNode: [],
+      counts: new Int32Array(5), outcome: { state: 'failed', reason: error }, attempt: 0,
+    };
+    this.jobs.set(jobId, job);
+    return job;
+  }
+
+  private setTask(job: JobEntry, slot: number, code: TaskCode, node: string | undefined): void {
+    job.counts[job.taskState[slot]] -= 1;
+    job.taskState[slot] = code;
+    job.counts[code] += 1;
+    job.taskNode[slot] = node;
+  }
+
+  /** A claim for the task was committed at `at`. */
+  taskPlaced(taskId: string, nodeId: string, at: number): void {
+    const t = this.task(taskId);
+    if (t === undefined) return;
+    this.setTask(t.job, t.slot, TaskCode.placed, nodeId);
+    if (t.job.placedAt === undefined && t.job.counts[TaskCode.pending] === 0) t.job.placedAt = at;
+  }
+
+  /** The agent reported the task running; true when this changed its state. */
+  taskRunning(taskId: string): boolean {
+    const t = this.task(taskId);
+    if (t === undefined || t.job.taskState[t.slot] !== TaskCode.placed) return false;
+    this.setTask(t.job, t.slot, TaskCode.running, t.job.taskNode[t.slot]);
+    return true;
+  }
+
+  /** The task ended on its node (its allocation was released). */
+  taskEnded(taskId: string, outcome: 'succeeded' | 'failed', reason?: string): void {
+    const t = this.task(taskId);
+    if (t === undefined) return;
+    if (outcome === 'failed' && t.job.firstFailure === undefined) t.job.firstFailure = `task ${taskId} failed${reason ? `: ${reason}` : ''}`;
+    this.setTask(t.job, t.slot, outcome === 'succeeded' ? TaskCode.finished : TaskCode.failed, t.job.taskNode[t.slot]);
+  }
+
+  /** The task's node was lost: it is pending again. Returns its job, when known. */
+  taskReturned(taskId: string): JobEntry | undefined {
+    const t = this.task(taskId);
+    if (t === undefined) return undefined;
+    const s = t.job.taskState[t.slot];
+    if (s === TaskCode.finished || s === TaskCode.failed) return t.job;
+    this.setTask(t.job, t.slot, TaskCode.pending, undefined);
+    return t.job;
+  }
+
+  /** A scheduler's verdict. Kept for later if the job is not known yet. */
+  setOutcome(jobId: string, state: 'unschedulable' | 'failed', reason: string): void {
+    const job = this.jobs.get(jobId);
+    if (job === undefined) this.earlyOutcomes.set(jobId, { state, reason });
+    else job.outcome = { state, reason };
+  }
+
+  /** Task ids of a job still pending. */
+  pendingTasks(job: JobEntry): string[] {
+    const out: string[] = [];
+    for (const g of job.groupList) {
+      for (let i = 0; i < g.count; i++) if (job.taskState[g.offset + i] === TaskCode.pending) out.push(`${job.id}/${g.name}/${i}`);
+    }
+    return out;
+  }
+}
+
+/**
+ * A job's state from its tasks. A scheduler's verdict (or a validation failure) wins until every
+ * task ended; all ended → finished, or failed if any failed; otherwise running once a task runs or
+ * ended, placed when none is pending, else pending.
+ */
+export function jobStateOf(job: JobEntry): JobState {
+  const c = job.counts;
+  const total = job.taskState.length;
+  const ended = c[TaskCode.finished] + c[TaskCode.failed];
+  if (total > 0 && ended === total) return c[TaskCode.failed] > 0 ? 'failed' : 'finished';
+  if (job.outcome !== undefined) return job.outcome.state;
+  if (c[TaskCode.running] > 0 || ended > 0) return 'running';
+  if (c[TaskCode.pending] === 0) return 'placed';
+  return 'pending';
+}
+
+/** The DESIGN §7 listing of one job. */
+export function jobListingOf(job: JobEntry): JobListing {
+  const tasks: JobListing['tasks'] = new Array(job.taskState.length);
+  for (const g of job.groupList) {
+    for (let i = 0; i < g.count; i++) {
+      const slot = g.offset + i;
+      const node = job.taskNode[slot];
+      tasks[slot] = node === undefined
+        ? { id: `${job.id}/${g.name}/${i}`, name: g.name, state: TASK_STATE_NAMES[job.taskState[slot]] }
+        : { id: `${job.id}/${g.name}/${i}`, name: g.name, state: TASK_STATE_NAMES[job.taskState[slot]], node };
+    }
+  }
+  const out: JobListing = { id: job.id, tenant: job.tenant, state: jobStateOf(job), submittedAt: job.submittedAt, tasks };
+  if (job.outcome !== undefined && out.state === job.outcome.state) out.reason = job.outcome.reason;
+  else if (out.state === 'failed' && job.firstFailure !== undefined) out.reason = job.firstFailure;
+  if (job.placedAt !== undefined) out.placedAt = job.placedAt;
+  return out;
+}

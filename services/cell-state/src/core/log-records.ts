@@ -1,0 +1,239 @@
+/**
+ * The commit-log record format (version 1). The commit log is the truth: every change of
+ * authoritative state is one record, and replaying the records in order rebuilds the same state
+ * with the same node versions.
+ *
+ * One JetStream message = one {@link LogEntry}: a header (`v`, `at`, `writer`) and the records
+ * appended together, applied in order. The live writer puts a batch's `commit` record first (its
+ * claims are applied when the batch is decided), then the other records of the batch.
+ *
+ * Encoding is msgpack (never JSON: the commit path is hot). A commit record stores its committed
+ * claims as columns (ids as string arrays, demands as one little-endian Float64 byte string),
+ * so a batch of k claims costs three array pushes and k·dims float writes, not k objects.
+ *
+ * Decoding validates with zod and never throws: a bad entry or record is reported and skipped.
+ */
+import { z } from 'zod';
+import { decode as msgpackDecode } from '@msgpack/msgpack';
+import { ConflictReason, type ResourceVector } from '@tessera/core';
+import { encode, TASK_OUTCOMES, JOB_OUTCOMES } from '@tessera/protocol';
+
+export const LOG_FORMAT_VERSION = 1;
+
+const id = z.string().min(1).max(400);
+const agent = z.string().min(1).max(64);
+const labels = z.record(z.string().max(200), z.string().max(400));
+const amount = z.number().finite().nonnegative();
+const conflictReasons = Object.values(ConflictReason) as [ConflictReason, ...ConflictReason[]];
+
+/** First record of a cell's log: fixes the resource names (a restart with others is refused). */
+export const cellRecord = z.object({ t: z.literal('cell'), resources: z.array(z.string().min(1).max(64)).min(1).max(64) });
+
+/** Nodes registered (or re-registered) by an agent, which becomes their owner. */
+export const registerRecord = z.object({
+  t: z.literal('register'),
+  agent,
+  nodes: z.array(z.object({ id, labels, capacity: z.array(amount).max(64) })).max(100_000),
+});
+
+/** Nodes not heard from in time: marked lost, their tasks released and handed back. */
+export const lostRecord = z.object({ t: z.literal('lost'), nodes: z.array(id).max(100_000) });
+
+/** Tasks an agent reported ended; each is released if it still sits on that node. */
+export const endedRecord = z.object({
+  t: z.literal('ended'),
+  agent,
+  tasks: z.array(z.object({ taskId: id, nodeId: id, outcome: z.enum(TASK_OUTCOMES), reason: z.string().max(2000).optional() })).max(100_000),
+});
+
+/** Tasks an agent reported running for the first time. */
+export const runningRecord = z.object({
+  t: z.literal('running'),
+  agent,
+  tasks: z.array(z.object({ taskId: id, nodeId: id })).max(100_000),
+});
+
+/** A job read from the jobs stream: its validated spec, or the validation error. */
+export const jobRecord = z.object({
+  t: z.literal('job'),
+  id,
+  tenant: z.string().max(200),
+  submittedAt: z.number().finite(),
+  /** The validated spec (defaults filled in); absent when invalid. */
+  spec: z.record(z.string(), z.unknown()).optional(),
+  error: z.string().max(4000).optional(),
+});
+
+/** A scheduler's verdict on a job (unschedulable / failed with a reason). */
+export const outcomeRecord = z.object({
+  t: z.literal('outcome'),
+  jobId: id,
+  scheduler: z.string().min(1).max(200),
+  state: z.enum(JOB_OUTCOMES),
+  reason: z.string().max(4000),
+});
+
+/** One decided transaction of a commit record: `n` committed claims taken in order from the columns. */
+const commitTxn = z.object({
+  id,
+  n: z.number().int().nonnegative(),
+  /** Rejected claims: [taskId, nodeId, reason]. */
+  rej: z.array(z.tuple([z.string().max(400), z.string().max(400), z.enum(conflictReasons)])).max(100_000).optional(),
+});
+
+/** A group-committed batch: every decided transaction (for idempotency) and its committed claims. */
+export const commitRecord = z
+  .object({
+    t: z.literal('commit'),
+    txns: z.array(commitTxn).max(100_000),
+    task: z.array(id).max(1_000_000),
+    job: z.array(id).max(1_000_000),
+    node: z.array(id).max(1_000_000),
+    /** Demands: task.length × dims little-endian float64. */
+    demand: z.custom<Uint8Array>((x) => x instanceof Uint8Array, 'must be a byte string'),
+  })
+  .superRefine((r, ctx) => {
+    const k = r.task.length;
+    if (r.job.length !== k || r.node.length !== k) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'claim columns differ in length' });
+    let n = 0;
+    for (const t of r.txns) n += t.n;
+    if (n !== k) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `txns commit ${n} claims, the columns hold ${k}` });
+  });
+
+export type CellRecord = z.output<typeof cellRecord>;
+export type RegisterRecord = z.output<typeof registerRecord>;
+export type LostRecord = z.output<typeof lostRecord>;
+export type EndedRecord = z.output<typeof endedRecord>;
+export type RunningRecord = z.output<typeof runningRecord>;
+export type JobRecord = z.output<typeof jobRecord>;
+export type OutcomeRecord = z.output<typeof outcomeRecord>;
+export type CommitRecord = z.output<typeof commitRecord>;
+export type LogRecord = CellRecord | RegisterRecord | LostRecord | EndedRecord | RunningRecord | JobRecord | OutcomeRecord | CommitRecord;
+export type LogRecordKind = LogRecord['t'];
+
+const recordSchemas: Record<LogRecordKind, z.ZodTypeAny> = {
+  cell: cellRecord,
+  register: registerRecord,
+  lost: lostRecord,
+  ended: endedRecord,
+  running: runningRecord,
+  job: jobRecord,
+  outcome: outcomeRecord,
+  commit: commitRecord,
+};
+
+export interface LogEntry {
+  readonly v: typeof LOG_FORMAT_VERSION;
+  /** Wall-clock ms when the writer decided the entry; replay uses it instead of the clock. */
+  readonly at: number;
+  /** Instance id of the writer. */
+  readonly writer: string;
+  readonly records: readonly LogRecord[];
+}
+
+const entryEnvelope = z.object({
+  v: z.literal(LOG_FORMAT_VERSION),
+  at: z.number().finite(),
+  writer: z.string().max(200),
+  records: z.array(z.unknown()).max(1_000_000),
+});
+
+export function encodeEntry(entry: LogEntry): Uint8Array {
+  return encode(entry);
+}
+
+/** Why (part of) a stored entry could not be used; replay logs these and carries on. */
+export interface LogDecodeProblem {
+  /** Index of the bad record, or -1 for the whole entry. */
+  readonly record: number;
+  readonly message: string;
+}
+
+export type DecodedEntry =
+  | { readonly ok: true; readonly entry: LogEntry; readonly problems: readonly LogDecodeProblem[] }
+  | { readonly ok: false; readonly problem: LogDecodeProblem };
+
+function issueText(e: z.ZodError): string {
+  const i = e.issues[0];
+  return `${i.path.join('.') || '(root)'}: ${i.message}`;
+}
+
+/** Decodes one stored entry; bad records are dropped and reported, a bad envelope drops the entry. */
+export function decodeEntry(bytes: Uint8Array): DecodedEntry {
+  let raw: unknown;
+  try {
+    raw = msgpackDecode(bytes);
+  } catch (e) {
+    return { ok: false, problem: { record: -1, message: `not msgpack: ${(e as Error).message}` } };
+  }
+  const env = entryEnvelope.safeParse(raw);
+  if (!env.success) return { ok: false, problem: { record: -1, message: issueText(env.error) } };
+  const records: LogRecord[] = [];
+  const problems: LogDecodeProblem[] = [];
+  env.data.records.forEach((r, i) => {
+    const t = (r as { t?: unknown } | null)?.t;
+    const schema = typeof t === 'string' && Object.hasOwn(recordSchemas, t) ? recordSchemas[t as LogRecordKind] : undefined;
+    if (schema === undefined) {
+      problems.push({ record: i, message: `unknown record type ${JSON.stringify(t)}` });
+      return;
+    }
+    const p = schema.safeParse(r);
+    if (p.success) records.push(p.data as LogRecord);
+    else problems.push({ record: i, message: `${String(t)}: ${issueText(p.error)}` });
+  });
+  return { ok: true, entry: { v: LOG_FORMAT_VERSION, at: env.data.at, writer: env.data.writer, records }, problems };
+}
+
+// ---- claim columns -----------------------------------------------------------------------------
+
+/** Builds a commit record's claim columns without an object per claim. */
+export class ClaimColumns {
+  readonly task: string[] = [];
+  readonly job: string[] = [];
+  readonly node: string[] = [];
+  private bytes: Uint8Array;
+  private view: DataView;
+  private used = 0;
+
+  constructor(private readonly dims: number, expectedClaims = 64) {
+    this.bytes = new Uint8Array(Math.max(1, expectedClaims) * dims * 8);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  get length(): number {
+    return this.task.length;
+  }
+
+  push(taskId: string, jobId: string, nodeId: string, demand: ResourceVector): void {
+    const need = this.used + this.dims * 8;
+    if (need > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(need, this.bytes.length * 2));
+      grown.set(this.bytes.subarray(0, this.used));
+      this.bytes = grown;
+      this.view = new DataView(grown.buffer);
+    }
+    for (let i = 0; i < this.dims; i++) this.view.setFloat64(this.used + i * 8, demand[i] ?? 0, true);
+    this.used = need;
+    this.task.push(taskId);
+    this.job.push(jobId);
+    this.node.push(nodeId);
+  }
+
+  demandBytes(): Uint8Array {
+    return this.bytes.subarray(0, this.used);
+  }
+}
+
+/**
+ * The demand vectors of a commit record, one Float64Array per claim (views into one buffer), or
+ * undefined when the byte string does not hold `claims × dims` floats.
+ */
+export function demandsOf(bytes: Uint8Array, claims: number, dims: number): Float64Array[] | undefined {
+  if (bytes.length !== claims * dims * 8) return undefined;
+  const all = new Float64Array(claims * dims);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < all.length; i++) all[i] = view.getFloat64(i * 8, true);
+  const out = new Array<Float64Array>(claims);
+  for (let c = 0; c < claims; c++) out[c] = all.subarray(c * dims, (c + 1) * dims);
+  return out;
+}

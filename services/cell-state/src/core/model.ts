@@ -1,0 +1,365 @@
+/**
+ * The cell-state's authoritative model and the one function that changes it: applying a
+ * commit-log record. Pure (no I/O, no clock: times come from the records), so the live writer,
+ * the replay at start-up and a future standby following the log all run the same code and reach
+ * the same state and node versions.
+ *
+ * The only mutation outside `applyRecord` is the live commit path (`decideCommitBatch`), which
+ * must decide a batch before it is durable; it applies exactly what its `commit` record will say,
+ * and `undoCommitBatch` takes it back when the append fails.
+ */
+import {
+  CellState, Committer, snapshotOf, type Allocation, type Claim, type ConflictReason, type Granularity,
+  type JobSpec, type NodeSnapshot, type NodeState, type ResourceSpace, type Transaction, type TxnResult,
+} from '@tessera/core';
+import { JobTable, type JobEntry } from './job-table.ts';
+import {
+  ClaimColumns, demandsOf, type CommitRecord, type EndedRecord, type JobRecord, type LogEntry, type LogRecord,
+  type LostRecord, type RegisterRecord, type RunningRecord,
+} from './log-records.ts';
+
+/**
+ * A CellState that also refuses tasks which already ran to their end: after a task finished its
+ * allocation is gone, and without this a redelivered job would run it a second time.
+ */
+export class JobAwareCell extends CellState {
+  isTaskRetired: (taskId: string) => boolean = () => false;
+
+  override isTaskPlaced(taskId: string): boolean {
+    return super.isTaskPlaced(taskId) || this.isTaskRetired(taskId);
+  }
+}
+
+export interface CellModel {
+  readonly space: ResourceSpace;
+  readonly cell: JobAwareCell;
+  readonly committer: Committer;
+  readonly jobs: JobTable;
+  /** Node id → the agent that registered it (only it may speak for the node). */
+  readonly owners: Map<string, string>;
+  /** Task id → ms at which its claim was committed (grace before it is reported missing). */
+  readonly assignedAt: Map<string, number>;
+  /** Tasks handed back (node lost) before their job was read from the jobs stream. */
+  readonly orphanReturns: Map<string, string[]>;
+  /** Sequence of the last log entry applied (0: none). */
+  lastSeq: number;
+  /** Resource names fixed by the log's `cell` record, once seen. */
+  logResources?: readonly string[];
+}
+
+export interface ModelOptions {
+  readonly partitions: number;
+  readonly granularity: Granularity;
+  readonly changeLogLimit?: number;
+  readonly dedupLimit?: number;
+}
+
+export function createModel(space: ResourceSpace, opts: ModelOptions): CellModel {
+  const cell = new JobAwareCell(space, opts.partitions, { changeLogLimit: opts.changeLogLimit });
+  const jobs = new JobTable();
+  cell.isTaskRetired = (taskId) => jobs.isTaskEnded(taskId);
+  return {
+    space, cell, jobs,
+    committer: new Committer(cell, { granularity: opts.granularity, dedupLimit: opts.dedupLimit }),
+    owners: new Map(), assignedAt: new Map(), orphanReturns: new Map(), lastSeq: 0,
+  };
+}
+
+/** Tasks of one job handed back for rescheduling. */
+export interface Requeue {
+  readonly jobId: string;
+  readonly tasks: readonly string[];
+  readonly attempt: number;
+  readonly spec: JobSpec;
+  readonly submittedAt: number;
+}
+
+/** What applying records asks the shell to do (publish assignments, hand jobs back, …). */
+export interface ApplyEffects {
+  /** Claims committed (assignments to publish to their agents). */
+  readonly committed: Allocation[];
+  readonly requeues: Requeue[];
+  /** Nodes (re-)registered: their liveness clock starts now. */
+  readonly registered: string[];
+  /** Nodes marked lost. */
+  readonly lost: string[];
+  /** Jobs newly accepted (deferred assignments of theirs can go out). */
+  readonly jobsAccepted: string[];
+  /** Records that could not be applied as they are (corrupt or inconsistent log); logged by the shell. */
+  readonly anomalies: string[];
+}
+
+export function emptyEffects(): ApplyEffects {
+  return { committed: [], requeues: [], registered: [], lost: [], jobsAccepted: [], anomalies: [] };
+}
+
+/** The per-record answer a live request waits for. */
+export type RecordResult =
+  | { readonly t: 'register'; readonly registered: number }
+  | { readonly t: 'ended'; readonly released: number }
+  | { readonly t: 'running'; readonly running: number }
+  | { readonly t: 'job'; readonly accepted: boolean }
+  | { readonly t: 'other' };
+
+/** Thrown (at start-up only) when the log was written for other resource names. */
+export class LogMismatchError extends Error {
+  override readonly name = 'LogMismatchError';
+}
+
+/** Applies every record of a stored entry at log sequence `seq` (replay, catch-up, standby). */
+export function applyEntry(model: CellModel, entry: LogEntry, seq: number, effects: ApplyEffects = emptyEffects()): ApplyEffects {
+  for (const r of entry.records) applyRecord(model, r, entry.at, seq, effects);
+  model.lastSeq = seq;
+  return effects;
+}
+
+/** Applies one record. Total: inconsistent input is skipped and reported in `effects.anomalies`. */
+export function applyRecord(model: CellModel, r: LogRecord, at: number, seq: number, effects: ApplyEffects): RecordResult {
+  switch (r.t) {
+    case 'cell':
+      if (model.logResources === undefined) model.logResources = r.resources;
+      if (r.resources.join(',') !== model.space.names.join(',')) {
+        throw new LogMismatchError(`the commit log was written for resources ${r.resources.join(',')}, this cell-state runs with ${model.space.names.join(',')}`);
+      }
+      return { t: 'other' };
+    case 'register':
+      return applyRegister(model, r, effects);
+    case 'lost':
+      applyLost(model, r, effects);
+      return { t: 'other' };
+    case 'ended':
+      return applyEnded(model, r);
+    case 'running':
+      return applyRunning(model, r);
+    case 'job':
+      return applyJob(model, r, effects);
+    case 'outcome':
+      model.jobs.setOutcome(r.jobId, r.state, r.reason);
+      return { t: 'other' };
+    case 'commit':
+      applyCommitRecord(model, r, at, seq, effects);
+      return { t: 'other' };
+  }
+}
+
+/** May `agent` (re-)register node `nodeId`? Yes unless another agent owns it and it is not lost. */
+export function mayRegister(model: CellModel, agent: string, nodeId: string): boolean {
+  const owner = model.owners.get(nodeId);
+  if (owner === undefined || owner === agent) return true;
+  return model.cell.node(nodeId)?.condition === 'lost';
+}
+
+function applyRegister(model: CellModel, r: RegisterRecord, effects: ApplyEffects): RecordResult {
+  let registered = 0;
+  for (const n of r.nodes) {
+    if (!mayRegister(model, r.agent, n.id)) {
+      effects.anomalies.push(`register: node ${n.id} belongs to agent ${model.owners.get(n.id)}, not ${r.agent}`);
+      continue;
+    }
+    if (n.capacity.length !== model.space.size) {
+      effects.anomalies.push(`register: node ${n.id} has ${n.capacity.length} capacities, the cell has ${model.space.size} resources`);
+      continue;
+    }
+    model.cell.upsertNode({ id: n.id, labels: n.labels, capacity: Float64Array.from(n.capacity) });
+    model.owners.set(n.id, r.agent);
+    effects.registered.push(n.id);
+    registered++;
+  }
+  return { t: 'register', registered };
+}
+
+function applyLost(model: CellModel, r: LostRecord, effects: ApplyEffects): void {
+  const byJob = new Map<string, string[]>();
+  for (const nodeId of r.nodes) {
+    const n = model.cell.node(nodeId);
+    if (n === undefined || n.condition === 'lost') continue;
+    model.cell.setCondition(nodeId, 'lost');
+    effects.lost.push(nodeId);
+    for (const a of model.cell.releaseNode(nodeId)) {
+      model.assignedAt.delete(a.taskId);
+      const job = model.jobs.taskReturned(a.taskId);
+      if (job === undefined) {
+        // Committed before its job was read: hand it back once the job is known.
+        const list = model.orphanReturns.get(a.jobId);
+        if (list === undefined) model.orphanReturns.set(a.jobId, [a.taskId]);
+        else list.push(a.taskId);
+        continue;
+      }
+      let list = byJob.get(job.id);
+      if (list === undefined) byJob.set(job.id, (list = []));
+      list.push(a.taskId);
+    }
+  }
+  for (const [jobId, tasks] of byJob) {
+    const job = model.jobs.get(jobId)!;
+    job.attempt += 1;
+    // A handed-back job is no longer unschedulable: a scheduler will try it again.
+    if (job.outcome?.state === 'unschedulable') job.outcome = undefined;
+    if (job.spec !== undefined) effects.requeues.push({ jobId, tasks, attempt: job.attempt, spec: job.spec, submittedAt: job.submittedAt });
+  }
+}
+
+function applyEnded(model: CellModel, r: EndedRecord): RecordResult {
+  let released = 0;
+  for (const t of r.tasks) {
+    if (model.owners.get(t.nodeId) !== r.agent) continue;
+    const a = model.cell.allocationOf(t.taskId);
+    if (a === undefined || a.nodeId !== t.nodeId) continue;
+    model.cell.release(t.taskId);
+    model.assignedAt.delete(t.taskId);
+    model.jobs.taskEnded(t.taskId, t.outcome, t.reason);
+    released++;
+  }
+  return { t: 'ended', released };
+}
+
+function applyRunning(model: CellModel, r: RunningRecord): RecordResult {
+  let running = 0;
+  for (const t of r.tasks) {
+    if (model.owners.get(t.nodeId) !== r.agent) continue;
+    const a = model.cell.allocationOf(t.taskId);
+    if (a === undefined || a.nodeId !== t.nodeId) continue;
+    if (model.jobs.taskRunning(t.taskId)) running++;
+  }
+  return { t: 'running', running };
+}
+
+function applyJob(model: CellModel, r: JobRecord, effects: ApplyEffects): RecordResult {
+  if (model.jobs.has(r.id)) return { t: 'job', accepted: false };
+  if (r.spec === undefined) {
+    model.jobs.acceptInvalid(r.id, r.tenant, r.submittedAt, r.error ?? 'invalid job spec');
+    effects.jobsAccepted.push(r.id);
+    return { t: 'job', accepted: true };
+  }
+  const spec = r.spec as unknown as JobSpec;
+  const job = model.jobs.accept(spec, r.submittedAt, (taskId) => model.cell.allocationOf(taskId)?.nodeId);
+  if (job === undefined) return { t: 'job', accepted: false };
+  effects.jobsAccepted.push(r.id);
+  const orphans = model.orphanReturns.get(r.id);
+  if (orphans !== undefined) {
+    model.orphanReturns.delete(r.id);
+    // Those tasks were released while the job was unknown: they are pending (not placed) now,
+    // and nobody else will hand them back.
+    job.attempt += 1;
+    const pending = orphans.filter((t) => model.cell.allocationOf(t) === undefined);
+    if (pending.length > 0) effects.requeues.push({ jobId: r.id, tasks: pending, attempt: job.attempt, spec, submittedAt: r.submittedAt });
+  }
+  return { t: 'job', accepted: true };
+}
+
+/** The job table's and liveness bookkeeping of committed claims (live after the ack, and replay). */
+export function settleCommitted(model: CellModel, committed: readonly Allocation[], at: number): void {
+  for (const a of committed) {
+    model.assignedAt.set(a.taskId, at);
+    model.jobs.taskPlaced(a.taskId, a.nodeId, at);
+  }
+}
+
+function applyCommitRecord(model: CellModel, r: CommitRecord, at: number, seq: number, effects: ApplyEffects): void {
+  const demands = demandsOf(r.demand, r.task.length, model.space.size);
+  if (demands === undefined) {
+    effects.anomalies.push(`commit: demand bytes do not hold ${r.task.length}×${model.space.size} floats; record skipped`);
+    return;
+  }
+  const cell = model.cell;
+  const committedNow: Allocation[] = [];
+  let c = 0;
+  for (const t of r.txns) {
+    const claims: Claim[] = [];
+    const touched = new Set<NodeState>();
+    for (let k = 0; k < t.n; k++, c++) {
+      const taskId = r.task[c];
+      const nodeId = r.node[c];
+      const node = cell.node(nodeId);
+      if (node === undefined || cell.allocationOf(taskId) !== undefined) {
+        effects.anomalies.push(`commit: claim of ${taskId} on ${nodeId} cannot be applied (${node === undefined ? 'unknown node' : 'task already placed'})`);
+        continue;
+      }
+      claims.push({ taskId, jobId: r.job[c], nodeId, demand: demands[c], seenVersion: 0 });
+    }
+    // Applied as logged, never re-validated: the log says what was committed.
+    cell.applyClaims(claims, seq);
+    const committed: string[] = [];
+    for (const cl of claims) {
+      committed.push(cl.taskId);
+      const a = cell.allocationOf(cl.taskId)!;
+      committedNow.push(a);
+      touched.add(cell.node(cl.nodeId)!);
+    }
+    const rejected = (t.rej ?? []).map(([taskId, nodeId, reason]) => {
+      const n = cell.node(nodeId);
+      if (n !== undefined) touched.add(n);
+      return { taskId, nodeId, reason: reason as ConflictReason };
+    });
+    const nodes: NodeSnapshot[] = [];
+    for (const n of touched) nodes.push(snapshotOf(n));
+    model.committer.remember({ txnId: t.id, committed, rejected, nodes, seq });
+  }
+  settleCommitted(model, committedNow, at);
+  for (const a of committedNow) effects.committed.push(a);
+}
+
+// ---- the live commit path ----------------------------------------------------------------------
+
+/** A batch decided (and applied) but not yet durable. */
+export interface DecidedBatch {
+  /** One result per transaction, in order (replays included). */
+  readonly results: TxnResult[];
+  /** The record to append; undefined when every transaction was a replay. */
+  readonly record: CommitRecord | undefined;
+  /** Claims committed by this batch, in order. */
+  readonly committed: Allocation[];
+  /** Ids of the transactions decided now (not replays), whose outcomes are remembered. */
+  readonly decidedTxnIds: string[];
+}
+
+/**
+ * Decides a batch with the core Committer at log position `seq` (the sequence the append will
+ * get), applying committed claims so later transactions of the batch see them, and builds the
+ * batch's commit record. Cost: validateTxn + applyClaims per claim, one node snapshot per
+ * touched node per transaction, and per committed claim three pushes and `dims` float writes.
+ */
+export function decideCommitBatch(model: CellModel, txns: readonly Transaction[], seq: number): DecidedBatch {
+  const results: TxnResult[] = new Array(txns.length);
+  const committed: Allocation[] = [];
+  const decidedTxnIds: string[] = [];
+  const recTxns: CommitRecord['txns'] = [];
+  const cols = new ClaimColumns(model.space.size, txns.length);
+  for (let i = 0; i < txns.length; i++) {
+    const r = model.committer.commit(txns[i], seq);
+    results[i] = r;
+    if (r.replayed) continue;
+    decidedTxnIds.push(r.txnId);
+    for (const taskId of r.committed) {
+      const a = model.cell.allocationOf(taskId)!;
+      committed.push(a);
+      cols.push(a.taskId, a.jobId, a.nodeId, a.demand);
+    }
+    recTxns.push(r.rejected.length === 0
+      ? { id: r.txnId, n: r.committed.length }
+      : { id: r.txnId, n: r.committed.length, rej: r.rejected.map((x) => [x.taskId, x.nodeId, x.reason] as [string, string, ConflictReason]) });
+  }
+  const record: CommitRecord | undefined = recTxns.length === 0
+    ? undefined
+    : { t: 'commit', txns: recTxns, task: cols.task, job: cols.job, node: cols.node, demand: cols.demandBytes() };
+  return { results, record, committed, decidedTxnIds };
+}
+
+/** Takes back a decided batch whose append failed: its claims are released, its outcomes forgotten. */
+export function undoCommitBatch(model: CellModel, batch: DecidedBatch): void {
+  for (let i = batch.committed.length - 1; i >= 0; i--) model.cell.release(batch.committed[i].taskId);
+  for (const id of batch.decidedTxnIds) model.committer.forget(id);
+}
+
+/** Jobs with tasks handed back and still pending (to publish again after a restart). */
+export function pendingRequeues(model: CellModel): Requeue[] {
+  const out: Requeue[] = [];
+  for (const job of model.jobs.entries()) {
+    if (job.attempt === 0 || job.spec === undefined || job.outcome !== undefined) continue;
+    const tasks = model.jobs.pendingTasks(job);
+    if (tasks.length > 0) out.push({ jobId: job.id, tasks, attempt: job.attempt, spec: job.spec, submittedAt: job.submittedAt });
+  }
+  return out;
+}
+
+export type { JobEntry };

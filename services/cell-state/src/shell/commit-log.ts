@@ -1,0 +1,90 @@
+/**
+ * The commit log on JetStream: fenced appends (expected last sequence, so a deposed writer cannot
+ * append) with a message id for dedup, and in-order reads from a sequence (replay, catch-up).
+ */
+import { DeliverPolicy, jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+export class AppendError extends Error {
+  override readonly name = 'AppendError';
+}
+
+export class LogReadError extends Error {
+  override readonly name = 'LogReadError';
+}
+
+export interface AppendOptions {
+  readonly msgID: string;
+  /** The stream's last sequence as this writer knows it; the append fails if it moved on. */
+  readonly expectLastSeq: number;
+  readonly timeoutMs: number;
+}
+
+export class CommitLog {
+  private readonly js: JetStreamClient;
+
+  constructor(
+    nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    readonly stream: string,
+    readonly subject: string,
+  ) {
+    this.js = jetstream(nc);
+  }
+
+  /** The sequence of the stream's last message (0 when empty). */
+  async lastSequence(): Promise<number> {
+    const info = await this.jsm.streams.info(this.stream);
+    return info.state.last_seq;
+  }
+
+  /** Appends one entry; resolves with its sequence once JetStream has stored it. */
+  async append(bytes: Uint8Array, opts: AppendOptions): Promise<number> {
+    let ack;
+    try {
+      ack = await this.js.publish(this.subject, bytes, {
+        msgID: opts.msgID,
+        expect: { lastSequence: opts.expectLastSeq, streamName: this.stream },
+        timeout: opts.timeoutMs,
+      });
+    } catch (e) {
+      throw new AppendError(`append to ${this.stream} failed: ${(e as Error).message}`, { cause: e });
+    }
+    if (ack.duplicate) throw new AppendError(`append to ${this.stream} was a duplicate of message ${opts.msgID} (seq ${ack.seq})`);
+    if (ack.seq !== opts.expectLastSeq + 1) throw new AppendError(`append to ${this.stream} stored at ${ack.seq}, expected ${opts.expectLastSeq + 1}`);
+    return ack.seq;
+  }
+
+  /**
+   * Reads the entries with sequence in [from, to] in order, calling `onEntry` for each (awaited,
+   * so a slow consumer throttles the read). Uses an ordered (ephemeral, flow-controlled) consumer.
+   */
+  async read(from: number, to: number, onEntry: (seq: number, data: Uint8Array) => void | Promise<void>, idleTimeoutMs = 10_000): Promise<number> {
+    if (to < from) return 0;
+    const js = this.js;
+    const consumer = await js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+    const messages = await consumer.consume({ max_messages: 2_000 });
+    let n = 0;
+    let last = from - 1;
+    // A gap (or a stream cut short under us) would otherwise wait forever for `to`.
+    let idle = 0;
+    const watchdog = setInterval(() => {
+      if (++idle >= Math.ceil(idleTimeoutMs / 1_000)) messages.stop();
+    }, 1_000);
+    try {
+      for await (const m of messages) {
+        idle = 0;
+        if (m.seq > to) break;
+        await onEntry(m.seq, m.data);
+        n++;
+        last = m.seq;
+        if (m.seq >= to) break;
+      }
+    } finally {
+      clearInterval(watchdog);
+      messages.stop();
+    }
+    if (last < to) throw new LogReadError(`reading ${this.stream}: stopped at ${last}, expected to reach ${to} (idle for ${idleTimeoutMs} ms)`);
+    return n;
+  }
+}

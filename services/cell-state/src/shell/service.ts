@@ -1,0 +1,305 @@
+/**
+ * The cell-state's NATS side: serves every request subject, reads the jobs stream into the job
+ * table, marks silent nodes lost, and carries out the effects of applied records (assignments to
+ * agents, jobs handed back for rescheduling). Every state change goes through the LogWriter.
+ */
+import { jetstream, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { validateJobSpec, type Allocation } from '@tessera/core';
+import {
+  commitRequest, decodeAs, encode, errorReply, ErrorCode, heartbeatRequest, jobOutcomeRequest, jobSubmission,
+  listingRequest, registerRequest, sameResources, syncRequest, syncToWire, taskEndedRequest, txnFromWire,
+  txnResultToWire, type Assignment, type ErrorReply, type JobSubmission, type Subjects,
+} from '@tessera/protocol';
+import { serve, type Logger } from '@tessera/runtime';
+import type { z } from 'zod';
+import {
+  assignmentOf, byAgent, taskEndedRecord, findLostNodes, isRefusal, ownershipRefusal, reconcileHeartbeat,
+  registrationRecord, type Refusal,
+} from '../core/agents.ts';
+import { listJobs, listNodes, listPartitions } from '../core/listings.ts';
+import type { JobRecord } from '../core/log-records.ts';
+import { pendingRequeues, type ApplyEffects, type CellModel, type Requeue } from '../core/model.ts';
+import type { CellMetrics } from './metrics.ts';
+import type { LogWriter } from './writer.ts';
+
+export interface ServiceOptions {
+  readonly subjects: Subjects;
+  readonly heartbeatTimeoutMs: number;
+  readonly assignGraceMs: number;
+  readonly maxMessageBytes: number;
+  readonly now: () => number;
+  readonly log: Logger;
+  readonly metrics: CellMetrics;
+}
+
+const MAX_ASSIGNMENTS_PER_MESSAGE = 5_000;
+const QUEUE = 'cell-state';
+
+export class CellStateService {
+  private readonly js: JetStreamClient;
+  private readonly subs: Subscription[] = [];
+  /** Node id → ms last heard (not logged: after a restart every node gets a fresh timeout). */
+  readonly lastHeard = new Map<string, number>();
+  private readonly lostInFlight = new Set<string>();
+  private readonly runningInFlight = new Set<string>();
+  /** Committed claims of jobs not read yet, by job id: their assignments go out when the job arrives. */
+  private readonly deferred = new Map<string, Allocation[]>();
+  private livenessTimer: NodeJS.Timeout | undefined;
+  private jobMessages: ConsumerMessages | undefined;
+  private jobsLoop: Promise<void> | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly model: CellModel,
+    private readonly writer: LogWriter,
+    private readonly opts: ServiceOptions,
+  ) {
+    this.js = jetstream(nc);
+  }
+
+  /** Every node's liveness clock starts now (at start-up, after replay). */
+  startClocks(): void {
+    const now = this.opts.now();
+    for (const n of this.model.cell.nodes) this.lastHeard.set(n.id, now);
+  }
+
+  // ---- effects ---------------------------------------------------------------------------------
+
+  /** Carries out what applied records ask for. Never throws (publishing errors are logged). */
+  onEffects = (effects: ApplyEffects, source: 'live' | 'catch-up' | 'replay'): void => {
+    const now = this.opts.now();
+    for (const id of effects.registered) this.lastHeard.set(id, now);
+    for (const id of effects.lost) this.opts.log.warn({ node: id }, 'node lost: allocations released, tasks handed back');
+    for (const a of effects.anomalies) this.opts.log.warn({ anomaly: a, source }, 'record applied in part');
+    if (source === 'replay') return;
+    if (effects.committed.length > 0) this.publishAssignments(effects.committed);
+    for (const jobId of effects.jobsAccepted) {
+      const waiting = this.deferred.get(jobId);
+      if (waiting === undefined) continue;
+      this.deferred.delete(jobId);
+      const still = waiting.filter((a) => this.model.cell.allocationOf(a.taskId) === a);
+      if (still.length > 0) this.publishAssignments(still);
+    }
+    for (const r of effects.requeues) void this.publishRequeue(r);
+  };
+
+  private publishAssignments(allocs: readonly Allocation[]): void {
+    const ready: Assignment[] = [];
+    for (const a of allocs) {
+      const asg = assignmentOf(this.model, a);
+      if (asg !== undefined) {
+        ready.push(asg);
+        continue;
+      }
+      let list = this.deferred.get(a.jobId);
+      if (list === undefined) this.deferred.set(a.jobId, (list = []));
+      list.push(a);
+    }
+    for (const [agent, list] of byAgent(this.model, ready)) {
+      for (let i = 0; i < list.length; i += MAX_ASSIGNMENTS_PER_MESSAGE) {
+        try {
+          this.nc.publish(this.opts.subjects.assign(agent), encode({ assignments: list.slice(i, i + MAX_ASSIGNMENTS_PER_MESSAGE) }));
+        } catch (e) {
+          this.opts.log.error({ err: e, agent }, 'cannot publish assignments (the agent gets them as missing on its next heartbeat)');
+        }
+      }
+    }
+  }
+
+  /** Hands a job back to the schedulers (deduplicated by JetStream on job id + attempt). */
+  async publishRequeue(r: Requeue): Promise<void> {
+    const msg: JobSubmission = { job: r.spec as unknown as Record<string, unknown>, submittedAt: r.submittedAt, tasks: [...r.tasks], attempt: r.attempt };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.js.publish(this.opts.subjects.jobsSubmit, encode(msg), { msgID: `requeue:${r.jobId}:${r.attempt}` });
+        this.opts.log.info({ job: r.jobId, tasks: r.tasks.length, attempt: r.attempt }, 'job handed back for rescheduling');
+        return;
+      } catch (e) {
+        if (attempt >= 10) {
+          this.opts.log.error({ err: e, job: r.jobId }, 'cannot hand the job back; it is published again at the next start');
+          return;
+        }
+        await new Promise((res) => setTimeout(res, Math.min(5_000, 100 * 2 ** attempt)));
+      }
+    }
+  }
+
+  /** After a restart: hand back again every job whose handed-back tasks are still pending. */
+  republishRequeues(): void {
+    for (const r of pendingRequeues(this.model)) void this.publishRequeue(r);
+  }
+
+  // ---- serving ---------------------------------------------------------------------------------
+
+  private refuse(subject: string, code: ErrorCode, message: string, path?: string): ErrorReply {
+    this.opts.metrics.refused(subject, code);
+    return errorReply(code, message, path);
+  }
+
+  private refusal(subject: string, r: Refusal): ErrorReply {
+    return this.refuse(subject, r.code === 'forbidden' ? ErrorCode.forbidden : ErrorCode.invalid, r.message, r.path);
+  }
+
+  private counted<T>(subject: string, out: { ok: true; value: T } | ErrorReply, ok: (v: T) => unknown): unknown {
+    if (!out.ok) {
+      this.opts.metrics.refused(subject, out.error.code);
+      return out;
+    }
+    return ok(out.value);
+  }
+
+  private serve<S extends z.ZodTypeAny>(subject: string, schema: S, handler: (v: z.output<S>) => unknown): void {
+    this.subs.push(serve(this.nc, subject, schema, handler, {
+      queue: QUEUE, log: this.opts.log, maxBytes: this.opts.maxMessageBytes,
+      onRefused: (subj, code) => this.opts.metrics.refused(subj, code),
+    }));
+  }
+
+  start(): void {
+    const s = this.opts.subjects;
+    const model = this.model;
+    const space = model.space;
+
+    this.serve(s.nodeRegister, registerRequest, async (req) => {
+      const rec = registrationRecord(model, req);
+      if (isRefusal(rec)) return this.refusal(s.nodeRegister, rec);
+      const out = await this.writer.append(rec);
+      return this.counted(s.nodeRegister, out, (r) => {
+        const registered = r.t === 'register' ? r.registered : 0;
+        this.opts.log.info({ agent: req.agent, nodes: req.nodes.length, registered }, 'nodes registered');
+        return { ok: true, registered };
+      });
+    });
+
+    this.serve(s.nodeHeartbeat, heartbeatRequest, (req) => {
+      const now = this.opts.now();
+      const d = reconcileHeartbeat(model, req, now, this.opts.assignGraceMs, this.runningInFlight);
+      if (isRefusal(d)) return this.refusal(s.nodeHeartbeat, d);
+      for (const id of d.heard) this.lastHeard.set(id, now);
+      if (d.running !== undefined) {
+        const tasks = d.running.tasks.map((t) => t.taskId);
+        for (const t of tasks) this.runningInFlight.add(t);
+        void this.writer.append(d.running).finally(() => { for (const t of tasks) this.runningInFlight.delete(t); });
+      }
+      const missing: Assignment[] = [];
+      for (const a of d.missing) {
+        const asg = assignmentOf(model, a);
+        if (asg !== undefined) missing.push(asg);
+      }
+      return { ok: true, unknownNodes: d.unknownNodes, stopTasks: d.stopTasks, missing };
+    });
+
+    this.serve(s.taskEnded, taskEndedRequest, async (req) => {
+      const refusal = ownershipRefusal(model, req.agent, req.tasks.map((t) => t.nodeId), 'tasks[#].nodeId');
+      if (refusal !== undefined) return this.refusal(s.taskEnded, refusal);
+      const out = await this.writer.append(taskEndedRecord(req));
+      return this.counted(s.taskEnded, out, (r) => ({ ok: true, released: r.t === 'ended' ? r.released : 0 }));
+    });
+
+    this.serve(s.sync, syncRequest, (req) => {
+      if (!sameResources(space, req.resources)) {
+        return this.refuse(s.sync, ErrorCode.invalid, `resources ${req.resources.join(',')} differ from the cell's ${space.names.join(',')}`, 'resources');
+      }
+      const P = model.cell.partitionCount;
+      for (let i = 0; i < req.requests.length; i++) {
+        if (req.requests[i].partition >= P) return this.refuse(s.sync, ErrorCode.invalid, `the cell has ${P} partitions (0..${P - 1})`, `requests[${i}].partition`);
+      }
+      return { ok: true, partitions: P, syncs: req.requests.map((r) => syncToWire(model.cell.sync(r.partition, r.since))) };
+    });
+
+    this.serve(s.commit, commitRequest, async (req) => {
+      if (!sameResources(space, req.resources)) {
+        return this.refuse(s.commit, ErrorCode.invalid, `resources ${req.resources.join(',')} differ from the cell's ${space.names.join(',')}`, 'resources');
+      }
+      const out = await this.writer.commit(req.txns.map((w) => txnFromWire(space, w)));
+      return this.counted(s.commit, out, (results) => ({ ok: true, results: results.map(txnResultToWire) }));
+    });
+
+    this.serve(s.jobOutcome, jobOutcomeRequest, async (req) => {
+      const out = await this.writer.append({ t: 'outcome', jobId: req.jobId, scheduler: req.schedulerId, state: req.state, reason: req.reason });
+      return this.counted(s.jobOutcome, out, () => {
+        this.opts.log.info({ job: req.jobId, scheduler: req.schedulerId, state: req.state, reason: req.reason }, 'job outcome');
+        return { ok: true };
+      });
+    });
+
+    this.serve(s.queryJobs, listingRequest, (req) => listJobs(model, req));
+    this.serve(s.queryNodes, listingRequest, (req) => listNodes(model, req));
+    this.serve(s.queryPartitions, listingRequest, (req) => listPartitions(model, req));
+
+    const period = Math.max(50, Math.min(1_000, Math.floor(this.opts.heartbeatTimeoutMs / 4)));
+    this.livenessTimer = setInterval(() => this.checkLiveness(), period);
+    this.livenessTimer.unref();
+  }
+
+  /** Marks nodes not heard from in time as lost (through the log, like every change). */
+  checkLiveness(): void {
+    const lost = findLostNodes(this.model, this.lastHeard, this.opts.now(), this.opts.heartbeatTimeoutMs).filter((id) => !this.lostInFlight.has(id));
+    if (lost.length === 0) return;
+    for (const id of lost) this.lostInFlight.add(id);
+    this.opts.log.warn({ nodes: lost.length, first: lost.slice(0, 10), timeoutMs: this.opts.heartbeatTimeoutMs }, 'nodes not heard from: marking them lost');
+    void this.writer.append({ t: 'lost', nodes: lost }).then((out) => {
+      for (const id of lost) this.lostInFlight.delete(id);
+      if (!out.ok) this.opts.log.warn({ error: out.error }, 'could not log lost nodes; retrying at the next check');
+    });
+  }
+
+  // ---- the jobs stream -------------------------------------------------------------------------
+
+  /** Reads job submissions (durable pull consumer) into the job table, through the log. */
+  async startJobIntake(): Promise<void> {
+    const s = this.opts.subjects;
+    const consumer = await this.js.consumers.get(s.jobsStream, s.jobsCellStateConsumer);
+    const messages = await consumer.consume({ max_messages: 1_000 });
+    this.jobMessages = messages;
+    this.jobsLoop = (async () => {
+      for await (const m of messages) {
+        try {
+          const record = this.jobRecordOf(m.data, m.seq);
+          if (record === undefined) {
+            m.ack();
+            continue;
+          }
+          void this.writer.append(record).then((out) => (out.ok ? m.ack() : m.nak(1_000)));
+        } catch (e) {
+          this.opts.log.error({ err: e, seq: m.seq }, 'job intake failed on a message');
+          m.nak(1_000);
+        }
+      }
+    })();
+  }
+
+  /** The job record for a submission, or undefined when there is nothing to record. */
+  private jobRecordOf(data: Uint8Array, seq: number): JobRecord | undefined {
+    const d = decodeAs(data, jobSubmission, this.opts.maxMessageBytes);
+    if (!d.ok) {
+      this.opts.log.warn({ seq, error: d.error }, 'unreadable job submission skipped');
+      return undefined;
+    }
+    const sub = d.value;
+    const rawId = sub.job.id;
+    if (typeof rawId === 'string' && this.model.jobs.has(rawId)) {
+      if (sub.tasks === undefined) this.opts.log.warn({ job: rawId }, 'job id already known: resubmission ignored');
+      return undefined; // a hand-back of ours, or a resubmission
+    }
+    const v = validateJobSpec(sub.job, this.model.space);
+    if (v.ok) return { t: 'job', id: v.job.id, tenant: v.job.tenant, submittedAt: sub.submittedAt, spec: v.job as unknown as Record<string, unknown> };
+    if (typeof rawId !== 'string' || rawId.length === 0 || rawId.length > 400) {
+      this.opts.log.warn({ seq, error: v.error }, 'job without a usable id refused');
+      return undefined;
+    }
+    const tenant = typeof sub.job.tenant === 'string' && sub.job.tenant.length <= 200 ? sub.job.tenant : 'default';
+    this.opts.log.warn({ job: rawId, error: v.error }, 'invalid job recorded as failed');
+    return { t: 'job', id: rawId, tenant, submittedAt: sub.submittedAt, error: `${v.error.path}: ${v.error.message}` };
+  }
+
+  // ---- shutdown --------------------------------------------------------------------------------
+
+  async stop(): Promise<void> {
+    if (this.livenessTimer !== undefined) clearInterval(this.livenessTimer);
+    for (const sub of this.subs) sub.unsubscribe();
+    this.jobMessages?.stop();
+    await this.jobsLoop?.catch(() => undefined);
+  }
+}
