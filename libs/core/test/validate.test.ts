@@ -9,7 +9,7 @@ import {
   type Granularity,
   type TxnKind,
 } from '../src/index.ts';
-import { claimOn, makeCell, space, txnOf, vec, type ClaimDef } from './builders.ts';
+import { claimOn, makeCell, space, txnOf, type ClaimDef } from './builders.ts';
 
 /**
  * n1: 1000 cpu / 1000 mem / 1 gpu in zone a; n2 likewise in zone b, with one task already on it
@@ -175,6 +175,17 @@ describe('validateTxn, all-or-nothing', () => {
   });
 });
 
-it('the claim vector helper builds vectors of the cell dimension', () => {
-  expect(vec(1, 2).length).toBe(space.size);
+describe('validateTxn with fractional amounts', () => {
+  it('checks a claim against exactly the sum applyClaims will book (no ulp over-commit)', () => {
+    // 34.6 + 47.5 + 95.7 + 98.4 booked one by one is 276.20000000000005 > 276.2, while
+    // 34.6 + (47.5 + 95.7) + 98.4 is 276.2: the last claim must be refused.
+    const c = makeCell([{ id: 'n', cap: [276.2, 0, 0] }]);
+    c.applyClaims([claimOn(c, { task: 'a', node: 'n', demand: [34.6, 0, 0] })], 1);
+    const claims = [47.5, 95.7, 98.4].map((d, i) => claimOn(c, { task: `t${i}`, node: 'n', demand: [d, 0, 0] }));
+    const v = validateTxn(c, txnOf(claims), 'fine');
+    expect(v.accepted).toEqual([0, 1]);
+    expect(v.rejected).toEqual([{ index: 2, reason: 'resources' }]);
+    c.applyClaims(v.accepted.map((i) => claims[i]), 2);
+    expect(c.node('n')!.allocated[0]).toBeLessThanOrEqual(276.2);
+  });
 });
