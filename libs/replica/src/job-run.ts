@@ -1,9 +1,12 @@
 /**
  * One job's way through a scheduler replica, as an explicit state machine:
  *
- *   ready ──propose──▶ in_flight ──all answers──▶ placed | backoff | unschedulable
- *     ▲                  (or straight to backoff/unschedulable when nothing could be proposed)
- *     └──── backoff (retryAt reached) ◀──┘
+ *   ready ──propose──▶ in_flight ──all answers──▶ placed | unschedulable
+ *   ▲  ▲                   │ refused or no room     │ clean round, tasks left (maxTasksPerRound)
+ *   │  └── backoff ◀───────┘                        │
+ *   │   (until retryAt)                             │
+ *   └───────────────────────────────────────────────┘
+ *   (propose goes straight to backoff or unschedulable when nothing could be proposed)
  *
  * The replica (replica.ts) drives it; this file holds the record and the reason constants.
  */
@@ -14,7 +17,7 @@ export const JOB_STATES: readonly JobState[] = Object.freeze(['ready', 'in_fligh
 
 /** Why a job was given up, added to its reasons next to the filter and conflict reasons. */
 export const GiveUpReason = {
-  /** The committer kept refusing claims after `maxConflictRetries` retries. */
+  /** The committer refused a task's claim more than `maxConflictRetries` times. */
   conflict_retries_exhausted: 'conflict retries exhausted',
   /** Some tasks found no room for `maxWaitMs` after submission. */
   no_room_timeout: 'no room before the wait limit',
@@ -40,7 +43,9 @@ export interface JobRun {
   /** Proposal rounds started so far; the attempt number in idempotency keys (first round = 1). */
   attempt: number;
   /** Rounds that ended with at least one claim refused by the committer. */
-  conflictRetries: number;
+  conflictRounds: number;
+  /** Consecutive rounds that ended in a conflict or found no room (the backoff exponent). */
+  failedRounds: number;
   /** Tasks still to place in the next round (neither committed nor given up). */
   pending: TaskRequest[];
   /** Committed tasks: task id → node id. */
@@ -54,8 +59,8 @@ export interface JobRun {
   /** When the job reached `placed` or `unschedulable` (ms). */
   finishedAt: number | undefined;
   readonly inFlight: Map<string, InFlightTxn>;
-  /** Ids of tasks the committer refused at least once (to count re-proposals). */
-  rejectedIds: Set<string> | undefined;
+  /** How often the committer refused each task it refused at least once. */
+  refusals: Map<string, number> | undefined;
   /** Claims proposed for tasks that had been refused before: the retries. */
   retriedClaims: number;
   /** Current round: some claim was refused / some task found no room now. */
@@ -73,7 +78,8 @@ export function newJobRun(jobId: string, gang: boolean, tasks: TaskRequest[], no
     taskCount: tasks.length,
     state: 'ready',
     attempt: 0,
-    conflictRetries: 0,
+    conflictRounds: 0,
+    failedRounds: 0,
     pending: tasks,
     placed: new Map(),
     failed: [],
@@ -81,7 +87,7 @@ export function newJobRun(jobId: string, gang: boolean, tasks: TaskRequest[], no
     retryAt: now,
     finishedAt: undefined,
     inFlight: new Map(),
-    rejectedIds: undefined,
+    refusals: undefined,
     retriedClaims: 0,
     roundConflict: false,
     roundNoRoom: false,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictReason, FilterReason, type JobSpecInput, type Transaction } from '@tessera/core';
-import { GiveUpReason, IllegalJobTransitionError, isFinished, SchedulerReplica, type JobRun, type ReplicaOptions } from '../src/index.ts';
+import { createRng } from '@tessera/policy';
+import { GiveUpReason, IllegalJobTransitionError, isFinished, placeTasks, SchedulerReplica, type JobRun, type ReplicaOptions } from '../src/index.ts';
 import { commit, job, makeCell, makeReplica, reservedTotal, space, type Fixture } from './helpers.ts';
 
 /** Proposes, commits at once, and follows retries until the job finishes (or `maxRounds`). */
@@ -100,6 +101,23 @@ const rows: Row[] = [
     },
   },
   {
+    name: 'maxTasksPerRound: a big job goes out in rounds, each on the view as it is then',
+    cpus: [8000],
+    options: { maxTasksPerRound: 2 },
+    spec: { tasks: [{ name: 'a', count: 5, resources: { cpu_millis: 100 } }] },
+    want: {
+      state: 'placed', placed: 5, failed: 0, minRounds: 3, reasons: {},
+      txns: [{ id: 's0:j1:1:0', kind: 'incremental', claims: 2 }, { id: 's0:j1:2:0', kind: 'incremental', claims: 2 }, { id: 's0:j1:3:0', kind: 'incremental', claims: 1 }],
+    },
+  },
+  {
+    name: 'maxTasksPerRound never splits a gang',
+    cpus: [8000],
+    options: { maxTasksPerRound: 2 },
+    spec: { gang: true, tasks: [{ name: 'a', count: 5, resources: { cpu_millis: 100 } }] },
+    want: { state: 'placed', placed: 5, failed: 0, minRounds: 1, txns: [{ id: 's0:j1:1:0', kind: 'all-or-nothing', claims: 5 }] },
+  },
+  {
     name: 'maxClaimsPerTxn never splits a gang',
     cpus: [8000],
     options: { maxClaimsPerTxn: 2 },
@@ -151,7 +169,7 @@ describe('conflicts', () => {
     expect(step).toEqual({ kind: 'retry', at: 11 });
     expect(jb.state).toBe('backoff');
     expect(jb.reasons).toEqual({ [ConflictReason.resources]: 1 });
-    expect(jb.conflictRetries).toBe(1);
+    expect(jb.conflictRounds).toBe(1);
     // The answer carried n0's fresh state; the booking is gone.
     expect(b.view.node('n0')!.allocated[0]).toBe(600);
     expect(reservedTotal(b)).toBe(0);
@@ -254,7 +272,71 @@ describe('modes', () => {
     { field: 'sampleSize', value: 0 },
     { field: 'syncIntervalMs', value: 0 },
     { field: 'maxClaimsPerTxn', value: 0 },
+    { field: 'maxTasksPerRound', value: 0 },
   ])('refuses a configuration with $field = $value', ({ field, value }) => {
     expect(() => makeReplica(makeCell([1000]), { schedulers: 2, [field]: value })).toThrow(RangeError);
+  });
+});
+
+describe('per-task retry limit and rounds (fake committer answers)', () => {
+  it('a task refused more than maxConflictRetries times is given up; the rest of the job is placed', () => {
+    const fx = makeCell([4000]);
+    const r = makeReplica(fx, { retry: { maxConflictRetries: 1, jitter: 0, baseBackoffMs: 10 } });
+    const run = r.admit(job({ tasks: [{ name: 't', count: 2, resources: { cpu_millis: 100 } }] }), 0);
+    const refuse = (txn: Transaction, taskId: string) => ({
+      txnId: txn.id, seq: 1, nodes: [],
+      committed: txn.claims.filter((c) => c.taskId !== taskId).map((c) => c.taskId),
+      rejected: txn.claims.filter((c) => c.taskId === taskId).map((c) => ({ taskId, nodeId: c.nodeId, reason: ConflictReason.resources })),
+    });
+    const p1 = r.propose(run, 0);
+    expect(r.onResult(run, refuse(p1.txns[0], 'j1/t/1'), 1)).toEqual({ kind: 'retry', at: 11 });
+    const p2 = r.propose(run, 11);
+    expect(p2.txns[0].claims.map((c) => c.taskId)).toEqual(['j1/t/1']);
+    expect(r.onResult(run, refuse(p2.txns[0], 'j1/t/1'), 12)).toEqual({
+      kind: 'unschedulable',
+      reasons: { [ConflictReason.resources]: 2, [GiveUpReason.conflict_retries_exhausted]: 1 },
+    });
+    expect([...run.placed.keys()]).toEqual(['j1/t/0']);
+    expect(run.failed.map((t) => t.id)).toEqual(['j1/t/1']);
+    expect(run.conflictRounds).toBe(2);
+    expect(reservedTotal(r)).toBe(0);
+  });
+
+  it('backoff grows with consecutive failed rounds and resets after a clean one', () => {
+    const fx = makeCell([4000]);
+    const r = makeReplica(fx, { maxTasksPerRound: 1, retry: { jitter: 0, baseBackoffMs: 10, maxConflictRetries: 10 } });
+    const run = r.admit(job({ tasks: [{ name: 't', count: 2, resources: { cpu_millis: 100 } }] }), 0);
+    const answer = (txn: Transaction, refuse: boolean) => ({
+      txnId: txn.id, seq: 1, nodes: [],
+      committed: refuse ? [] : txn.claims.map((c) => c.taskId),
+      rejected: refuse ? txn.claims.map((c) => ({ taskId: c.taskId, nodeId: c.nodeId, reason: ConflictReason.resources })) : [],
+    });
+    let p = r.propose(run, 0);
+    expect(r.onResult(run, answer(p.txns[0], true), 0)).toEqual({ kind: 'retry', at: 10 });
+    p = r.propose(run, 10);
+    expect(r.onResult(run, answer(p.txns[0], true), 10)).toEqual({ kind: 'retry', at: 30 });
+    p = r.propose(run, 30);
+    // Clean, but one task is still untried: go on at once, no backoff.
+    expect(r.onResult(run, answer(p.txns[0], false), 30)).toEqual({ kind: 'retry', at: 30 });
+    expect(run.state).toBe('ready');
+    p = r.propose(run, 30);
+    expect(r.onResult(run, answer(p.txns[0], true), 30)).toEqual({ kind: 'retry', at: 40 });
+  });
+});
+
+describe('placeTasks', () => {
+  it('answers later tasks of a shape that found no room without scanning again', () => {
+    const fx = makeCell([1000, 1000]);
+    const r = makeReplica(fx);
+    const tasks = r.admit(job({ tasks: [{ name: 'big', count: 3, resources: { cpu_millis: 600 } }, { name: 'small', count: 2, resources: { cpu_millis: 100 } }] }), 0).pending;
+    const out = placeTasks(r.view, tasks, { mode: 'quality-first', scorer: 'binpack', sampleSize: 4, now: 0, rng: createRng(1) });
+    expect(out.placements.map((p) => p.ok)).toEqual([true, true, false, true, true]);
+    expect(out.claims.map((c) => c.taskId)).toEqual(['j1/big/0', 'j1/big/1', 'j1/small/0', 'j1/small/1']);
+    const more = r.admit(job({ id: 'j2', tasks: [{ name: 'big', count: 3, resources: { cpu_millis: 600 } }] }), 0).pending;
+    const again = placeTasks(r.view, more, { mode: 'quality-first', scorer: 'binpack', sampleSize: 4, now: 0, rng: createRng(1) });
+    expect(again.unplaced).toHaveLength(3);
+    expect(again.placements[1]).toBe(again.placements[0]);
+    expect(again.placements[2]).toBe(again.placements[0]);
+    expect(again.placements[0]).toMatchObject({ ok: false, retryable: true });
   });
 });
