@@ -78,6 +78,18 @@ describe('Committer.commit', () => {
     expect(fingerprint(cell)).toEqual(before);
   });
 
+  it('forget() drops a remembered outcome: the id is then decided afresh (the cell keeps what was applied)', () => {
+    const { cell, committer } = setup();
+    const t = txnOf([claimOn(cell, { task: 'a', node: 'n1', demand: [1, 0, 0] })]);
+    committer.commit(t, 1);
+    expect(committer.forget(t.id)).toBe(true);
+    expect(committer.forget(t.id)).toBe(false);
+    expect(committer.outcomeOf(t.id)).toBeUndefined();
+    const again = committer.commit(t, 2);
+    expect(again.replayed).toBeUndefined();
+    expect(again.rejected).toEqual([{ taskId: 'a', nodeId: 'n1', reason: ConflictReason.duplicate_task }]);
+  });
+
   it('all-or-nothing: one failing claim leaves the state untouched', () => {
     const { cell, committer } = setup();
     const before = fingerprint(cell);
