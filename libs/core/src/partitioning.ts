@@ -10,6 +10,7 @@ export function fnv1a(s: string): number {
 }
 
 export function partitionOf(nodeId: string, partitions: number): number {
+  if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be an integer ≥ 1, got ${partitions}`);
   return fnv1a(nodeId) % partitions;
 }
 

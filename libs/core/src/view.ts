@@ -51,6 +51,8 @@ export class SchedulerView {
   applySync(sync: PartitionSync, now: number): void {
     const part = this.partitions[sync.partition];
     if (part === undefined) throw new RangeError(`sync for partition ${sync.partition}, the view has ${this.partitions.length}`);
+    // A delta overtaken by a newer sync tells us nothing new: keep version and freshness as they are.
+    if (sync.kind === 'delta' && sync.version < part.version) return;
     // A snapshot older than what we hold means the cell was rebuilt: take it as it is.
     const force = sync.kind === 'snapshot' && sync.version < part.version;
     if (sync.kind === 'snapshot') {
