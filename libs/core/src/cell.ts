@@ -129,6 +129,9 @@ export class CellState {
    */
   upsertNode(reg: NodeRegistration): NodeState {
     if (reg.capacity.length !== this.space.size) throw new RangeError(`capacity of ${reg.id} has ${reg.capacity.length} dimensions, the cell has ${this.space.size}`);
+    for (const c of reg.capacity) {
+      if (!(c >= 0) || c === Infinity) throw new RangeError(`capacity of ${reg.id} must be finite and ≥ 0 on every resource`);
+    }
     let n = this.byId.get(reg.id);
     if (n === undefined) {
       n = {
