@@ -1,0 +1,58 @@
+/**
+ * Never acknowledge what is not durable: when the commit-log append fails (here: another writer
+ * appended behind this one's back, so the expected-last-sequence fence refuses the append), the
+ * batch is undone and answered `unavailable`; the cell-state then catches up with the log and
+ * serves on, including what the other writer logged.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jetstream } from '@nats-io/jetstream';
+import { encodeEntry } from '@tessera/cell-state';
+import { claim, eventually, metricsText, metricValue, startEnv, stopEnv, txn, type Env } from './helpers.ts';
+
+describe('cell-state commit-log fence', () => {
+  let env: Env;
+  beforeAll(async () => {
+    env = await startEnv();
+  });
+  afterAll(async () => {
+    await stopEnv(env);
+  });
+
+  it('undoes and refuses a batch whose append fails, then catches up with the log', async () => {
+    const c = env.client;
+    await c.register('agent-a', [{ id: 'n1', cpu: 1000 }]);
+    const before = (await c.nodes(['n1'])).items[0];
+
+    // Another writer appends an entry (registering node f1 for agent-f) directly to the log.
+    const foreign = encodeEntry({ v: 1, at: Date.now(), writer: 'intruder', records: [{ t: 'register', agent: 'agent-f', nodes: [{ id: 'f1', labels: {}, capacity: [500, 0, 0] }] }] });
+    await jetstream(c.nc).publish(c.s.commitLogSubject, foreign);
+
+    const t = txn([claim('fz/t/0', 'n1', { cpu: 600 }, before.version)], 'incremental', 'fenced-txn');
+    await expect(c.commit([t])).rejects.toMatchObject({ code: 'unavailable' });
+    // Undone: nothing allocated (the version may have moved on, the allocation may not).
+    const undone = (await c.nodes(['n1'])).items[0];
+    expect(undone.allocated.cpu_millis).toBe(0);
+
+    // The same transaction again: decided afresh (not answered from the idempotency table).
+    const retry = await c.commit([t]);
+    expect(retry.results[0].replayed).toBeUndefined();
+    expect(retry.results[0].committed).toEqual(['fz/t/0']);
+    // And the other writer's registration was caught up.
+    const f1 = await eventually(async () => (await c.nodes(['f1'])).items[0], 5_000, 'f1 caught up');
+    expect(f1).toMatchObject({ id: 'f1', state: 'ready', capacity: { cpu_millis: 500, mem_mib: 0, gpu: 0 } });
+    const m = await metricsText(env.cs);
+    expect(metricValue(m, 'tessera_commit_log_append_failures_total')).toBe(1);
+    expect(metricValue(m, 'tessera_messages_refused_total', { subject: c.s.commit, code: 'unavailable' })).toBe(1);
+  });
+
+  it('skips an unreadable log entry instead of crashing', async () => {
+    const c = env.client;
+    await jetstream(c.nc).publish(c.s.commitLogSubject, new Uint8Array([0xc1, 0xc1]));
+    const v = await c.nodeVersion('n1');
+    await expect(c.commit([txn([claim('fz/t/1', 'n1', { cpu: 100 }, v)])])).rejects.toMatchObject({ code: 'unavailable' });
+    const ok = await c.commit([txn([claim('fz/t/1', 'n1', { cpu: 100 }, v)])]);
+    expect(ok.results[0].committed).toEqual(['fz/t/1']);
+    await env.cs.waitForLog((l) => l.msg === 'skipping an unreadable commit-log entry', 2_000);
+    expect((await c.nodes(['n1'])).items[0].allocated.cpu_millis).toBe(700);
+  });
+});
