@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { REPO_ROOT, Supervised } from '@tessera/launcher';
+import { nodeTsArgs, REPO_ROOT, Supervised } from '@tessera/launcher';
 import { encode, subjectsFor, type Assignment, type Subjects } from '@tessera/protocol';
 import { connectNats, createLogger } from '@tessera/runtime';
 import { startNatsServer, type NatsServerHandle } from '@tessera/testkit';
@@ -24,7 +24,7 @@ async function startAgent(cell: string, args: string[]): Promise<Supervised> {
   const s = new Supervised({
     name, kind: 'node-agent', cwd: REPO_ROOT, logFile: join(dir, `${name}.log`), restart: false,
     readiness: { kind: 'listening-line' }, readyTimeoutMs: 30_000,
-    launch: () => ({ command: process.execPath, args: ['--import', 'tsx', 'services/node-agent/src/main.ts', '--nats', nats.url, '--cell', cell, '--heartbeat-ms', '200', ...args] }),
+    launch: () => ({ command: process.execPath, args: nodeTsArgs('services/node-agent/src/main.ts', ['--nats', nats.url, '--cell', cell, '--heartbeat-ms', '200', ...args]) }),
   });
   started.push(s);
   await s.start();

@@ -20,6 +20,17 @@ import { ServiceStartError, Supervised } from './supervised.ts';
 /** The repository root (services are run from source with tsx). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
+/**
+ * `node --import <this>` runs TypeScript from source whatever the working directory (a bare
+ * `--import tsx` is resolved from the cwd, which fails outside the repository).
+ */
+export const TSX_IMPORT = import.meta.resolve('tsx');
+
+/** The command line that runs one of the repository's TypeScript entry points. */
+export function nodeTsArgs(entry: string, args: readonly string[] = []): string[] {
+  return ['--import', TSX_IMPORT, resolve(REPO_ROOT, entry), ...args];
+}
+
 export interface CellOptions {
   /** Cell name (subjects, streams, the data folder). Default `default`. */
   readonly cell?: string;
@@ -185,7 +196,7 @@ export async function startCell(opts: CellOptions = {}): Promise<CellHandle> {
         if (port === 0 || !(await portFree(port))) port = await freePort();
         return {
           command: process.execPath,
-          args: ['--import', 'tsx', p.entry, ...commonArgs({ natsUrl, cell, httpPort: port, logLevel: opts.logLevel, resources: opts.resources }), ...p.args],
+          args: nodeTsArgs(p.entry, [...commonArgs({ natsUrl, cell, httpPort: port, logLevel: opts.logLevel, resources: opts.resources }), ...p.args]),
           httpPort: port,
         };
       },

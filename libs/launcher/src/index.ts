@@ -1,5 +1,5 @@
 /** @tessera/launcher: start, supervise and stop a local tessera cell as separate processes. */
-export { startCell, CellStartError, REPO_ROOT, type CellOptions, type CellHandle, type CellEvent } from './cell.ts';
+export { startCell, CellStartError, REPO_ROOT, TSX_IMPORT, nodeTsArgs, type CellOptions, type CellHandle, type CellEvent } from './cell.ts';
 export { planCell, splitNodes, commonArgs, CellPlanError, type CellPlanOptions, type PlannedService, type NodeShape } from './plan.ts';
 export { Supervised, ServiceStartError, type SupervisedOptions, type LaunchSpec, type Readiness } from './supervised.ts';
 export { natsConfigText, writeNatsConfig } from './nats.ts';

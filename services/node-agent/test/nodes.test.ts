@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunks, machineNodes, restrictCapacity, topologyLabels, virtualNodes } from '../src/core/nodes.ts';
+import { chunks, machineNodes, restrictCapacity, topologyLabels, virtualNodes, type AgentNode } from '../src/core/nodes.ts';
 
 describe('virtualNodes', () => {
   it('makes ids from prefix and ordinal, with the given capacity', () => {
@@ -38,7 +38,7 @@ describe('virtualNodes', () => {
 });
 
 describe('machineNodes', () => {
-  const recs = [0, 1, 2, 3].map((i) => ({ id: `m${i}`, labels: i === 0 ? { zone: 'z9' } : {}, capacity: { cpu_millis: 64_000, disk: 1 } }));
+  const recs: AgentNode[] = [0, 1, 2, 3].map((i) => ({ id: `m${i}`, labels: (i === 0 ? { zone: 'z9' } : {}) as Record<string, string>, capacity: { cpu_millis: 64_000, disk: 1 } }));
   it('slices by offset/count and keeps the file own labels over synthetic ones', () => {
     const out = machineNodes(recs, { offset: 0, count: 2, zones: ['a', 'b'], rackSize: 1 });
     expect(out.map((x) => [x.id, x.labels.zone, x.labels.rack])).toEqual([['m0', 'z9', 'r0'], ['m1', 'b', 'r1']]);

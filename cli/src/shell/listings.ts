@@ -1,0 +1,59 @@
+/** `tessera jobs|nodes|partitions`: paginated listings from cell-state's query subjects (DESIGN §7). */
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  jobsListingReply, nodesListingReply, partitionsListingReply,
+  type JobListing, type NodeListing, type PartitionListing,
+} from '@tessera/protocol';
+import { request } from '@tessera/runtime';
+import type { z } from 'zod';
+import { explainRequestError } from './target.ts';
+
+type PagedReply = typeof jobsListingReply | typeof nodesListingReply | typeof partitionsListingReply;
+
+async function fetchPages<S extends PagedReply>(nc: NatsConnection, subject: string, schema: S, pageSize: number, max?: number): Promise<z.output<S>['items']> {
+  const items: z.output<S>['items'] = [];
+  let offset = 0;
+  for (;;) {
+    let reply: z.output<S>;
+    try {
+      reply = await request(nc, subject, { offset, limit: pageSize }, schema, { timeoutMs: 15_000 });
+    } catch (e) {
+      throw explainRequestError(e, subject);
+    }
+    items.push(...(reply.items as never[]));
+    offset += reply.items.length;
+    if (reply.items.length === 0 || offset >= reply.total || (max !== undefined && items.length >= max)) break;
+  }
+  return max !== undefined ? items.slice(0, max) : items;
+}
+
+export const fetchJobs = (nc: NatsConnection, subject: string, max?: number): Promise<JobListing[]> => fetchPages(nc, subject, jobsListingReply, 200, max);
+export const fetchNodes = (nc: NatsConnection, subject: string, max?: number): Promise<NodeListing[]> => fetchPages(nc, subject, nodesListingReply, 2000, max);
+export const fetchPartitions = (nc: NatsConnection, subject: string): Promise<PartitionListing[]> => fetchPages(nc, subject, partitionsListingReply, 4096);
+
+/** Jobs by id (the `ids` filter), 500 ids per request (jobs carry their tasks; replies stay well under max_payload). */
+export async function fetchJobsByIds(nc: NatsConnection, subject: string, ids: readonly string[]): Promise<JobListing[]> {
+  const out: JobListing[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const batch = ids.slice(i, i + 500);
+    try {
+      const reply = await request(nc, subject, { offset: 0, limit: batch.length, ids: batch }, jobsListingReply, { timeoutMs: 15_000 });
+      out.push(...reply.items);
+    } catch (e) {
+      throw explainRequestError(e, subject);
+    }
+  }
+  return out;
+}
+
+/** Exactly the §7 shapes for `--json` (cell-state may add fields; the contract is these). */
+export function jobJson(j: JobListing) {
+  const out: Record<string, unknown> = { id: j.id, tenant: j.tenant, state: j.state };
+  if (j.reason !== undefined) out.reason = j.reason;
+  out.tasks = j.tasks.map((t) => (t.node !== undefined ? { id: t.id, name: t.name, state: t.state, node: t.node } : { id: t.id, name: t.name, state: t.state }));
+  return out;
+}
+
+export function nodeJson(n: NodeListing) {
+  return { id: n.id, partition: n.partition, state: n.state, labels: n.labels, capacity: n.capacity, allocated: n.allocated };
+}
