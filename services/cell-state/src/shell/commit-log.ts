@@ -20,7 +20,14 @@ export interface AppendOptions {
   readonly timeoutMs: number;
 }
 
-export class CommitLog {
+/** What the writer and replay need of the log (an in-memory one in unit tests). */
+export interface CommitLogPort {
+  lastSequence(): Promise<number>;
+  append(bytes: Uint8Array, opts: AppendOptions): Promise<number>;
+  read(from: number, to: number, onEntry: (seq: number, data: Uint8Array) => void | Promise<void>): Promise<number>;
+}
+
+export class CommitLog implements CommitLogPort {
   private readonly js: JetStreamClient;
 
   constructor(

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '@tessera/runtime';
 import { decodeEntry } from '../core/log-records.ts';
 import { applyEntry, emptyEffects, type ApplyEffects, type CellModel } from '../core/model.ts';
-import type { CommitLog } from './commit-log.ts';
+import type { CommitLogPort } from './commit-log.ts';
 
 export interface ReplayStats {
   readonly entries: number;
@@ -20,7 +20,7 @@ export interface ReplayStats {
 
 export async function replayInto(
   model: CellModel,
-  log: CommitLog,
+  log: CommitLogPort,
   to: number,
   logger: Logger,
   onEffects?: (effects: ApplyEffects) => void,

@@ -19,7 +19,7 @@ import {
   applyRecord, decideCommitBatch, emptyEffects, settleCommitted, undoCommitBatch,
   type ApplyEffects, type CellModel, type DecidedBatch, type RecordResult,
 } from '../core/model.ts';
-import type { CommitLog } from './commit-log.ts';
+import type { CommitLogPort } from './commit-log.ts';
 import type { CellMetrics } from './metrics.ts';
 import { replayInto } from './replay.ts';
 
@@ -69,7 +69,7 @@ export class LogWriter {
 
   constructor(
     private readonly model: CellModel,
-    private readonly commitLog: CommitLog,
+    private readonly commitLog: CommitLogPort,
     private readonly opts: WriterOptions,
   ) {
     this.batchMaxClaims = opts.batchMaxClaims ?? 40_000;
