@@ -53,11 +53,13 @@ export interface WriterOptions {
 }
 
 const MAX_RECORDS_PER_ENTRY = 2_000;
+const CATCH_UP_RETRY_MS = 1_000;
 
 export class LogWriter {
   private queue: Intent[] = [];
   private queuedTxns = 0;
   private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private busy = false;
   private needsCatchUp = false;
   private closed = false;
@@ -100,6 +102,7 @@ export class LogWriter {
   /** Refuses new work and waits for the queue to drain. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     if (this.timer !== undefined) this.flushSoon(true);
     if (!this.busy && this.queue.length === 0) return;
     await new Promise<void>((r) => this.idle.push(r));
@@ -129,7 +132,9 @@ export class LogWriter {
     if (this.busy) return;
     this.busy = true;
     try {
-      while (this.queue.length > 0) {
+      while (true) {
+        // After a failed append, catch up at once (not at the next request): the append may have
+        // landed, and until the state has it, reads (sync, listings, heartbeats) would lag the log.
         if (this.needsCatchUp) {
           try {
             await this.catchUp();
@@ -137,9 +142,14 @@ export class LogWriter {
             this.opts.log.error({ err: e }, 'cannot catch up with the commit log; refusing the queued requests');
             const failed = this.takeAll();
             for (const it of failed) resolveFailed(it, 'the commit log is unreachable; retry later');
+            this.retryTimer ??= setTimeout(() => {
+              this.retryTimer = undefined;
+              void this.flush();
+            }, CATCH_UP_RETRY_MS);
             break;
           }
         }
+        if (this.queue.length === 0) break;
         await this.runBatch(this.takeBatch());
       }
     } finally {
