@@ -9,6 +9,7 @@
  * The decisions (placement, transactions, what to do with each answer, when to retry or give up)
  * are libs/replica's, the same code the simulator runs; this file only moves messages and waits.
  */
+import { setMaxListeners } from 'node:events';
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ResourceSpace, Transaction, TxnResult } from '@tessera/core';
@@ -58,6 +59,8 @@ export class JobRunner {
   constructor(private readonly d: JobRunnerDeps) {
     this.queue = new PQueue({ concurrency: d.concurrency });
     this.now = d.now ?? Date.now;
+    // Every job waiting out a backoff listens on this signal.
+    setMaxListeners(0, this.abort.signal);
   }
 
   /** Jobs taken from the stream and not yet settled. */

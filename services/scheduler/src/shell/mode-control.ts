@@ -29,12 +29,14 @@ export interface ModeControl {
   stop(): Promise<void>;
 }
 
+/** Binds the bucket, creating it if missing (Kvm.create looks the stream up before adding it). */
 async function openBucket(nc: NatsConnection, bucket: string): Promise<KV> {
   const kvm = new Kvm(nc);
   try {
-    return await kvm.open(bucket);
-  } catch {
     return await kvm.create(bucket, { history: 1 });
+  } catch {
+    // Another process created it in between with other options: bind to what exists.
+    return await kvm.create(bucket);
   }
 }
 

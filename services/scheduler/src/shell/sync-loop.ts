@@ -4,6 +4,7 @@
  * runs the timer. The partition count P is learnt from the cell's first reply; the view (and the
  * replica around it) is rebuilt if the cell ever answers with another P (it was rebuilt).
  */
+import { setMaxListeners } from 'node:events';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SchedulerView, type ResourceSpace } from '@tessera/core';
 import type { PlacementMode, ScorerName } from '@tessera/policy';
@@ -62,6 +63,7 @@ export class SyncLoop {
   constructor(private readonly deps: SyncLoopDeps) {
     this.mode = deps.settings.mode;
     this.now = deps.now ?? Date.now;
+    setMaxListeners(0, this.abort.signal);
   }
 
   /** The replica, once bootstrapped (undefined before). */
