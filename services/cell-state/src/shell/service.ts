@@ -34,6 +34,8 @@ export interface ServiceOptions {
 }
 
 const MAX_ASSIGNMENTS_PER_MESSAGE = 5_000;
+/** Jobs whose claims were committed before the job was read; bounded so a stray job id cannot grow it forever. */
+const MAX_DEFERRED_JOBS = 10_000;
 const QUEUE = 'cell-state';
 
 export class CellStateService {
@@ -93,7 +95,14 @@ export class CellStateService {
         continue;
       }
       let list = this.deferred.get(a.jobId);
-      if (list === undefined) this.deferred.set(a.jobId, (list = []));
+      if (list === undefined) {
+        if (this.deferred.size >= MAX_DEFERRED_JOBS) {
+          const oldest = this.deferred.keys().next().value as string;
+          this.deferred.delete(oldest);
+          this.opts.log.warn({ job: oldest }, 'dropping deferred assignments of a job never read from the jobs stream');
+        }
+        this.deferred.set(a.jobId, (list = []));
+      }
       list.push(a);
     }
     for (const [agent, list] of byAgent(this.model, ready)) {
@@ -147,6 +156,33 @@ export class CellStateService {
       return out;
     }
     return ok(out.value);
+  }
+
+  /** The largest message the server takes (our replies must fit too), with room for headers. */
+  private maxReplyBytes(): number {
+    return Math.max(64 * 1024, (this.nc.info?.max_payload ?? 1024 * 1024) - 4 * 1024);
+  }
+
+  /**
+   * A reply of the first `n` of `total` items that fits in one message: a reply that is too large
+   * cannot be sent at all, so it is cut (sync: fewer partitions, the scheduler asks for the rest in
+   * its next round; listings: a shorter page, `total` still says how many there are).
+   * Only encodes to measure when the estimate says it may not fit.
+   */
+  private fitted<T extends object>(subject: string, total: number, estimate: number, build: (n: number) => T): T | ErrorReply {
+    const limit = this.maxReplyBytes();
+    if (estimate < limit / 2) return build(total);
+    let n = total;
+    while (n > 0) {
+      const r = build(n);
+      const size = encode(r).length;
+      if (size <= limit) {
+        if (n < total) this.opts.log.warn({ subject, items: n, asked: total, limit }, 'reply cut to fit the message size limit');
+        return r;
+      }
+      n = Math.min(n - 1, Math.floor((n * limit) / size));
+    }
+    return this.refuse(subject, ErrorCode.too_large, `even one item of the reply exceeds the ${limit}-byte message limit`);
   }
 
   private serve<S extends z.ZodTypeAny>(subject: string, schema: S, handler: (v: z.output<S>) => unknown): void {
@@ -205,7 +241,11 @@ export class CellStateService {
       for (let i = 0; i < req.requests.length; i++) {
         if (req.requests[i].partition >= P) return this.refuse(s.sync, ErrorCode.invalid, `the cell has ${P} partitions (0..${P - 1})`, `requests[${i}].partition`);
       }
-      return { ok: true, partitions: P, syncs: req.requests.map((r) => syncToWire(model.cell.sync(r.partition, r.since))) };
+      const syncs = req.requests.map((r) => model.cell.sync(r.partition, r.since));
+      let nodes = 0;
+      for (const x of syncs) nodes += x.nodes.length;
+      return this.fitted(s.sync, syncs.length, nodes * (60 + 24 * space.size),
+        (n) => ({ ok: true, partitions: P, syncs: (n === syncs.length ? syncs : syncs.slice(0, n)).map(syncToWire) }));
     });
 
     this.serve(s.commit, commitRequest, async (req) => {
@@ -224,8 +264,16 @@ export class CellStateService {
       });
     });
 
-    this.serve(s.queryJobs, listingRequest, (req) => listJobs(model, req));
-    this.serve(s.queryNodes, listingRequest, (req) => listNodes(model, req));
+    this.serve(s.queryJobs, listingRequest, (req) => {
+      const page = listJobs(model, req);
+      let tasks = 0;
+      for (const j of page.items) tasks += j.tasks.length;
+      return this.fitted(s.queryJobs, page.items.length, tasks * 80 + page.items.length * 200, (n) => ({ ...page, items: page.items.slice(0, n) }));
+    });
+    this.serve(s.queryNodes, listingRequest, (req) => {
+      const page = listNodes(model, req);
+      return this.fitted(s.queryNodes, page.items.length, page.items.length * (150 + 40 * space.size), (n) => ({ ...page, items: page.items.slice(0, n) }));
+    });
     this.serve(s.queryPartitions, listingRequest, (req) => listPartitions(model, req));
 
     const period = Math.max(50, Math.min(1_000, Math.floor(this.opts.heartbeatTimeoutMs / 4)));
@@ -261,7 +309,7 @@ export class CellStateService {
             m.ack();
             continue;
           }
-          void this.writer.append(record).then((out) => (out.ok ? m.ack() : m.nak(1_000)));
+          void this.writer.append(record, m.data.length).then((out) => (out.ok ? m.ack() : m.nak(1_000)));
         } catch (e) {
           this.opts.log.error({ err: e, seq: m.seq }, 'job intake failed on a message');
           m.nak(1_000);

@@ -34,6 +34,8 @@ interface CommitIntent {
 interface RecordIntent {
   readonly kind: 'record';
   readonly record: LogRecord;
+  /** Rough encoded size, to keep an entry under the message size limit. */
+  readonly bytes: number;
   readonly resolve: (o: Outcome<RecordResult>) => void;
 }
 type Intent = CommitIntent | RecordIntent;
@@ -54,6 +56,8 @@ export interface WriterOptions {
 
 const MAX_RECORDS_PER_ENTRY = 2_000;
 const CATCH_UP_RETRY_MS = 1_000;
+/** Job specs can be large: an entry carries at most about this much of them (the limit is 8 MiB). */
+const MAX_RECORD_BYTES_PER_ENTRY = 2 * 1024 * 1024;
 
 export class LogWriter {
   private queue: Intent[] = [];
@@ -94,9 +98,9 @@ export class LogWriter {
   }
 
   /** Appends a record in the next batch and applies it once durable; resolves with its result. */
-  append(record: LogRecord): Promise<Outcome<RecordResult>> {
+  append(record: LogRecord, sizeHint = 256): Promise<Outcome<RecordResult>> {
     if (this.closed) return Promise.resolve(unavailable('cell-state is shutting down'));
-    return new Promise((resolve) => this.enqueue({ kind: 'record', record, resolve }, 0));
+    return new Promise((resolve) => this.enqueue({ kind: 'record', record, bytes: sizeHint, resolve }, 0));
   }
 
   /** Refuses new work and waits for the queue to drain. */
@@ -168,7 +172,7 @@ export class LogWriter {
 
   /** The head of the queue up to the batch caps (a single oversized request still goes alone). */
   private takeBatch(): Intent[] {
-    let txns = 0, claims = 0, records = 0, i = 0;
+    let txns = 0, claims = 0, records = 0, bytes = 0, i = 0;
     for (; i < this.queue.length; i++) {
       const it = this.queue[i];
       if (it.kind === 'commit') {
@@ -176,8 +180,9 @@ export class LogWriter {
         txns += it.txns.length;
         claims += it.claims;
       } else {
-        if (records >= MAX_RECORDS_PER_ENTRY) break;
+        if (i > 0 && (records >= MAX_RECORDS_PER_ENTRY || bytes + it.bytes > MAX_RECORD_BYTES_PER_ENTRY)) break;
         records++;
+        bytes += it.bytes;
       }
     }
     const batch = this.queue.slice(0, i);
