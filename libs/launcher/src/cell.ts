@@ -56,6 +56,8 @@ export interface CellOptions {
   readonly logLevel?: string;
   /** Extra flags per service kind (e.g. `{ scheduler: ['--sync-ms', '50'] }`). */
   readonly extraArgs?: Partial<Record<ServiceKind, readonly string[]>>;
+  /** Node.js flags per service kind, placed before the entry (e.g. `{ scheduler: ['--cpu-prof', '--cpu-prof-dir', dir] }`). */
+  readonly nodeArgs?: Partial<Record<ServiceKind, readonly string[]>>;
   /** Restart services that die (default true). */
   readonly restart?: boolean;
   /** Wait until every node is registered before resolving (default true). */
@@ -196,7 +198,7 @@ export async function startCell(opts: CellOptions = {}): Promise<CellHandle> {
         if (port === 0 || !(await portFree(port))) port = await freePort();
         return {
           command: process.execPath,
-          args: nodeTsArgs(p.entry, [...commonArgs({ natsUrl, cell, httpPort: port, logLevel: opts.logLevel, resources: opts.resources }), ...p.args]),
+          args: [...(opts.nodeArgs?.[p.kind] ?? []), ...nodeTsArgs(p.entry, [...commonArgs({ natsUrl, cell, httpPort: port, logLevel: opts.logLevel, resources: opts.resources }), ...p.args])],
           httpPort: port,
         };
       },
