@@ -15,6 +15,8 @@ export interface ServiceProcessOptions {
   readonly entry: string;
   readonly args?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
+  /** Extra node flags before the entry (e.g. `--cpu-prof`, `--max-old-space-size=…`). */
+  readonly nodeArgs?: readonly string[];
   /** How long to wait for the ready line (default 30 s). */
   readonly readyTimeoutMs?: number;
   /** The `msg` of the log line that means ready (default `listening`). */
@@ -67,7 +69,7 @@ function parseLine(line: string): LogLine | undefined {
 }
 
 export async function startServiceProcess(opts: ServiceProcessOptions): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', opts.entry, ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.entry, ...(opts.args ?? [])], {
     cwd: repoRoot,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,7 +16,12 @@ const RES = ['cpu_millis', 'mem_mib', 'gpu', 'gpu_milli'];
 const args = (url: string) => ['--nats', url, '--log-level', 'info', '--heartbeat-timeout-ms', '3600000'];
 
 const ns = await startNatsServer();
-let cs = await startServiceProcess({ entry: 'services/cell-state/src/main.ts', args: args(ns.url) });
+// CELL_STATE_PROFILE=dir: CPU-profile the cell-state during the load phase (written on a graceful stop).
+const profileDir = process.env.CELL_STATE_PROFILE;
+let cs = await startServiceProcess({
+  entry: 'services/cell-state/src/main.ts', args: args(ns.url),
+  nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+});
 const nc = await connect({ servers: ns.url });
 const s = subjectsFor();
 for (let i = 0; i < NODES; i += 1000) {
@@ -49,7 +54,8 @@ console.log(`${clients} clients × ${perRequest} txns/request, ${seconds}s: ${(c
   `${requests} requests, latency p50 ${q(0.5)} ms p99 ${q(0.99)} ms; ${batches} batches, ${(committed / Math.max(1, batches)).toFixed(0)} claims/batch, ` +
   `mean batch ${(batchSum / Math.max(1, batches) * 1000).toFixed(2)} ms`);
 
-await cs.kill('SIGKILL');
+if (profileDir) await cs.stop();
+else await cs.kill('SIGKILL');
 const t0 = performance.now();
 cs = await startServiceProcess({ entry: 'services/cell-state/src/main.ts', args: args(ns.url), readyTimeoutMs: 300_000 });
 const ready = performance.now() - t0;
