@@ -92,7 +92,7 @@ describe('sim driver', () => {
     expect(cell.endsOf('j2/t/0')).toEqual([]);
     expect(cell.heartbeats.some((h) => h.nodes.some((n) => n.id === 'not-mine'))).toBe(false);
     const log = readFileSync(agent.opts.logFile, 'utf8');
-    expect(log).toMatch(/"reason":"not_my_node".*refused an assignment/);
+    expect(log).toMatch(/"reason":"not_my_node","count":1,"examples":\["j2\/t\/0@not-mine"\].*refused an assignment/);
     expect(log).toMatch(/refused an assign message/);
     expect(agent.state).toBe('running');
   });

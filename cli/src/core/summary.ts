@@ -83,7 +83,7 @@ export interface ReplaySummary {
   readonly conflictFraction?: number;
   readonly delayP50S?: number;
   readonly delayP99S?: number;
-  /** Where the delays come from: the job listing, or the schedulers' histogram. */
+  /** Where the delays come from: the schedulers' histogram (interpolated in its buckets), or the job listing. */
   readonly delaySource?: 'jobs' | 'histogram';
   readonly utilisation: UtilisationStats;
   readonly unfinished: number;
@@ -102,7 +102,7 @@ export function formatSummary(s: ReplaySummary): string {
     `  placements          ${s.placements} (${s.jobs.placedTasks} of ${s.jobs.tasks} tasks placed)`,
     `  conflicts           ${s.conflicts ?? 'n/a'}`,
     `  conflict fraction   ${pct(s.conflictFraction)}`,
-    `  delay p50 / p99     ${secs(s.delayP50S)} / ${secs(s.delayP99S)}${s.delaySource === 'histogram' ? ' (scheduler histogram)' : ''}`,
+    `  delay p50 / p99     ${secs(s.delayP50S)} / ${secs(s.delayP99S)}${s.delaySource === 'histogram' ? ' (schedulers\' job-delay histogram)' : s.delaySource === 'jobs' ? ' (job listing)' : ''}`,
     `  utilisation         ${util || 'n/a'}`,
   ].join('\n');
 }

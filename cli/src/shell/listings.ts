@@ -32,12 +32,12 @@ export const fetchNodes = (nc: NatsConnection, subject: string, max?: number): P
 export const fetchPartitions = (nc: NatsConnection, subject: string): Promise<PartitionListing[]> => fetchPages(nc, subject, partitionsListingReply, 4096);
 
 /** Jobs by id (the `ids` filter), 500 ids per request (jobs carry their tasks; replies stay well under max_payload). */
-export async function fetchJobsByIds(nc: NatsConnection, subject: string, ids: readonly string[]): Promise<JobListing[]> {
+export async function fetchJobsByIds(nc: NatsConnection, subject: string, ids: readonly string[], timeoutMs = 15_000): Promise<JobListing[]> {
   const out: JobListing[] = [];
   for (let i = 0; i < ids.length; i += 500) {
     const batch = ids.slice(i, i + 500);
     try {
-      const reply = await request(nc, subject, { offset: 0, limit: batch.length, ids: batch }, jobsListingReply, { timeoutMs: 15_000 });
+      const reply = await request(nc, subject, { offset: 0, limit: batch.length, ids: batch }, jobsListingReply, { timeoutMs });
       out.push(...reply.items);
     } catch (e) {
       throw explainRequestError(e, subject);

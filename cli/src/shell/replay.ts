@@ -69,6 +69,18 @@ async function sampleUtilisation(nc: NatsConnection, target: CellTarget, metrics
   }
 }
 
+/** A busy cell-state may answer late: try a few times before giving up. */
+async function fetchWithRetries<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (i >= attempts) throw e;
+      await sleep(2000 * i);
+    }
+  }
+}
+
 export async function runReplay(nc: NatsConnection, target: CellTarget, jobs: readonly TraceJob[], o: ReplayOptions): Promise<ReplaySummary> {
   const specs: { job: JobSpec; atMs: number }[] = [];
   const origin = jobs[0].submitS;
@@ -124,8 +136,8 @@ export async function runReplay(nc: NatsConnection, target: CellTarget, jobs: re
       if (placedNow !== lastPlaced) { lastPlaced = placedNow; lastProgress = Date.now(); }
       // Without counters, or with no placements for 15 s: check the jobs themselves.
       if (o.cellMetricsUrl === undefined || Date.now() - lastProgress > 15_000) {
-        const listed = await fetchJobsByIds(nc, target.subjects.queryJobs, specs.map((s) => s.job.id));
-        if (listed.length === specs.length && listed.every((j) => j.state !== 'pending')) break;
+        const listed = await fetchJobsByIds(nc, target.subjects.queryJobs, specs.map((s) => s.job.id)).catch(() => undefined);
+        if (listed !== undefined && listed.length === specs.length && listed.every((j) => j.state !== 'pending')) break;
         lastProgress = Date.now();
       }
       await sleep(1000);
@@ -136,17 +148,20 @@ export async function runReplay(nc: NatsConnection, target: CellTarget, jobs: re
     bar?.stop();
   }
   const wallS = (Date.now() - started) / 1000;
-  const listed = await fetchJobsByIds(nc, target.subjects.queryJobs, specs.map((s) => s.job.id));
+  const listed = await fetchWithRetries(() => fetchJobsByIds(nc, target.subjects.queryJobs, specs.map((s) => s.job.id), 30_000));
   const tally = tallyJobs(listed);
   const commits = commitDelta(commitSnapshot(await scrape(o.cellMetricsUrl)), commitBefore);
-  let delayP50S = percentile(tally.delaysS, 0.5);
-  let delayP99S = percentile(tally.delaysS, 0.99);
-  let delaySource: ReplaySummary['delaySource'] = tally.delaysS.length > 0 ? 'jobs' : undefined;
-  if (delaySource === undefined) {
-    const d = bucketDelta(await delayBuckets(o.schedulerMetricsUrls), delayBefore);
-    delayP50S = histogramQuantile(d, 0.5);
-    delayP99S = histogramQuantile(d, 0.99);
-    if (delayP50S !== undefined) delaySource = 'histogram';
+  // The schedulers' histogram measures submit → all tasks committed where it happens; the job
+  // listing's placedAt is cell-state's view (it may learn of a job after its placements), so it is
+  // only the fallback when no scheduler metrics are reachable.
+  const d = bucketDelta(await delayBuckets(o.schedulerMetricsUrls), delayBefore);
+  let delayP50S = histogramQuantile(d, 0.5);
+  let delayP99S = histogramQuantile(d, 0.99);
+  let delaySource: ReplaySummary['delaySource'] = delayP50S !== undefined ? 'histogram' : undefined;
+  if (delaySource === undefined && tally.delaysS.length > 0) {
+    delayP50S = percentile(tally.delaysS, 0.5);
+    delayP99S = percentile(tally.delaysS, 0.99);
+    delaySource = 'jobs';
   }
   const { published, duplicates } = await publisher.flush();
   return {

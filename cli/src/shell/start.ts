@@ -35,7 +35,7 @@ export async function runStart(g: GlobalOptions, o: StartOptions, out: (s: strin
   assertNotRunning(g);
   const trace = o.trace ?? BUNDLED.alibaba2017Sample;
   const space = ResourceSpace.of(g.resources.split(','));
-  const jobs = await loadReplayJobs(trace, space, o.limit);
+  const jobs = await loadReplayJobs(trace, space, o.limit === 0 ? undefined : o.limit);
   const spanS = Math.max(1, jobs[jobs.length - 1].submitS - jobs[0].submitS);
   const speed = Math.max(1, Math.round(spanS / o.durationS));
   const shape = shapeFor(jobs[0].format);
@@ -61,10 +61,11 @@ export async function runStart(g: GlobalOptions, o: StartOptions, out: (s: strin
   out(`cell "${handle.cell}" up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   out(formatServices(handle.services));
   out('');
-  out(`replaying ${jobs.length} jobs of ${trace} (${Math.round(spanS)} s of trace at ${speed}×, task durations scaled alike)…`);
+  const tasks = jobs.reduce((n, j) => n + j.job.tasks.reduce((m, g) => m + g.count, 0), 0);
+  out(`replaying the first ${jobs.length} jobs (${tasks} tasks) of ${trace}: ${Math.round(spanS)} s of trace at ${speed}×, task durations scaled alike…`);
 
   const target = resolveTarget(g);
-  const nc = await connectTo(target);
+  const nc = await connectTo(target).catch(async (e: unknown) => { await handle.stop(); throw e; });
   try {
     const summary = await runReplay(nc, target, jobs, {
       trace, speed, limit: o.limit, idPrefix: '', waitS: Math.max(60, o.durationS), space,
@@ -73,6 +74,9 @@ export async function runStart(g: GlobalOptions, o: StartOptions, out: (s: strin
       progress: process.stderr.isTTY === true, note: err,
     });
     out(formatSummary(summary));
+  } catch (e) {
+    await handle.stop();
+    throw e;
   } finally {
     await nc.close().catch(() => undefined);
   }

@@ -21,6 +21,17 @@ describe('heartbeatBatches', () => {
     expect(batches[1].nodes[0].tasks).toEqual([]);
     expect(heartbeatBatches('ag', ids, book, 5000).length).toBe(3);
   });
+
+  it('also closes a batch at the task cap, never splitting one node', () => {
+    const ids = ['n0', 'n1', 'n2', 'n3'];
+    const own = new Set(ids);
+    const book = new TaskBook((id) => own.has(id), { endedGraceMs: 0 });
+    for (let i = 0; i < 5; i++) book.admit(a(`a${i}`, 'n0'), 0);
+    for (let i = 0; i < 3; i++) book.admit(a(`b${i}`, 'n1'), 0);
+    for (let i = 0; i < 7; i++) book.admit(a(`c${i}`, 'n3'), 0);
+    const batches = heartbeatBatches('ag', ids, book, 1000, 6);
+    expect(batches.map((b) => b.nodes.map((n) => `${n.id}:${n.tasks.length}`))).toEqual([['n0:5'], ['n1:3', 'n2:0'], ['n3:7']]);
+  });
 });
 
 describe('planHeartbeatReply', () => {

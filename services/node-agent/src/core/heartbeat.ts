@@ -1,16 +1,32 @@
 /** Heartbeat requests and what to do with their replies; pure. */
 import type { Assignment, HeartbeatReply, HeartbeatRequest, TaskEndedRequest } from '@tessera/protocol';
-import { chunks } from './nodes.ts';
 import type { TaskBook, TaskEnd } from './task-book.ts';
 
 /** At most this many nodes (register, heartbeat) or task ends per request. */
 export const MAX_BATCH = 1000;
+/**
+ * A heartbeat batch is also closed once it carries this many task ids, so a busy agent's
+ * heartbeats stay small requests (a few hundred KB) that the cell reconciles quickly.
+ */
+export const MAX_HEARTBEAT_TASKS = 10_000;
 
-export function heartbeatBatches(agent: string, nodeIds: readonly string[], book: TaskBook, batchSize = MAX_BATCH): HeartbeatRequest[] {
-  return chunks(nodeIds, Math.min(batchSize, MAX_BATCH)).map((ids) => ({
-    agent,
-    nodes: ids.map((id) => ({ id, tasks: book.tasksOn(id) })),
-  }));
+export function heartbeatBatches(agent: string, nodeIds: readonly string[], book: TaskBook, batchSize = MAX_BATCH, maxTasks = MAX_HEARTBEAT_TASKS): HeartbeatRequest[] {
+  const size = Math.min(batchSize, MAX_BATCH);
+  const out: HeartbeatRequest[] = [];
+  let nodes: HeartbeatRequest['nodes'] = [];
+  let tasks = 0;
+  for (const id of nodeIds) {
+    const t = book.tasksOn(id);
+    if (nodes.length > 0 && (nodes.length >= size || tasks + t.length > maxTasks)) {
+      out.push({ agent, nodes });
+      nodes = [];
+      tasks = 0;
+    }
+    nodes.push({ id, tasks: t });
+    tasks += t.length;
+  }
+  if (nodes.length > 0) out.push({ agent, nodes });
+  return out;
 }
 
 export interface HeartbeatPlan {

@@ -118,17 +118,23 @@ export class NodeAgent {
     });
   }
 
-  /** Starts the admissible assignments; refuses the rest with a log line (never throws). */
+  /**
+   * Starts the admissible assignments; refuses the rest (never throws). Refusals are logged once
+   * per message, with counts by reason and a few task ids, not once per task.
+   */
   run(assignments: readonly Assignment[], source: 'assign' | 'missing'): void {
     const now = this.now();
+    const refused = new Map<string, { count: number; examples: string[] }>();
     for (const a of assignments) {
       const verdict = this.book.admit(a, now);
       if (verdict.verdict === 'refuse') {
         // A missing task we already run or just finished is the normal race with the heartbeat.
-        if (!(source === 'missing' && verdict.reason !== 'not_my_node')) {
-          this.deps.metrics.refused.inc({ reason: verdict.reason });
-          this.deps.log.warn({ task: a.taskId, node: a.nodeId, reason: verdict.reason, source }, 'refused an assignment');
-        }
+        if (source === 'missing' && verdict.reason !== 'not_my_node') continue;
+        this.deps.metrics.refused.inc({ reason: verdict.reason });
+        const r = refused.get(verdict.reason) ?? { count: 0, examples: [] };
+        r.count++;
+        if (r.examples.length < 3) r.examples.push(`${a.taskId}@${a.nodeId}`);
+        refused.set(verdict.reason, r);
         continue;
       }
       this.deps.metrics.tasksStarted.inc();
@@ -137,6 +143,9 @@ export class NodeAgent {
       } catch (e) {
         this.onTaskEnd(a.taskId, { outcome: 'failed', reason: `driver failed to start the task: ${(e as Error).message}` });
       }
+    }
+    for (const [reason, r] of refused) {
+      this.deps.log.warn({ reason, count: r.count, examples: r.examples, source }, 'refused an assignment');
     }
     this.deps.metrics.tasksRunning.set(this.book.runningCount);
   }
