@@ -43,7 +43,7 @@ describe('ownershipRefusal', () => {
 describe('reconcileHeartbeat', () => {
   it('answers unknown nodes, tasks to stop, missing allocations after the grace, and new running tasks', () => {
     const m = setup();
-    const d = reconcileHeartbeat(m, { agent: 'a', nodes: [{ id: 'n1', tasks: ['j/t/0', 'j/t/2', 'zz/t/0'] }, { id: 'n2', tasks: [] }, { id: 'nx', tasks: ['q/t/0'] }] }, 1_500, 1_000, new Set());
+    const d = reconcileHeartbeat(m, { agent: 'a', nodes: [{ id: 'n1', tasks: ['j/t/0', 'j/t/2', 'zz/t/0'] }, { id: 'n2', tasks: [] }, { id: 'nx', tasks: ['q/t/0'] }] }, 1_500, 1_000, { running: new Set(), ended: new Set() });
     if (isRefusal(d)) throw new Error('refused');
     expect(d.unknownNodes).toEqual(['nx']);
     expect(d.stopTasks).toEqual(['j/t/2', 'zz/t/0', 'q/t/0']);
@@ -51,23 +51,30 @@ describe('reconcileHeartbeat', () => {
     expect(d.heard).toEqual(['n1', 'n2']);
     expect(d.running).toEqual({ t: 'running', agent: 'a', tasks: [{ taskId: 'j/t/0', nodeId: 'n1' }] });
 
-    const later = reconcileHeartbeat(m, { agent: 'a', nodes: [{ id: 'n1', tasks: ['j/t/0'] }] }, 2_000, 1_000, new Set(['j/t/0']));
+    const later = reconcileHeartbeat(m, { agent: 'a', nodes: [{ id: 'n1', tasks: ['j/t/0'] }] }, 2_000, 1_000, { running: new Set(['j/t/0']), ended: new Set() });
     if (isRefusal(later)) throw new Error('refused');
     expect(later.missing.map((a) => a.taskId)).toEqual(['j/t/1']);
     expect(later.running).toBeUndefined();
     expect(assignmentOf(m, later.missing[0])).toEqual({ taskId: 'j/t/1', jobId: 'j', nodeId: 'n1', resources: { cpu_millis: 100 }, durationS: 9, command: ['x'] });
   });
 
+  it('does not report a task missing while its end is being logged', () => {
+    const m = setup();
+    const d = reconcileHeartbeat(m, { agent: 'a', nodes: [{ id: 'n1', tasks: [] }] }, 9_000, 1_000, { running: new Set(), ended: new Set(['j/t/0']) });
+    if (isRefusal(d)) throw new Error('refused');
+    expect(d.missing.map((a) => a.taskId)).toEqual(['j/t/1']);
+  });
+
   it('tells the agent of a lost node to register again and to stop what it runs there', () => {
     const m = setup();
     apply(m, { t: 'lost', nodes: ['n1'] });
-    const d = reconcileHeartbeat(m, { agent: 'a', nodes: [{ id: 'n1', tasks: ['j/t/0'] }] }, 5_000, 0, new Set());
+    const d = reconcileHeartbeat(m, { agent: 'a', nodes: [{ id: 'n1', tasks: ['j/t/0'] }] }, 5_000, 0, { running: new Set(), ended: new Set() });
     expect(d).toMatchObject({ unknownNodes: ['n1'], stopTasks: ['j/t/0'], missing: [], heard: [] });
   });
 
   it('refuses a heartbeat naming another agent\'s node', () => {
     const m = setup();
-    expect(reconcileHeartbeat(m, { agent: 'a', nodes: [{ id: 'm1', tasks: [] }] }, 0, 0, new Set())).toMatchObject({ refused: true, code: 'forbidden' });
+    expect(reconcileHeartbeat(m, { agent: 'a', nodes: [{ id: 'm1', tasks: [] }] }, 0, 0, { running: new Set(), ended: new Set() })).toMatchObject({ refused: true, code: 'forbidden' });
   });
 });
 

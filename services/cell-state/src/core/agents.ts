@@ -58,16 +58,24 @@ export interface HeartbeatDecision {
   readonly running: RunningRecord | undefined;
 }
 
-/**
- * Reconciles what an agent runs with what the cell expects. `inFlightRunning` holds tasks whose
- * running record is already on its way, so they are not logged twice.
- */
+/** Records on their way to the log that a heartbeat must not contradict. */
+export interface InFlight {
+  /** Tasks whose `running` record is being appended (not logged twice). */
+  readonly running: ReadonlySet<string>;
+  /**
+   * Tasks whose `ended` record is being appended: the agent no longer reports them, but they are
+   * not missing (sending them again would run a finished task a second time).
+   */
+  readonly ended: ReadonlySet<string>;
+}
+
+/** Reconciles what an agent runs with what the cell expects. */
 export function reconcileHeartbeat(
   model: CellModel,
   req: HeartbeatRequest,
   now: number,
   graceMs: number,
-  inFlightRunning: ReadonlySet<string>,
+  inFlight: InFlight,
 ): HeartbeatDecision | Refusal {
   const refusal = ownershipRefusal(model, req.agent, req.nodes.map((n) => n.id), 'nodes[#].id');
   if (refusal !== undefined) return refusal;
@@ -93,13 +101,13 @@ export function reconcileHeartbeat(
         stopTasks.push(taskId);
         continue;
       }
-      if (!inFlightRunning.has(taskId)) {
+      if (!inFlight.running.has(taskId)) {
         const t = model.jobs.task(taskId);
         if (t !== undefined && t.job.taskState[t.slot] === 1 /* placed */) running.push({ taskId, nodeId: reported.id });
       }
     }
     for (const a of node.allocations.values()) {
-      if (seen?.has(a.taskId)) continue;
+      if (seen?.has(a.taskId) || inFlight.ended.has(a.taskId)) continue;
       const since = model.assignedAt.get(a.taskId) ?? -Infinity;
       if (now - since >= graceMs) missing.push(a);
     }

@@ -45,6 +45,7 @@ export class CellStateService {
   readonly lastHeard = new Map<string, number>();
   private readonly lostInFlight = new Set<string>();
   private readonly runningInFlight = new Set<string>();
+  private readonly endedInFlight = new Set<string>();
   /** Committed claims of jobs not read yet, by job id: their assignments go out when the job arrives. */
   private readonly deferred = new Map<string, Allocation[]>();
   private livenessTimer: NodeJS.Timeout | undefined;
@@ -210,7 +211,7 @@ export class CellStateService {
 
     this.serve(s.nodeHeartbeat, heartbeatRequest, (req) => {
       const now = this.opts.now();
-      const d = reconcileHeartbeat(model, req, now, this.opts.assignGraceMs, this.runningInFlight);
+      const d = reconcileHeartbeat(model, req, now, this.opts.assignGraceMs, { running: this.runningInFlight, ended: this.endedInFlight });
       if (isRefusal(d)) return this.refusal(s.nodeHeartbeat, d);
       for (const id of d.heard) this.lastHeard.set(id, now);
       if (d.running !== undefined) {
@@ -229,7 +230,9 @@ export class CellStateService {
     this.serve(s.taskEnded, taskEndedRequest, async (req) => {
       const refusal = ownershipRefusal(model, req.agent, req.tasks.map((t) => t.nodeId), 'tasks[#].nodeId');
       if (refusal !== undefined) return this.refusal(s.taskEnded, refusal);
-      const out = await this.writer.append(taskEndedRecord(req));
+      const tasks = req.tasks.map((t) => t.taskId);
+      for (const t of tasks) this.endedInFlight.add(t);
+      const out = await this.writer.append(taskEndedRecord(req)).finally(() => { for (const t of tasks) this.endedInFlight.delete(t); });
       return this.counted(s.taskEnded, out, (r) => ({ ok: true, released: r.t === 'ended' ? r.released : 0 }));
     });
 
