@@ -49,4 +49,26 @@ describe('scheduler: redelivery after a crash', () => {
     expect(await metric(second, 'tessera_scheduler_jobs_total', { outcome: 'placed' })).toBe(1);
     expect(second.logs().some((l) => l.msg?.startsWith('job redelivered'))).toBe(true);
   });
+
+  it('hands unfinished jobs back at once on a graceful stop (no wait for the ack deadline)', async () => {
+    // R2 has 600 free: 6 of the 10 tasks fit, the replica holds the job waiting for room.
+    const holder = cell.schedulers[cell.schedulers.length - 1];
+    await submit(cell, jobSpec('drained', [{ name: 'w', count: 10, cpu: 100 }]));
+    await waitUntil('6 of 10 tasks to be committed', async () => {
+      const [j] = await jobs(cell, ['drained']);
+      return j !== undefined && j.tasks.filter((t) => t.state === 'placed').length === 6;
+    }, 15_000);
+    const status = await holder.stop();
+    expect(status.code).toBe(128 + 15);
+    expect(holder.logs().some((l) => l.msg === 'lifecycle' && l.to === 'stopped')).toBe(true);
+
+    await registerNodes(cell, [{ id: 'R3', cpu: 1000 }]);
+    const t0 = Date.now();
+    const next = await cell.startScheduler(['--id', 'third']);
+    const [done] = await waitForJobs(cell, ['drained'], ['placed'], 20_000);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(done.tasks.filter((t) => t.node === 'R3')).toHaveLength(4);
+    expect(await metric(next, 'tessera_scheduler_conflicts_total', { reason: 'duplicate_task' })).toBe(6);
+    assertNoOverCommit(await nodes(cell));
+  });
 });

@@ -193,8 +193,10 @@ export class JobRunner {
       if (this.abort.signal.aborted) return this.settle(m, 'requeued');
       replica = await this.d.sync.replicaReady();
       const t = this.now();
+      // What ended the previous round: refused claims, or no room found (polling for room).
+      const cause = run.roundConflict ? 'conflict' : 'no_room';
       const proposal = replica.propose(run, t);
-      if (run.attempt > 1) metrics.retries.inc(proposal.tasks.length);
+      if (run.attempt > 1 && proposal.tasks.length > 0) metrics.retries.inc({ cause }, proposal.tasks.length);
       const placements = proposal.placements;
       for (let i = 0; i < placements.length; i++) {
         const p = placements[i];
@@ -244,10 +246,10 @@ export class JobRunner {
           if (r instanceof Error) {
             error ??= r;
           } else {
-            if (!r.replayed) {
-              own += r.committed.length;
-              if (r.committed.length > 0) metrics.placements.inc(r.committed.length);
-            }
+            // A replayed result is still this run's own commit (its keys are unique to the run):
+            // the reply to an earlier send of the same request was lost.
+            own += r.committed.length;
+            if (r.committed.length > 0) metrics.placements.inc(r.committed.length);
             for (const x of r.rejected) metrics.conflicts.inc({ reason: x.reason });
             last = replica.onResult(run, r, this.now());
           }

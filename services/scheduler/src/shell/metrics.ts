@@ -7,7 +7,7 @@ export type JobOutcomeLabel = (typeof JOB_OUTCOME_LABELS)[number];
 
 export interface SchedulerMetrics {
   readonly placements: Counter;
-  readonly retries: Counter;
+  readonly retries: Counter<'cause'>;
   readonly jobDelay: Histogram;
   readonly staleness: Histogram;
   readonly syncSeconds: Histogram;
@@ -31,7 +31,8 @@ export function createSchedulerMetrics(registry: Registry): SchedulerMetrics {
     placements: new Counter({ name: 'tessera_scheduler_placements_total', help: 'Tasks this replica placed and the committer accepted', registers }),
     retries: new Counter({
       name: 'tessera_scheduler_retries_total',
-      help: 'Tasks proposed again after a refused claim or a round that found no room (attempt 2 and later)',
+      help: 'Tasks proposed again, by what ended their previous round: conflict (claims refused) or no_room (no feasible node, waiting for room)',
+      labelNames: ['cause'],
       registers,
     }),
     jobDelay: new Histogram({
@@ -104,5 +105,6 @@ export function createSchedulerMetrics(registry: Registry): SchedulerMetrics {
     },
   };
   for (const o of JOB_OUTCOME_LABELS) m.jobs.inc({ outcome: o }, 0);
+  for (const c of ['conflict', 'no_room']) m.retries.inc({ cause: c }, 0);
   return m;
 }
