@@ -107,3 +107,40 @@ describe('cell-state restart', () => {
     }
   });
 });
+
+describe('cell-state when nats-server crashes', () => {
+  it('keeps acknowledged commits across a kill -9 of nats-server and serves again once it is back', async () => {
+    const ns = await startNatsServer();
+    let cs = await startCellState(ns);
+    const c = new CellClient(await connect({ servers: ns.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 }));
+    try {
+      await c.register('agent-n', [{ id: 'nn1', cpu: 1000 }]);
+      const v = await c.nodeVersion('nn1');
+      const acked = await c.commit([txn([claim('nn/t/0', 'nn1', { cpu: 300 }, v)])]);
+      expect(acked.results[0].committed).toEqual(['nn/t/0']);
+
+      await ns.kill('SIGKILL');
+      await ns.restart();
+      // The cell-state reconnects and serves; the acknowledged allocation is there.
+      const after = await eventually(async () => (await c.nodes(['nn1'])).items[0], 20_000, 'cell-state serving again');
+      expect(after.allocated.cpu_millis).toBe(300);
+      const more = await eventually(async () => {
+        const r = await c.commit([txn([claim('nn/t/1', 'nn1', { cpu: 300 }, after.version)], 'incremental', 'after-nats-restart')], undefined, 2_000);
+        return r.results[0];
+      }, 20_000, 'a commit after the nats-server restart');
+      expect(more.committed).toEqual(['nn/t/1']);
+      // The jobs stream is still read.
+      await c.submitJob({ id: 'after-restart', tasks: [{ name: 't', count: 1, resources: { cpu_millis: 1 } }] });
+      await eventually(async () => (await c.jobs(['after-restart'])).total === 1, 20_000, 'job read after the nats-server restart');
+
+      // And both survive a cell-state crash on top.
+      await cs.kill('SIGKILL');
+      cs = await startCellState(ns);
+      expect((await c.nodes(['nn1'])).items[0].allocated.cpu_millis).toBe(600);
+    } finally {
+      await c.nc.close();
+      await cs.kill('SIGKILL');
+      await ns.stop();
+    }
+  });
+});
