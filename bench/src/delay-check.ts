@@ -25,6 +25,12 @@ export interface DelayCheck {
   readonly listed: number;
   /** Listed jobs not placed (yet) when asked, by state. */
   readonly notPlaced: Readonly<Record<string, number>>;
+  /**
+   * Placed jobs whose listed placedAt equals submittedAt: cell-state took the submission from the
+   * stream only after every task had committed, and then stamps placedAt = submittedAt; their real
+   * delay is unknown, so they are left out.
+   */
+  readonly unknownDelay: number;
   readonly all: Percentiles;
   readonly byClass: readonly { readonly label: string; readonly delayMs: Percentiles }[];
 }
@@ -51,9 +57,14 @@ export function summariseDelayCheck(subs: readonly SampledSubmission[], listed: 
   const tasksOf = new Map(subs.map((s) => [s.id, s.tasks]));
   const notPlaced: Record<string, number> = {};
   const pairs: [number, number][] = [];
+  let unknownDelay = 0;
   for (const l of listed) {
     if (l.delayMs === undefined) {
       notPlaced[l.state] = (notPlaced[l.state] ?? 0) + 1;
+      continue;
+    }
+    if (l.delayMs === 0) {
+      unknownDelay++;
       continue;
     }
     pairs.push([tasksOf.get(l.id) ?? 0, l.delayMs]);
@@ -64,5 +75,5 @@ export function summariseDelayCheck(subs: readonly SampledSubmission[], listed: 
     lower = c.maxTasks;
     return { label: c.label, delayMs: percentiles(inClass) };
   });
-  return { sampled: subs.length, listed: listed.length, notPlaced, all: percentiles(pairs.map(([, d]) => d)), byClass };
+  return { sampled: subs.length, listed: listed.length, notPlaced, unknownDelay, all: percentiles(pairs.map(([, d]) => d)), byClass };
 }

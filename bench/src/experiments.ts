@@ -70,7 +70,7 @@ export async function crossCheck(cell: BenchCell, log: Log, drainS = 20): Promis
   if (subs.length === 0) return undefined;
   const listed = await cell.listedDelays(listingBatches(subs));
   const check = summariseDelayCheck(subs, listed);
-  log(`  exact delays of ${check.listed}/${check.sampled} sampled jobs: p50 ${check.all.p50.toFixed(0)} ms, p99 ${check.all.p99.toFixed(0)} ms; `
+  log(`  exact delays of ${check.all.n}/${check.sampled} sampled jobs (${check.unknownDelay} with placedAt = submittedAt left out): p50 ${check.all.p50.toFixed(0)} ms, p99 ${check.all.p99.toFixed(0)} ms; `
     + check.byClass.filter((c) => c.delayMs.n > 0).map((c) => `${c.label}: n=${c.delayMs.n} p50 ${c.delayMs.p50.toFixed(0)} p99 ${c.delayMs.p99.toFixed(0)}`).join('; '));
   return check;
 }

@@ -67,13 +67,25 @@ export function moduleOf(location: string): string {
   return location;
 }
 
+/**
+ * A time window on the profile's clock (µs; V8 stamps samples with the monotonic clock, the same
+ * as `process.hrtime` in any process of the machine), to keep only the samples of a measured step.
+ */
+export interface ProfileWindow {
+  readonly fromUs: number;
+  readonly toUs: number;
+}
+
 /** Self time per node id in ms: from samples × timeDeltas when present, else hitCount × mean interval. */
-function selfTimes(p: CpuProfile): Map<number, number> {
+function selfTimes(p: CpuProfile, window?: ProfileWindow): Map<number, number> {
   const out = new Map<number, number>();
   if (p.samples !== undefined && p.timeDeltas !== undefined && p.samples.length === p.timeDeltas.length && p.samples.length > 0) {
     // timeDeltas[i] is the gap before sample i; attribute the gap after each sample to it (the
     // sample stands for the interval that follows), the usual Chrome DevTools convention.
+    let t = p.startTime;
     for (let i = 0; i < p.samples.length; i++) {
+      t += p.timeDeltas[i];
+      if (window !== undefined && (t < window.fromUs || t > window.toUs)) continue;
       const dt = i + 1 < p.timeDeltas.length ? p.timeDeltas[i + 1] : 0;
       out.set(p.samples[i], (out.get(p.samples[i]) ?? 0) + Math.max(0, dt) / 1000);
     }
@@ -85,8 +97,8 @@ function selfTimes(p: CpuProfile): Map<number, number> {
   return out;
 }
 
-export function summariseProfile(p: CpuProfile, topN = 20, root?: string): ProfileSummary {
-  const self = selfTimes(p);
+export function summariseProfile(p: CpuProfile, topN = 20, root?: string, window?: ProfileWindow): ProfileSummary {
+  const self = selfTimes(p, window);
   const byKey = new Map<string, { functionName: string; location: string; ms: number }>();
   const byModule = new Map<string, number>();
   let total = 0, idle = 0, gc = 0;
@@ -114,6 +126,12 @@ export function summariseProfile(p: CpuProfile, topN = 20, root?: string): Profi
     .sort((a, b) => b[1] - a[1])
     .map(([module, ms]) => ({ module, selfMs: ms, busyShare: busy > 0 ? ms / busy : 0 }));
   return { totalMs: total, idleMs: idle, gcMs: gc, top, byModule: modules };
+}
+
+/** `CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile` (node's naming): pid and thread id (0 = main). */
+export function profileFileIds(name: string): { pid: number; tid: number } | undefined {
+  const m = /^CPU\.\d+\.\d+\.(\d+)\.(\d+)\.\d+\.cpuprofile$/.exec(name);
+  return m ? { pid: Number(m[1]), tid: Number(m[2]) } : undefined;
 }
 
 export function readCpuProfile(path: string): CpuProfile {

@@ -168,9 +168,10 @@ describe('exact-delay cross-check', () => {
   });
 
   it('summarises delays by job size and counts jobs not placed', () => {
-    const subs = [{ id: 'a', submittedAt: 0, tasks: 5 }, { id: 'b', submittedAt: 0, tasks: 5000 }, { id: 'c', submittedAt: 0, tasks: 50 }];
-    const s = summariseDelayCheck(subs, [{ id: 'a', delayMs: 10, state: 'placed' }, { id: 'b', delayMs: 900, state: 'running' }, { id: 'c', state: 'pending' }]);
+    const subs = [{ id: 'a', submittedAt: 0, tasks: 5 }, { id: 'b', submittedAt: 0, tasks: 5000 }, { id: 'c', submittedAt: 0, tasks: 50 }, { id: 'd', submittedAt: 0, tasks: 1 }];
+    const s = summariseDelayCheck(subs, [{ id: 'a', delayMs: 10, state: 'placed' }, { id: 'b', delayMs: 900, state: 'running' }, { id: 'c', state: 'pending' }, { id: 'd', delayMs: 0, state: 'placed' }]);
     expect(s.notPlaced).toEqual({ pending: 1 });
+    expect(s.unknownDelay).toBe(1);
     expect(s.all.n).toBe(2);
     expect(s.byClass.map((c) => c.delayMs.n)).toEqual([1, 0, 1, 0]);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeStep, nextProbe, type Probe, type SearchOptions } from '../src/saturation.ts';
-import { formatTop, moduleOf, shortLocation, summariseProfile, type CpuProfile } from '../src/profile.ts';
+import { formatTop, moduleOf, profileFileIds, shortLocation, summariseProfile, type CpuProfile } from '../src/profile.ts';
 
 /** Runs the search against a synthetic system that keeps up at rates ≤ `capacity`. */
 function search(capacity: number, o: SearchOptions): { probes: number[]; result: ReturnType<typeof nextProbe> } {
@@ -99,6 +99,20 @@ describe('cpu profile summary', () => {
     expect(s.top.map((r) => r.functionName)).toEqual(['hot', 'parse', '(garbage collector)']);
     expect(s.byModule[0]).toMatchObject({ module: 'zod', selfMs: 3 });
     expect(formatTop(s, 1)).toContain('60.0%');
+  });
+
+  it('keeps only the samples inside a time window', () => {
+    // Sample timestamps are 0, 1000, …, 7000 µs; keep 1500–4500 → samples 2..4 (nodes 7, 4, 5).
+    const s = summariseProfile(profile, 10, '/repo', { fromUs: 1500, toUs: 4500 });
+    expect(s.totalMs).toBeCloseTo(3);
+    expect(s.idleMs).toBeCloseTo(1);
+    expect(s.top.map((r) => r.functionName)).toEqual(['hot', 'parse']);
+  });
+
+  it('reads pid and thread from node\'s profile file names', () => {
+    expect(profileFileIds('CPU.20261121.014512.6537.0.001.cpuprofile')).toEqual({ pid: 6537, tid: 0 });
+    expect(profileFileIds('CPU.20261121.014513.6537.1.002.cpuprofile')).toEqual({ pid: 6537, tid: 1 });
+    expect(profileFileIds('other.json')).toBeUndefined();
   });
 
   it('falls back to hit counts without samples', () => {
