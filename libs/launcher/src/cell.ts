@@ -200,6 +200,8 @@ export async function startCell(opts: CellOptions = {}): Promise<CellHandle> {
           command: process.execPath,
           args: [...(opts.nodeArgs?.[p.kind] ?? []), ...nodeTsArgs(p.entry, [...commonArgs({ natsUrl, cell, httpPort: port, logLevel: opts.logLevel, resources: opts.resources }), ...p.args])],
           httpPort: port,
+          metricsUrl: `http://127.0.0.1:${port}/metrics`,
+          healthUrl: `http://127.0.0.1:${port}/healthz`,
         };
       },
     }));
@@ -249,8 +251,8 @@ export async function startCell(opts: CellOptions = {}): Promise<CellHandle> {
     service: (name) => services.find((x) => x.name === name)?.info(),
     get cellStateMetricsUrl() { return services.find((x) => x.opts.kind === 'cell-state')?.info().metricsUrl; },
     stop,
-    kill: (name, signal) => find(name).kill(signal),
-    restart: (name) => find(name).restart(),
+    kill: async (name, signal) => find(name).kill(signal),
+    restart: async (name) => find(name).restart(),
     stopped,
   };
 }

@@ -13,6 +13,11 @@ import { createInterface } from 'node:readline';
 import { portOpen } from './ports.ts';
 import type { ServiceInfo, ServiceKind, ServiceState } from './state-file.ts';
 
+/**
+ * `listening-line`: the service's `{"msg":"listening"}` log line (logged at info level); with a
+ * quieter log level the line never comes, so the launch spec's `healthUrl` answering 200 counts too.
+ * `port`: a TCP port accepting connections (nats-server).
+ */
 export type Readiness = { readonly kind: 'listening-line' } | { readonly kind: 'port'; readonly port: number };
 
 export interface LaunchSpec {
@@ -22,6 +27,8 @@ export interface LaunchSpec {
   readonly httpPort?: number;
   /** Known up front (nats-server's monitoring); a `listening` line's `metrics` field wins. */
   readonly metricsUrl?: string;
+  /** Polled for 200 as a second readiness signal (see Readiness). */
+  readonly healthUrl?: string;
 }
 
 export interface SupervisedOptions {
@@ -162,6 +169,18 @@ export class Supervised {
         }
       });
       rl.once('close', () => { try { closeSync(logFd); } catch { /* closed */ } });
+    }
+    if (this.opts.readiness.kind === 'listening-line' && spec.healthUrl !== undefined) {
+      const url = spec.healthUrl;
+      void (async () => {
+        while (!ready && child.exitCode === null && child.signalCode === null) {
+          await sleep(250);
+          try {
+            const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+            if (res.status === 200) { readyResolve(); return; }
+          } catch { /* not up yet */ }
+        }
+      })();
     } else if (this.opts.readiness.kind === 'port') {
       const port = this.opts.readiness.port;
       void (async () => {
