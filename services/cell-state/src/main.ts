@@ -43,7 +43,7 @@ async function main(): Promise<void> {
 
   const nc = await connectNats(cfg.nats, `cell-state ${id}`, log);
   lifecycle.onDrain('nats', () => nc.drain());
-  const jsm = await ensureStreams(nc, subjects);
+  const jsm = await ensureStreams(nc, subjects, { replicas: cfg.replicas });
   const commitLog = new CommitLog(nc, jsm, subjects.commitLogStream, subjects.commitLogSubject);
 
   const model = createModel(space, { partitions: cfg.partitions, granularity: cfg.conflict });

@@ -45,6 +45,8 @@ export const schedulerFlags = z
     /** A non-gang job's claims are split into transactions of at most this many. */
     txnClaims: int(1, 20_000).default(5_000),
     requestTimeoutMs: int(100, 600_000).default(10_000),
+    /** JetStream replicas of the streams this service creates if missing (1 locally; 3 on a 3-node NATS cluster). */
+    replicas: int(1, 5).default(1),
   })
   .strict()
   .refine((f) => f.index < f.count, { message: 'must be smaller than --count', path: ['index'] })

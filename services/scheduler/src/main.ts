@@ -37,7 +37,7 @@ async function main(): Promise<void> {
 
   const nc = await connectNats(cfg.natsServers, `tessera-scheduler-${cfg.id}`, log);
   life.onDrain('nats', () => nc.drain());
-  await ensureStreams(nc, subjects);
+  await ensureStreams(nc, subjects, { replicas: cfg.replicas });
 
   const sync = new SyncLoop({
     nc, subjects, space: cfg.space, log, metrics, requestTimeoutMs: cfg.requestTimeoutMs,

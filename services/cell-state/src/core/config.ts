@@ -17,6 +17,8 @@ export const cellStateFlags = z
     /** The ResourceSpace, in order; must match every other service of the cell. */
     resources: z.string().default(DEFAULT_RESOURCE_NAMES.join(',')).transform((s) => s.split(',').map((r) => r.trim())),
     partitions: z.coerce.number().int().min(1).max(65_536).default(16),
+    /** JetStream replicas of the streams this service creates (1 locally; 3 on a 3-node NATS cluster). */
+    replicas: z.coerce.number().int().min(1).max(5).default(1),
     conflict: z.enum(GRANULARITIES as [Granularity, ...Granularity[]]).default('fine'),
     /** Group-commit window: the first request of a batch waits at most this long for company. */
     batchMs: z.coerce.number().min(0).max(1_000).default(2),
