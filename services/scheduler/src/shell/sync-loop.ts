@@ -9,7 +9,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { SchedulerView, type ResourceSpace } from '@tessera/core';
 import type { PlacementMode, ScorerName } from '@tessera/policy';
 import { syncFromWire, syncReply, type Subjects, type SyncReply } from '@tessera/protocol';
-import { SchedulerReplica, type SyncRequest } from '@tessera/replica';
+import { partitionsForRound, SchedulerReplica, type SyncRequest } from '@tessera/replica';
 import type { Logger } from '@tessera/runtime';
 import { chunkSyncRequests, mergeSyncRequests, roundsPerRequest } from '../core/sync-batching.ts';
 import { requestSized, sleep } from './bus.ts';
@@ -113,11 +113,14 @@ export class SyncLoop {
         continue;
       }
       const replica = this.current;
-      const started = this.now();
       const interval = replica.syncRoundIntervalMs();
       const k = roundsPerRequest(interval, MIN_SYNC_TICK_MS);
+      // Rounds are numbered by the wall clock, not by a local counter: replicas started at
+      // different times then still hold different partitions fresh at the same moment, which is
+      // what ParSync's staggering (i·P/N offsets) is for. Clocks need only roughly agree.
+      const first = Math.floor(this.now() / interval);
       const rounds: SyncRequest[][] = [];
-      for (let i = 0; i < k; i++) rounds.push(replica.nextSyncRound());
+      for (let i = 0; i < k; i++) rounds.push(roundRequests(replica, first + i));
       try {
         for (const chunk of chunkSyncRequests(mergeSyncRequests(rounds), this.nodesPerPartition, MAX_NODES_PER_SYNC)) {
           if (!(await this.fetch(replica, chunk))) break; // the view was rebuilt
@@ -126,7 +129,7 @@ export class SyncLoop {
       } catch (e) {
         this.failed(e, 'sync');
       }
-      const wait = started + k * interval - this.now();
+      const wait = (first + k) * interval - this.now();
       await sleep(this.failures > 0 ? Math.max(wait, Math.min(1_000, 50 * 2 ** Math.min(this.failures, 5))) : wait, signal);
     }
   }
@@ -225,4 +228,12 @@ export class SyncLoop {
     this.deps.metrics.syncBytes.inc(bytes);
     this.deps.metrics.viewNodes.set(replica.view.nodeCount);
   }
+}
+
+/** The replica's partitions of sync round `round`, each with the version the view holds. */
+function roundRequests(replica: SchedulerReplica, round: number): SyncRequest[] {
+  const parts = partitionsForRound(replica.config, replica.mode, round);
+  const out = new Array<SyncRequest>(parts.length);
+  for (let i = 0; i < parts.length; i++) out[i] = { partition: parts[i], since: replica.view.partitions[parts[i]].version };
+  return out;
 }
