@@ -4,7 +4,7 @@
  * replay of the commit log) calls the mutating methods.
  */
 import type { Labels } from './constraints.ts';
-import type { Allocation, NodeCondition, NodeSnapshot, NodeState } from './node.ts';
+import { NODE_CONDITIONS, type Allocation, type NodeCondition, type NodeSnapshot, type NodeState } from './node.ts';
 import { partitionOf } from './partitioning.ts';
 import { addInto, type ResourceSpace, type ResourceVector } from './resources.ts';
 import type { Claim } from './txn.ts';
@@ -38,6 +38,38 @@ interface PartitionState {
 export interface CellOptions {
   /** Change-log entries kept per partition before old ones are dropped (default 4096). */
   readonly changeLogLimit?: number;
+}
+
+/** One node of a {@link CellStateData}: its state without the allocations (listed apart, in booking order). */
+export interface NodeData {
+  readonly id: string;
+  readonly labels: Labels;
+  readonly capacity: ResourceVector;
+  readonly allocated: ResourceVector;
+  readonly condition: NodeCondition;
+  readonly version: number;
+}
+
+/** One partition of a {@link CellStateData}: its version and change log (nodes as indices into `nodes`). */
+export interface PartitionData {
+  readonly version: number;
+  readonly logFloor: number;
+  readonly logVersions: readonly number[];
+  readonly logNodes: readonly number[];
+}
+
+/**
+ * A CellState as plain data (`exportState` / `importState`), for snapshots: everything that makes
+ * a restored cell answer exactly like the original (versions, change logs, booking order).
+ */
+export interface CellStateData {
+  readonly partitions: number;
+  readonly dims: number;
+  /** Nodes in registration order (a node's `index`). */
+  readonly nodes: readonly NodeData[];
+  readonly partitionStates: readonly PartitionData[];
+  /** Every allocation in booking order (per node this is also the node's own order). */
+  readonly allocations: readonly Allocation[];
 }
 
 export function snapshotOf(n: NodeState): NodeSnapshot {
@@ -234,6 +266,108 @@ export class CellState {
   /** Every partition, in full: what a state-sync round or a fresh view needs. */
   snapshotAll(): PartitionSync[] {
     return this.parts.map((_, p) => this.sync(p, -1));
+  }
+
+  /**
+   * The whole state as plain data (vectors copied; labels and allocations are immutable and
+   * shared). Pure: the cell is not changed.
+   */
+  exportState(): CellStateData {
+    return {
+      partitions: this.partitionCount,
+      dims: this.space.size,
+      nodes: this.nodeList.map((n) => ({
+        id: n.id, labels: n.labels, capacity: Float64Array.from(n.capacity), allocated: Float64Array.from(n.allocated),
+        condition: n.condition, version: n.version,
+      })),
+      partitionStates: this.parts.map((p) => ({
+        version: p.version, logFloor: p.logFloor, logVersions: [...p.logVersions], logNodes: p.logNodes.map((n) => n.index),
+      })),
+      allocations: [...this.placed.values()],
+    };
+  }
+
+  /**
+   * Loads `data` (from `exportState`) into this cell, which must be empty and have the same
+   * partition count and dimensions. Everything is checked before anything is changed (node
+   * partitions, versions, change logs, allocations, and `allocated` equal to the sum of the
+   * node's allocations in booking order, bit for bit); inconsistent data throws a RangeError and
+   * leaves the cell empty.
+   */
+  importState(data: CellStateData): void {
+    const fail = (msg: string): never => { throw new RangeError(`importState: ${msg}`); };
+    if (this.nodeList.length > 0 || this.placed.size > 0 || this.parts.some((p) => p.version > 0)) fail('the cell is not empty');
+    if (data.partitions !== this.partitionCount) fail(`data has ${data.partitions} partitions, the cell ${this.partitionCount}`);
+    if (data.dims !== this.space.size) fail(`data has ${data.dims} dimensions, the cell ${this.space.size}`);
+    if (data.partitionStates.length !== this.partitionCount) fail(`${data.partitionStates.length} partition states for ${this.partitionCount} partitions`);
+    const dims = this.space.size;
+    const vector = (v: ArrayLike<number>, what: string): Float64Array => {
+      if (v.length !== dims) fail(`${what} has ${v.length} dimensions`);
+      const out = Float64Array.from(v);
+      for (const x of out) if (!(x >= 0) || x === Infinity) fail(`${what} must be finite and ≥ 0`);
+      return out;
+    };
+    const nodes: NodeState[] = [];
+    const byId = new Map<string, NodeState>();
+    data.nodes.forEach((d, index) => {
+      if (typeof d.id !== 'string' || d.id === '' || byId.has(d.id)) fail(`node ${index}: missing or repeated id`);
+      if (!NODE_CONDITIONS.includes(d.condition)) fail(`node ${d.id}: bad condition`);
+      if (typeof d.labels !== 'object' || d.labels === null) fail(`node ${d.id}: bad labels`);
+      const partition = partitionOf(d.id, this.partitionCount);
+      const version = data.partitionStates[partition].version;
+      if (!Number.isInteger(d.version) || d.version < 1 || d.version > version) fail(`node ${d.id}: version ${d.version} outside 1..${version}`);
+      const n: NodeState = {
+        id: d.id, index, partition, labels: d.labels, capacity: vector(d.capacity, `capacity of ${d.id}`),
+        allocated: this.space.zero(), condition: d.condition, version: d.version, allocations: new Map(),
+      };
+      nodes.push(n);
+      byId.set(n.id, n);
+    });
+    const parts = data.partitionStates.map((p, id) => {
+      if (!Number.isInteger(p.version) || p.version < 0) fail(`partition ${id}: bad version`);
+      if (!Number.isInteger(p.logFloor) || p.logFloor < 0 || p.logFloor > p.version) fail(`partition ${id}: bad change-log floor`);
+      if (p.logVersions.length !== p.logNodes.length) fail(`partition ${id}: change-log columns differ in length`);
+      let prev = p.logFloor;
+      const logNodes = p.logNodes.map((i, k) => {
+        const v = p.logVersions[k];
+        if (!Number.isInteger(v) || v <= prev || v > p.version) fail(`partition ${id}: change-log versions out of order`);
+        prev = v;
+        const n = nodes[i];
+        if (n === undefined || n.partition !== id) fail(`partition ${id}: change log names node ${i} of another partition`);
+        return n;
+      });
+      return { version: p.version, logFloor: p.logFloor, logVersions: [...p.logVersions], logNodes };
+    });
+    const placed = new Map<string, Allocation>();
+    for (const a of data.allocations) {
+      const n = byId.get(a.nodeId);
+      if (n === undefined) fail(`allocation of ${a.taskId} on unknown node ${a.nodeId}`);
+      if (typeof a.taskId !== 'string' || placed.has(a.taskId)) fail(`allocation of ${a.taskId}: missing or repeated task id`);
+      if (typeof a.jobId !== 'string' || !Number.isFinite(a.committedAt)) fail(`allocation of ${a.taskId}: bad job id or commit position`);
+      const copy: Allocation = { taskId: a.taskId, jobId: a.jobId, nodeId: a.nodeId, demand: vector(a.demand, `demand of ${a.taskId}`), committedAt: a.committedAt };
+      placed.set(copy.taskId, copy);
+      n!.allocations.set(copy.taskId, copy);
+      addInto(n!.allocated, copy.demand);
+    }
+    data.nodes.forEach((d, i) => {
+      const sum = nodes[i].allocated;
+      const given = vector(d.allocated, `allocated of ${d.id}`);
+      for (let k = 0; k < dims; k++) if (!Object.is(sum[k], given[k])) fail(`node ${d.id}: allocated differs from the sum of its allocations`);
+    });
+    // All checked: commit to this cell.
+    for (const n of nodes) {
+      this.nodeList.push(n);
+      this.byId.set(n.id, n);
+      this.parts[n.partition].nodes.push(n);
+    }
+    parts.forEach((p, id) => {
+      const into = this.parts[id];
+      into.version = p.version;
+      into.logFloor = p.logFloor;
+      into.logVersions = p.logVersions;
+      into.logNodes = p.logNodes;
+    });
+    for (const [k, a] of placed) this.placed.set(k, a);
   }
 
   /** Sum of capacity and allocation over ready nodes, per resource. */

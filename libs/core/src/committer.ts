@@ -41,6 +41,11 @@ export class Committer {
     }
   }
 
+  /** Every remembered outcome, oldest first (for snapshots; `remember` them in this order to restore). */
+  rememberedOutcomes(): IterableIterator<TxnResult> {
+    return this.outcomes.values();
+  }
+
   /**
    * Drops a remembered outcome. For a shell that decides a batch before it is durable: when the
    * append fails, the batch's outcomes must not be answered to replays. Returns whether it was known.
