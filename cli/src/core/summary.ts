@@ -94,7 +94,9 @@ const secs = (x: number | undefined) => (x === undefined ? 'n/a' : x < 1 ? `${(x
 
 export function formatSummary(s: ReplaySummary): string {
   const states = Object.entries(s.jobs.byState).sort().map(([k, v]) => `${k} ${v}`).join(', ');
-  const util = Object.entries(s.utilisation).map(([k, u]) => `${k} mean ${pct(u.mean)} peak ${pct(u.peak)}`).join('; ');
+  // Resources the cell has none of (gpu on CPU-only nodes) read 0 throughout: leave them out.
+  const used = Object.entries(s.utilisation).filter(([, u]) => u.peak > 0);
+  const util = (used.length > 0 ? used : Object.entries(s.utilisation)).map(([k, u]) => `${k} mean ${pct(u.mean)} peak ${pct(u.peak)}`).join('; ');
   return [
     `replay of ${s.trace} at ${s.speed}× finished in ${s.wallS.toFixed(1)} s`,
     `  jobs submitted      ${s.submitted}${s.duplicates > 0 ? ` (${s.duplicates} already submitted before)` : ''}`,

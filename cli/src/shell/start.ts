@@ -42,12 +42,21 @@ export async function runStart(g: GlobalOptions, o: StartOptions, out: (s: strin
   const mem = Math.floor(shape.mem_mib ?? 131_072);
 
   const ref: { handle?: CellHandle } = {};
+  const starting = new AbortController();
   let stopping = false;
+  let stoppingSince = 0;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (stopping) process.exit(130);
+    // The same Ctrl-C can arrive twice (terminal + a relaying wrapper like tsx or npm): only a
+    // second one a moment later means "stop waiting".
+    if (stopping) {
+      if (Date.now() - stoppingSince < 1000) return;
+      process.exit(130);
+    }
     stopping = true;
+    stoppingSince = Date.now();
     err(`tessera: ${sig}: stopping the cell…`);
-    void (ref.handle?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
+    if (ref.handle === undefined) { starting.abort(); return; } // startCell stops what it started, then rejects
+    void ref.handle.stop().finally(() => process.exit(0));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -57,7 +66,10 @@ export async function runStart(g: GlobalOptions, o: StartOptions, out: (s: strin
   const handle = ref.handle = await startCell({
     cell: g.cell, dataDir: cellDirOf(g), fresh: true, nodes: o.nodes, schedulers: o.schedulers, timeScale: speed,
     nodeShape: { cpu_millis: shape.cpu_millis, mem_mib: mem, gpu: shape.gpu }, resources: space.names,
-  }).catch((e: Error) => { throw new CliError(`the cell did not start: ${e.message}`); });
+    signal: starting.signal,
+  }).catch((e: Error) => {
+    throw starting.signal.aborted ? new CliError('interrupted while the cell was starting; stopped what had started', 130) : new CliError(`the cell did not start: ${e.message}`);
+  });
   out(`cell "${handle.cell}" up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   out(formatServices(handle.services));
   out('');

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  nodeTsArgs, isProcessAlive, readStateFile, startCell, stateFilePath, stopFromStateFile,
+  nodeTsArgs, isProcessAlive, readStateFile, startCell, stateFilePath, stopFromStateFile, writeStateFile,
   type CellHandle, type CellOptions, type CellStateFile, type ServiceInfo,
 } from '@tessera/launcher';
 import { table } from '../core/tables.ts';
@@ -72,16 +72,23 @@ export async function upForeground(g: GlobalOptions, o: UpOptions, out: (s: stri
   assertNotRunning(g);
   const t0 = Date.now();
   const ref: { handle?: CellHandle } = {};
+  const starting = new AbortController();
   let ready = false;
   let stopping = false;
+  let stoppingSince = 0;
   const onSignal = (sig: NodeJS.Signals) => {
+    // The same Ctrl-C can arrive twice (terminal + a relaying wrapper like tsx or npm): only a
+    // second one a moment later means "stop waiting".
     if (stopping) {
+      if (Date.now() - stoppingSince < 1000) return;
       err(`tessera: ${sig} again: killing the cell now`);
       process.exit(130);
     }
     stopping = true;
+    stoppingSince = Date.now();
     err(`tessera: ${sig}: stopping the cell…`);
-    void (ref.handle?.stop() ?? Promise.resolve()).finally(() => process.exit(0));
+    if (ref.handle === undefined) { starting.abort(); return; } // startCell stops what it started, then rejects
+    void ref.handle.stop().finally(() => process.exit(0));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -92,7 +99,10 @@ export async function upForeground(g: GlobalOptions, o: UpOptions, out: (s: stri
       if (e.state === 'backoff' || e.state === 'failed') err(`tessera: ${e.service} ${e.state === 'failed' ? 'failed for good' : 'died; restarting'} (restarts ${e.restarts})`);
       else if (e.state === 'running') err(`tessera: ${e.service} running again (pid ${e.pid}, restarts ${e.restarts})`);
     },
-  }).catch((e: Error) => { throw new CliError(`the cell did not start: ${e.message}`); });
+    signal: starting.signal,
+  }).catch((e: Error) => {
+    throw starting.signal.aborted ? new CliError('interrupted while the cell was starting; stopped what had started', 130) : new CliError(`the cell did not start: ${e.message}`);
+  });
   ready = true;
   out(readyBanner(handle, Date.now() - t0));
   if (!o.detach) out('supervising; Ctrl-C stops the cell');
@@ -149,6 +159,13 @@ export async function down(g: GlobalOptions, purge: boolean, out: (s: string) =>
     const t0 = Date.now();
     const r = await stopFromStateFile(state);
     if (r.survivors.length > 0) throw new CliError(`could not stop: ${r.survivors.join(', ')}`);
+    if (!r.supervisorStopped) {
+      // The supervisor could not record it: say so in the state file for `status`.
+      writeStateFile(stateFilePath(cellDirOf(g)), {
+        ...state, state: 'stopped', updatedAt: new Date().toISOString(),
+        services: state.services.map((s) => ({ ...s, pid: undefined, state: 'stopped' })),
+      });
+    }
     const how = r.supervisorStopped ? 'by its supervisor' : `directly (${r.signalled.length} services; the supervisor was gone)`;
     out(`cell "${g.cell}" stopped ${how} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
@@ -175,7 +192,7 @@ export function statusOf(g: GlobalOptions): StatusJson {
   if (state === undefined) throw new CliError(`no local cell "${g.cell}" (no ${stateFilePath(cellDirOf(g))}): start one with 'tessera up'`);
   const supervisorAlive = isProcessAlive(state.supervisorPid);
   // A supervisor killed without cleanup leaves "running" behind: report what is actually alive.
-  const cellState = !supervisorAlive && state.state !== 'stopped' ? 'dead' : state.state;
+  const cellState = !supervisorAlive && (state.state === 'starting' || state.state === 'running' || state.state === 'stopping') ? 'dead' : state.state;
   return {
     cell: state.cell, state: cellState, supervisorPid: state.supervisorPid, supervisorAlive, natsUrl: state.natsUrl,
     dataDir: state.dataDir, nodes: state.nodes, startedAt: state.startedAt,

@@ -72,6 +72,8 @@ export interface CellOptions {
   readonly onEvent?: (e: CellEvent) => void;
   /** Where `services/` lives (default: this repository). */
   readonly repoRoot?: string;
+  /** Aborting while the cell starts stops what was started; startCell then rejects. */
+  readonly signal?: AbortSignal;
 }
 
 export interface CellEvent {
@@ -117,14 +119,14 @@ async function countMachines(path: string): Promise<number> {
 }
 
 /** Polls cell-state's node listing until `expected` nodes are registered. */
-async function waitForNodes(natsUrl: string, cell: string, expected: number, timeoutMs: number): Promise<void> {
+async function waitForNodes(natsUrl: string, cell: string, expected: number, timeoutMs: number, aborted: () => boolean): Promise<void> {
   const log = createLogger('launcher', 'silent');
   const nc = await connectNats(natsUrl, 'tessera launcher', log);
   const s = subjectsFor(cell);
   const deadline = Date.now() + timeoutMs;
   let last = -1;
   try {
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !aborted()) {
       try {
         const r = await request(nc, s.queryNodes, { offset: 0, limit: 1 }, nodesListingReply, { timeoutMs: 5000 });
         last = r.total;
@@ -132,6 +134,7 @@ async function waitForNodes(natsUrl: string, cell: string, expected: number, tim
       } catch { /* cell-state not serving yet */ }
       await sleep(200);
     }
+    if (aborted()) return;
     throw new CellStartError(`only ${Math.max(0, last)} of ${expected} nodes registered within ${timeoutMs} ms`);
   } finally {
     await nc.close();
@@ -227,15 +230,23 @@ export async function startCell(opts: CellOptions = {}): Promise<CellHandle> {
   };
 
   persist();
+  // Aborting mid-start (Ctrl-C while the cell comes up) stops what was started and rejects.
+  const aborted = () => opts.signal?.aborted === true;
+  const onAbort = () => { error ??= 'start aborted'; void stop(); };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    if (aborted()) throw new CellStartError('start aborted');
     for (const s of byKind('nats')) await s.start();
     for (const s of byKind('cell-state')) await s.start();
     await Promise.all([...byKind('scheduler'), ...byKind('node-agent')].map((s) => s.start()));
-    if (opts.waitForNodes !== false && nodes > 0) await waitForNodes(natsUrl, cell, nodes, readyTimeoutMs);
+    if (opts.waitForNodes !== false && nodes > 0) await waitForNodes(natsUrl, cell, nodes, readyTimeoutMs, aborted);
+    if (aborted()) throw new CellStartError('start aborted');
   } catch (e) {
-    error = (e as Error).message;
+    error = aborted() ? 'start aborted' : (e as Error).message;
     await stop();
-    throw e instanceof ServiceStartError || e instanceof CellStartError ? e : new CellStartError(error, { cause: e });
+    throw e instanceof ServiceStartError || e instanceof CellStartError ? (aborted() ? new CellStartError('start aborted') : e) : new CellStartError(error, { cause: e });
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
   }
   runState = 'running';
   persist();
