@@ -12,7 +12,7 @@
 import { setMaxListeners } from 'node:events';
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { ResourceSpace, Transaction, TxnResult } from '@tessera/core';
+import type { ResourceSpace, TaskRequest, Transaction, TxnResult } from '@tessera/core';
 import { decodeAs, jobOutcomeRequest, jobSubmission, okReply, type Subjects } from '@tessera/protocol';
 import { SchedulerReplica, type JobRun, type JobStep } from '@tessera/replica';
 import { request, type Logger } from '@tessera/runtime';
@@ -180,7 +180,7 @@ export class JobRunner {
     }
   }
 
-  private async place(m: JsMsg, sub: SubmissionInput, jobId: string, gang: boolean, tasks: Parameters<SchedulerReplica['admitTasks']>[2]): Promise<void> {
+  private async place(m: JsMsg, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[]): Promise<void> {
     const metrics = this.d.metrics;
     let replica = await this.d.sync.replicaReady();
     const start = this.now();
@@ -189,18 +189,29 @@ export class JobRunner {
     const submittedAt = Number.isFinite(sub.submittedAt) && sub.submittedAt <= start ? sub.submittedAt : start;
     const run = replica.admitTasks(runKeyId(jobId, sub.attempt, m.info.deliveryCount), gang, tasks, submittedAt);
     let own = 0;
+    let noRoomBefore: Set<TaskRequest> | undefined;
     for (;;) {
       if (this.abort.signal.aborted) return this.settle(m, 'requeued');
       replica = await this.d.sync.replicaReady();
       const t = this.now();
-      // What ended the previous round: refused claims, or no room found (polling for room).
-      const cause = run.roundConflict ? 'conflict' : 'no_room';
+      const retriedBefore = run.retriedClaims;
       const proposal = replica.propose(run, t);
-      if (run.attempt > 1 && proposal.tasks.length > 0) metrics.retries.inc({ cause }, proposal.tasks.length);
+      // Retries: claims proposed again after the committer refused them, and tasks tried again
+      // after a round that found no room for them. Tasks a round left untried (the replica's
+      // maxTasksPerRound) are first attempts, not retries.
+      if (run.retriedClaims > retriedBefore) metrics.retries.inc({ cause: 'conflict' }, run.retriedClaims - retriedBefore);
+      const tasks = proposal.tasks;
       const placements = proposal.placements;
+      if (noRoomBefore !== undefined) {
+        let again = 0;
+        for (let i = 0; i < tasks.length; i++) if (noRoomBefore.has(tasks[i])) again++;
+        if (again > 0) metrics.retries.inc({ cause: 'no_room' }, again);
+        noRoomBefore = undefined;
+      }
       for (let i = 0; i < placements.length; i++) {
         const p = placements[i];
         if (p.ok) metrics.staleness.observe(p.stalenessMs > 0 ? p.stalenessMs / 1000 : 0);
+        else if (p.retryable) (noRoomBefore ??= new Set()).add(tasks[i]);
       }
       let step: RoundEnd;
       if (proposal.txns.length > 0) {

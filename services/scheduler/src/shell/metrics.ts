@@ -31,7 +31,7 @@ export function createSchedulerMetrics(registry: Registry): SchedulerMetrics {
     placements: new Counter({ name: 'tessera_scheduler_placements_total', help: 'Tasks this replica placed and the committer accepted', registers }),
     retries: new Counter({
       name: 'tessera_scheduler_retries_total',
-      help: 'Tasks proposed again, by what ended their previous round: conflict (claims refused) or no_room (no feasible node, waiting for room)',
+      help: 'Tasks proposed again: conflict (the committer refused the claim) or no_room (the previous round found no feasible node)',
       labelNames: ['cause'],
       registers,
     }),
