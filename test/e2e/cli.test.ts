@@ -226,6 +226,19 @@ describe('tessera CLI end to end', () => {
     expect(bad.stderr).toMatch(/^tessera: unknown mode "fastest"/);
   });
 
+  it('replay submits a real trace sample and summarizes it', async () => {
+    const r = await tessera('replay', join(REPO_ROOT, 'workloads/alibaba2017.sample.jobs.jsonl.gz'), '--limit', '5', '--speed', '1000', '--wait', '60', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as { submitted: number; placements: number; conflictFraction?: number; delayP50S?: number; jobs: { jobs: number; tasks: number; placedTasks: number }; unfinished: number };
+    expect(summary.submitted).toBe(5);
+    expect(summary.jobs.jobs).toBe(5);
+    expect(summary.placements).toBe(summary.jobs.tasks);
+    expect(summary.jobs.placedTasks).toBe(summary.jobs.tasks);
+    expect(summary.conflictFraction).toBeGreaterThanOrEqual(0);
+    expect(summary.delayP50S).toBeGreaterThanOrEqual(0);
+    expect(summary.unfinished).toBe(0);
+  });
+
   it('down stops every process; status then says stopped', async () => {
     const before = await tesseraJson<StatusJson>('status');
     const r = await tessera('down');

@@ -10,15 +10,26 @@ import { explainRequestError } from './target.ts';
 
 type PagedReply = typeof jobsListingReply | typeof nodesListingReply | typeof partitionsListingReply;
 
+/**
+ * Pages through a listing. Jobs carry their tasks, so a page of big jobs can outgrow NATS'
+ * max_payload (the reply then never comes): on a timeout or an error reply the page is halved and
+ * asked again, down to one item; "no responders" fails at once.
+ */
 async function fetchPages<S extends PagedReply>(nc: NatsConnection, subject: string, schema: S, pageSize: number, max?: number): Promise<z.output<S>['items']> {
   const items: z.output<S>['items'] = [];
   let offset = 0;
+  let limit = pageSize;
   for (;;) {
     let reply: z.output<S>;
     try {
-      reply = await request(nc, subject, { offset, limit: pageSize }, schema, { timeoutMs: 15_000 });
+      reply = await request(nc, subject, { offset, limit }, schema, { timeoutMs: limit < pageSize ? 5_000 : 15_000 });
     } catch (e) {
-      throw explainRequestError(e, subject);
+      const err = explainRequestError(e, subject);
+      if (limit > 1 && !/not answering/.test(err.message)) {
+        limit = Math.max(1, Math.floor(limit / 2));
+        continue;
+      }
+      throw err;
     }
     items.push(...(reply.items as never[]));
     offset += reply.items.length;
@@ -31,11 +42,11 @@ export const fetchJobs = (nc: NatsConnection, subject: string, max?: number): Pr
 export const fetchNodes = (nc: NatsConnection, subject: string, max?: number): Promise<NodeListing[]> => fetchPages(nc, subject, nodesListingReply, 2000, max);
 export const fetchPartitions = (nc: NatsConnection, subject: string): Promise<PartitionListing[]> => fetchPages(nc, subject, partitionsListingReply, 4096);
 
-/** Jobs by id (the `ids` filter), 500 ids per request (jobs carry their tasks; replies stay well under max_payload). */
+/** Jobs by id (the `ids` filter), 100 ids per request (jobs carry their tasks; replies stay under max_payload). */
 export async function fetchJobsByIds(nc: NatsConnection, subject: string, ids: readonly string[], timeoutMs = 15_000): Promise<JobListing[]> {
   const out: JobListing[] = [];
-  for (let i = 0; i < ids.length; i += 500) {
-    const batch = ids.slice(i, i + 500);
+  for (let i = 0; i < ids.length; i += 100) {
+    const batch = ids.slice(i, i + 100);
     try {
       const reply = await request(nc, subject, { offset: 0, limit: batch.length, ids: batch }, jobsListingReply, { timeoutMs });
       out.push(...reply.items);
