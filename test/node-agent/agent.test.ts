@@ -137,6 +137,18 @@ describe('sim driver', () => {
     expect(cell.endsOf('j6/t/0')).toHaveLength(1);
   });
 
+  it('delivers a task end that happened while NATS was down, once, after it comes back', async () => {
+    publishAssign(s, 'sim-a', [asg('j7/t/0', 'n-000006', { durationS: 1 })]);
+    await waitFor('the task running', () => cell.lastReported('n-000006')?.includes('j7/t/0'));
+    await nats.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 2500)); // the task ends meanwhile
+    await nats.restart();
+    await waitFor('the report after the outage', () => cell.endsOf('j7/t/0').length > 0, 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(cell.endsOf('j7/t/0')).toEqual([{ taskId: 'j7/t/0', nodeId: 'n-000006', outcome: 'succeeded', exitCode: 0 }]);
+    expect(agent.state).toBe('running');
+  }, 60_000);
+
   it('serves /metrics and /healthz', async () => {
     const url = agent.info().metricsUrl!;
     const text = await (await fetch(url)).text();
