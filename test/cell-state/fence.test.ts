@@ -1,8 +1,9 @@
 /**
  * Never acknowledge what is not durable: when the commit-log append fails (here: another writer
  * appended behind this one's back, so the expected-last-sequence fence refuses the append), the
- * batch is undone and answered `unavailable`; the cell-state then catches up with the log and
- * serves on, including what the other writer logged.
+ * batch is undone and answered `unavailable`. Another writer means this cell-state may be a
+ * deposed leader: it steps down (hands the lease over), and — being the only cell-state here —
+ * takes the lead again after catching up with the log, including what the other writer logged.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstream } from '@nats-io/jetstream';
@@ -29,12 +30,14 @@ describe('cell-state commit-log fence', () => {
 
     const t = txn([claim('fz/t/0', 'n1', { cpu: 600 }, before.version)], 'incremental', 'fenced-txn');
     await expect(c.commit([t])).rejects.toMatchObject({ code: 'unavailable' });
+    await env.cs.waitForLog((l) => l.msg === 'stepping down', 10_000);
+    await env.cs.waitForLog((l) => l.msg === 'leading' && (l.term as number) >= 2, 20_000);
     // Undone: nothing allocated (the version may have moved on, the allocation may not).
-    const undone = (await c.nodes(['n1'])).items[0];
+    const undone = await eventually(async () => (await c.nodes(['n1'])).items[0], 10_000, 'serving again');
     expect(undone.allocated.cpu_millis).toBe(0);
 
     // The same transaction again: decided afresh (not answered from the idempotency table).
-    const retry = await c.commit([t]);
+    const retry = await eventually(() => c.commit([t]), 10_000, 'a commit after the step-down');
     expect(retry.results[0].replayed).toBeUndefined();
     expect(retry.results[0].committed).toEqual(['fz/t/0']);
     // And the other writer's registration was caught up.
@@ -50,7 +53,7 @@ describe('cell-state commit-log fence', () => {
     await jetstream(c.nc).publish(c.s.commitLogSubject, new Uint8Array([0xc1, 0xc1]));
     const v = await c.nodeVersion('n1');
     await expect(c.commit([txn([claim('fz/t/1', 'n1', { cpu: 100 }, v)])])).rejects.toMatchObject({ code: 'unavailable' });
-    const ok = await c.commit([txn([claim('fz/t/1', 'n1', { cpu: 100 }, v)])]);
+    const ok = await eventually(() => c.commit([txn([claim('fz/t/1', 'n1', { cpu: 100 }, v)])]), 20_000, 'a commit after the step-down');
     expect(ok.results[0].committed).toEqual(['fz/t/1']);
     await env.cs.waitForLog((l) => l.msg === 'skipping an unreadable commit-log entry', 2_000);
     expect((await c.nodes(['n1'])).items[0].allocated.cpu_millis).toBe(700);

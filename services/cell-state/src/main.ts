@@ -1,20 +1,26 @@
 /**
  * cell-state: the authoritative cell state and the committer. Wiring only: flags → NATS →
- * streams → replay of the commit log → serving → metrics/health → graceful shutdown.
+ * streams → latest snapshot + replay of the commit-log tail → leader election (serve as the
+ * leader, or follow the log as a standby) → metrics/health → graceful shutdown.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { ResourceSpace } from '@tessera/core';
 import { subjectsFor } from '@tessera/protocol';
 import {
   compileConfig, ConfigError, connectNats, createLogger, createRegistry, ensureStreams, Lifecycle, startHttp,
 } from '@tessera/runtime';
 import { cellStateFlags, type CellStateConfig } from './core/config.ts';
-import { createModel, LogMismatchError } from './core/model.ts';
+import { createModel, LogMismatchError, type CellModel } from './core/model.ts';
 import { CommitLog } from './shell/commit-log.ts';
-import { createCellMetrics } from './shell/metrics.ts';
+import { LogFollower } from './shell/follower.ts';
+import { KvLease } from './shell/lease.ts';
+import { Leadership } from './shell/leadership.ts';
+import { createCellMetrics, createHaMetrics } from './shell/metrics.ts';
 import { replayInto } from './shell/replay.ts';
 import { CellStateService } from './shell/service.ts';
+import { loadSnapshot, Snapshotter, SnapshotStore } from './shell/snapshots.ts';
 import { LogWriter } from './shell/writer.ts';
 
 function configOrExit(): CellStateConfig {
@@ -40,21 +46,26 @@ async function main(): Promise<void> {
   const subjects = subjectsFor(cfg.cell);
   const space = ResourceSpace.of(cfg.resources);
   const now = () => Date.now();
+  const modelOpts = { partitions: cfg.partitions, granularity: cfg.conflict };
 
   const nc = await connectNats(cfg.nats, `cell-state ${id}`, log);
   lifecycle.onDrain('nats', () => nc.drain());
   const jsm = await ensureStreams(nc, subjects, { replicas: cfg.replicas });
   const commitLog = new CommitLog(nc, jsm, subjects.commitLogStream, subjects.commitLogSubject);
+  const snapshotStore = await SnapshotStore.open(nc, subjects.snapshotBucket, { replicas: cfg.replicas });
+  const lease = await KvLease.open(nc, subjects.leaderBucket, cfg.replicas);
 
-  const model = createModel(space, { partitions: cfg.partitions, granularity: cfg.conflict });
-  const registry = createRegistry('cell-state', { cell: cfg.cell });
-  const metrics = createCellMetrics(registry, model);
-
-  // Replay the whole log (the truth) before serving anything.
-  const last = await commitLog.lastSequence();
+  // The latest snapshot (if usable), then the log after it: the truth, before anything else.
+  const logId = await commitLog.describe();
+  const loaded = cfg.snapshotRestore ? await loadSnapshot(snapshotStore, space, modelOpts, logId, log) : undefined;
+  const model: CellModel = loaded?.model ?? createModel(space, modelOpts);
   let stats;
+  const t0 = performance.now();
   try {
-    stats = await replayInto(model, commitLog, last, log);
+    if (model.logResources !== undefined && model.logResources.join(',') !== space.names.join(',')) {
+      throw new LogMismatchError(`the commit log was written for resources ${model.logResources.join(',')}, this cell-state runs with ${space.names.join(',')}`);
+    }
+    stats = await replayInto(model, commitLog, logId.lastSeq, log);
   } catch (e) {
     if (e instanceof LogMismatchError) {
       log.fatal({ err: e }, 'refusing to start');
@@ -63,45 +74,90 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  const seconds = (performance.now() - t0) / 1000 + (loaded?.seconds ?? 0);
   log.info({
     entries: stats.entries, records: stats.records, skipped: stats.skipped, anomalies: stats.anomalies, bytes: stats.bytes,
-    seconds: Number(stats.seconds.toFixed(3)), entriesPerSecond: stats.seconds > 0 ? Math.round(stats.entries / stats.seconds) : undefined,
+    seconds: Number(seconds.toFixed(3)), entriesPerSecond: stats.seconds > 0 ? Math.round(stats.entries / stats.seconds) : undefined,
+    snapshotSeq: loaded?.seq, snapshotBytes: loaded?.bytes, snapshotSeconds: loaded ? Number(loaded.seconds.toFixed(3)) : undefined,
     lastSeq: model.lastSeq, nodes: model.cell.nodeCount, placed: model.cell.placedTaskCount, jobs: model.jobs.size,
   }, 'commit log replayed');
 
+  const registry = createRegistry('cell-state', { cell: cfg.cell });
+  const metrics = createCellMetrics(registry, model);
   const writerId = `${id}.${randomBytes(4).toString('hex')}`;
+  // eslint-disable-next-line prefer-const -- assigned once below; the closures need it declared first
+  let leadership: Leadership;
   const writer = new LogWriter(model, commitLog, {
     writerId, batchMs: cfg.batchMs, batchMaxTxns: cfg.batchMaxTxns, appendTimeoutMs: cfg.appendTimeoutMs, now, log, metrics,
-    // `service` is built right below; the writer reports no effects before the first append.
-    onEffects: (effects, source) => service.onEffects(effects, source),
+    // `service` and `snapshotter` are built right below; the writer reports no effects before the first append.
+    onEffects: (effects, source) => {
+      service.onEffects(effects, source);
+      snapshotter.noteAppended();
+    },
+    mayAppend: () => leadership.mayAppend(),
+    onFenced: () => leadership.onFenced(),
   });
+  // A standby until it leads.
+  void writer.suspend('this cell-state is not the leader');
   const service = new CellStateService(nc, model, writer, {
     subjects, heartbeatTimeoutMs: cfg.heartbeatTimeoutMs, assignGraceMs: cfg.assignGraceMs, maxMessageBytes: cfg.maxMessageBytes, now, log, metrics,
+    isLeading: () => leadership.isLeading(),
   });
+  const haMetrics = createHaMetrics(registry, () => leadership.role === 'leader');
+  const snapshotter = new Snapshotter(model, writer, snapshotStore, {
+    everyEntries: cfg.snapshotEveryEntries, intervalMs: cfg.snapshotIntervalMs, writerId, now, log, logCreated: logId.created,
+    onWritten: (s) => haMetrics.snapshotWritten(s.copySeconds + s.encodeSeconds + s.storeSeconds, s.bytes, s.seq),
+  }, loaded?.seq ?? 0);
 
-  if (model.logResources === undefined) {
-    const out = await writer.append({ t: 'cell', resources: [...space.names] });
-    if (!out.ok) throw new Error(`cannot write the first commit-log record: ${out.error.message}`);
-  }
-  service.startClocks();
-  service.start();
-  await service.startJobIntake();
-  service.republishRequeues();
-  lifecycle.onDrain('writer', () => writer.close());
-  lifecycle.onDrain('service', () => service.stop());
+  // Serving is the leader's work; start and stop never overlap.
+  let servingChain: Promise<void> = Promise.resolve();
+  const serially = (fn: () => Promise<void>) => (servingChain = servingChain.catch(() => undefined).then(fn));
+  leadership = new Leadership({
+    lease, commitLog, model, writer,
+    follower: new LogFollower(nc, model, subjects.commitLogStream, log),
+    serving: {
+      start: () => serially(async () => {
+        if (model.logResources === undefined) {
+          const out = await writer.append({ t: 'cell', resources: [...space.names] });
+          if (!out.ok) throw new Error(`cannot write the first commit-log record: ${out.error.message}`);
+        }
+        // Every node gets one heartbeat timeout from the takeover before it can be marked lost.
+        service.startClocks();
+        service.start();
+        await service.startJobIntake();
+        service.republishRequeues();
+        snapshotter.start();
+        snapshotter.noteAppended();
+      }),
+      stop: () => serially(async () => {
+        snapshotter.stop();
+        await service.stop();
+      }),
+    },
+    beforeRelease: async () => {
+      if (model.lastSeq > snapshotter.lastSeq) await snapshotter.snapshot('shutdown');
+    },
+    onRole: (role) => haMetrics.roleChanged(role),
+  }, { writerId, leaseMs: cfg.leaseMs, renewMs: cfg.leaseRenewMs, checkMs: cfg.standbyCheckMs, log, mono: () => performance.now(), wall: now });
+  lifecycle.onDrain('cell-state', () => leadership.shutdown());
+  leadership.start();
 
   const http = await startHttp({
     port: cfg.httpPort, registry,
     health: () => ({
-      ok: lifecycle.state === 'running' && !writer.catchingUp,
-      state: lifecycle.state, instance: id, lastSeq: model.lastSeq, partitions: model.cell.partitionCount,
+      ok: lifecycle.state === 'running' && (leadership.role === 'leader' ? !writer.catchingUp : leadership.role === 'standby'),
+      state: lifecycle.state, role: leadership.role, leader: leadership.holder, term: leadership.leaseTerm, instance: id, writer: writerId,
+      lastSeq: model.lastSeq, partitions: model.cell.partitionCount,
       nodes: model.cell.nodeCount, placedTasks: model.cell.placedTaskCount, jobs: model.jobs.size,
-      queued: writer.queued, catchingUp: writer.catchingUp, lastBatch: writer.lastBatch,
+      queued: writer.queued, catchingUp: writer.catchingUp, lastBatch: writer.lastBatch, snapshotSeq: snapshotter.lastSeq,
+      lastPromotion: leadership.lastPromotion,
     }),
   });
   lifecycle.onDrain('http', () => http.close());
+  // Ready once the start-up election is decided: leading, or a live leader seen (a standby).
+  const role = await leadership.settled(cfg.leaseMs + 2 * cfg.standbyCheckMs + 2_000);
   lifecycle.to('running');
-  log.info({ metrics: `${http.url}/metrics`, health: `${http.url}/healthz`, partitions: cfg.partitions, conflict: cfg.conflict, resources: space.names }, 'listening');
+  log.info({ metrics: `${http.url}/metrics`, health: `${http.url}/healthz`, role, partitions: cfg.partitions, conflict: cfg.conflict, resources: space.names }, 'listening');
 }
 
 main().catch((e) => {

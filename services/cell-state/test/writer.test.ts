@@ -10,34 +10,11 @@ import { createLogger } from '@tessera/runtime';
 import { jobListingOf } from '../src/core/job-table.ts';
 import { decodeEntry, type LogRecord } from '../src/core/log-records.ts';
 import { applyEntry, type CellModel } from '../src/core/model.ts';
-import { AppendError, type AppendOptions, type CommitLogPort } from '../src/shell/commit-log.ts';
+import type { CommitLogPort } from '../src/shell/commit-log.ts';
 import type { CellMetrics } from '../src/shell/metrics.ts';
 import { LogWriter } from '../src/shell/writer.ts';
 import { claimTxn, model, spec } from './builders.ts';
-
-type AppendMode = 'ok' | 'fail' | 'store-then-fail';
-
-class MemLog implements CommitLogPort {
-  readonly entries: Uint8Array[] = [];
-  appends = 0;
-  constructor(private readonly modes: readonly AppendMode[] = []) {}
-  async lastSequence(): Promise<number> {
-    return this.entries.length;
-  }
-  async append(bytes: Uint8Array, opts: AppendOptions): Promise<number> {
-    const mode = this.modes[this.appends++] ?? 'ok';
-    await Promise.resolve();
-    if (mode === 'fail') throw new AppendError('injected failure');
-    if (opts.expectLastSeq !== this.entries.length) throw new AppendError(`wrong last sequence ${opts.expectLastSeq}, is ${this.entries.length}`);
-    this.entries.push(bytes);
-    if (mode === 'store-then-fail') throw new AppendError('injected timeout after the store');
-    return this.entries.length;
-  }
-  async read(from: number, to: number, onEntry: (seq: number, data: Uint8Array) => void | Promise<void>): Promise<number> {
-    for (let s = from; s <= to; s++) await onEntry(s, this.entries[s - 1]);
-    return to - from + 1;
-  }
-}
+import { MemLog, type AppendMode } from './mem-log.ts';
 
 const quietMetrics: CellMetrics = { countResults() {}, observeBatch() {}, refused() {}, appendFailed() {} };
 const silent = createLogger('test', 'silent');

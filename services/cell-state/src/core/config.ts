@@ -7,6 +7,9 @@ import { DEFAULT_RESOURCE_NAMES, GRANULARITIES, type Granularity } from '@tesser
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
+/** A boolean flag: bare `--x`, `--x true|false`. */
+const flag = z.union([z.boolean(), z.enum(['true', 'false'])]).transform((v) => v === true || v === 'true');
+
 export const cellStateFlags = z
   .object({
     /** NATS server URL(s), comma separated. */
@@ -34,7 +37,23 @@ export const cellStateFlags = z
     appendTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(5_000),
     /** Instance id (appears in log records and message ids). */
     id: z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'use 1-100 of A-Z a-z 0-9 _ . : -').optional(),
+    /** The leader writes a snapshot after this many log entries since the last one (0: never by count). */
+    snapshotEveryEntries: z.coerce.number().int().min(0).max(100_000_000).default(20_000),
+    /** …and at this interval when the log moved on (0: never by time). Always on graceful shutdown. */
+    snapshotIntervalMs: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+    /** Load the latest snapshot at start (`false`: always replay the whole log). */
+    snapshotRestore: flag.default(true),
+    /** Leader lease duration: a leader that could not renew for this long stops serving, a standby takes over. */
+    leaseMs: z.coerce.number().int().min(200).max(600_000).default(1_500),
+    /** The leader renews its lease this often (at most half the lease). */
+    leaseRenewMs: z.coerce.number().int().min(20).max(300_000).default(400),
+    /** A standby reads the lease this often. */
+    standbyCheckMs: z.coerce.number().int().min(20).max(300_000).default(200),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.leaseRenewMs * 2 > c.leaseMs) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['leaseRenewMs'], message: `must be at most half of --lease-ms (${c.leaseMs})` });
+    if (c.standbyCheckMs > c.leaseMs) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['standbyCheckMs'], message: `must be at most --lease-ms (${c.leaseMs})` });
+  });
 
 export type CellStateConfig = z.output<typeof cellStateFlags>;

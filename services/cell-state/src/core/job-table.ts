@@ -46,6 +46,20 @@ export interface JobEntry {
   firstFailure?: string;
 }
 
+/** A job as a snapshot keeps it (see `JobTable.restoreJob`). */
+export interface SavedJob {
+  readonly id: string;
+  readonly tenant: string;
+  readonly submittedAt: number;
+  readonly placedAt?: number;
+  readonly spec?: JobSpec;
+  readonly taskState: Uint8Array;
+  readonly taskNode: readonly (string | undefined)[];
+  readonly outcome?: { readonly state: 'unschedulable' | 'failed'; readonly reason: string };
+  readonly attempt: number;
+  readonly firstFailure?: string;
+}
+
 export interface TaskRef {
   readonly job: JobEntry;
   readonly group: GroupInfo;
@@ -196,6 +210,44 @@ export class JobTable {
     const job = this.jobs.get(jobId);
     if (job === undefined) this.earlyOutcomes.set(jobId, { state, reason });
     else job.outcome = { state, reason };
+  }
+
+  /** Outcomes reported before their job was read, oldest first (for snapshots). */
+  earlyOutcomeList(): [string, { state: 'unschedulable' | 'failed'; reason: string }][] {
+    return [...this.earlyOutcomes];
+  }
+
+  /**
+   * Restores one job from a snapshot: the spec rebuilds the groups, the rest is taken as saved
+   * (task states and nodes, counts recomputed). Throws a RangeError on inconsistent data.
+   */
+  restoreJob(saved: SavedJob): JobEntry {
+    if (this.jobs.has(saved.id)) throw new RangeError(`restoreJob: job ${saved.id} twice`);
+    if (saved.spec !== undefined && saved.spec.id !== saved.id) throw new RangeError(`restoreJob: job ${saved.id} holds the spec of ${saved.spec.id}`);
+    const job = saved.spec === undefined
+      ? this.acceptInvalid(saved.id, saved.tenant, saved.submittedAt, saved.outcome?.reason ?? 'invalid job spec')
+      : this.accept(saved.spec, saved.submittedAt, () => undefined);
+    if (job === undefined) throw new RangeError(`restoreJob: job ${saved.id} not accepted`);
+    const n = job.taskState.length;
+    if (saved.taskState.length !== n || saved.taskNode.length !== n) throw new RangeError(`restoreJob: job ${saved.id} has ${n} tasks, the snapshot ${saved.taskState.length}`);
+    job.counts.fill(0);
+    for (let i = 0; i < n; i++) {
+      const code = saved.taskState[i];
+      if (code > TaskCode.failed) throw new RangeError(`restoreJob: job ${saved.id} task ${i} has state ${code}`);
+      job.taskState[i] = code;
+      job.taskNode[i] = saved.taskNode[i];
+      job.counts[code] += 1;
+    }
+    job.placedAt = saved.placedAt;
+    job.outcome = saved.outcome;
+    job.attempt = saved.attempt;
+    job.firstFailure = saved.firstFailure;
+    return job;
+  }
+
+  /** Restores an outcome reported before its job was read (after the jobs, so none is consumed). */
+  restoreEarlyOutcome(jobId: string, outcome: { state: 'unschedulable' | 'failed'; reason: string }): void {
+    this.earlyOutcomes.set(jobId, outcome);
   }
 
   /** Task ids of a job still pending. */

@@ -73,6 +73,18 @@ export const outcomeRecord = z.object({
   reason: z.string().max(4000),
 });
 
+/**
+ * A cell-state took the lead (high availability): the first entry a new leader appends, fenced
+ * on the log's end. Once it is in, a deposed leader's appends fail on the fence. Changes no state.
+ */
+export const leaderRecord = z.object({
+  t: z.literal('leader'),
+  /** Writer id of the new leader. */
+  id: z.string().min(1).max(200),
+  /** Lease term (increases at every acquisition). */
+  term: z.number().int().nonnegative(),
+});
+
 /** One decided transaction of a commit record: `n` committed claims taken in order from the columns. */
 const commitTxn = z.object({
   id,
@@ -108,7 +120,8 @@ export type RunningRecord = z.output<typeof runningRecord>;
 export type JobRecord = z.output<typeof jobRecord>;
 export type OutcomeRecord = z.output<typeof outcomeRecord>;
 export type CommitRecord = z.output<typeof commitRecord>;
-export type LogRecord = CellRecord | RegisterRecord | LostRecord | EndedRecord | RunningRecord | JobRecord | OutcomeRecord | CommitRecord;
+export type LeaderRecord = z.output<typeof leaderRecord>;
+export type LogRecord = CellRecord | RegisterRecord | LostRecord | EndedRecord | RunningRecord | JobRecord | OutcomeRecord | CommitRecord | LeaderRecord;
 export type LogRecordKind = LogRecord['t'];
 
 const recordSchemas: Record<LogRecordKind, z.ZodTypeAny> = {
@@ -120,6 +133,7 @@ const recordSchemas: Record<LogRecordKind, z.ZodTypeAny> = {
   job: jobRecord,
   outcome: outcomeRecord,
   commit: commitRecord,
+  leader: leaderRecord,
 };
 
 export interface LogEntry {

@@ -139,6 +139,8 @@ export function applyRecord(model: CellModel, r: LogRecord, at: number, seq: num
     case 'commit':
       applyCommitRecord(model, r, at, seq, effects);
       return { t: 'other' };
+    case 'leader':
+      return { t: 'other' };
   }
 }
 

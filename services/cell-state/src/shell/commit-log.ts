@@ -2,12 +2,21 @@
  * The commit log on JetStream: fenced appends (expected last sequence, so a deposed writer cannot
  * append) with a message id for dedup, and in-order reads from a sequence (replay, catch-up).
  */
-import { DeliverPolicy, jetstream, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 export class AppendError extends Error {
   override readonly name = 'AppendError';
+  /** The fence refused the append: the log's last sequence is not the expected one (another writer appended). */
+  readonly fenced: boolean;
+  constructor(message: string, options?: ErrorOptions & { fenced?: boolean }) {
+    super(message, options);
+    this.fenced = options?.fenced ?? false;
+  }
 }
+
+/** JetStream's "wrong last sequence" (the expected-last-sequence header did not match). */
+const WRONG_LAST_SEQUENCE = 10071;
 
 export class LogReadError extends Error {
   override readonly name = 'LogReadError';
@@ -45,6 +54,12 @@ export class CommitLog implements CommitLogPort {
     return info.state.last_seq;
   }
 
+  /** Last sequence and creation time (a re-created stream has another; snapshots check it). */
+  async describe(): Promise<{ lastSeq: number; firstSeq: number; created: string }> {
+    const info = await this.jsm.streams.info(this.stream);
+    return { lastSeq: info.state.last_seq, firstSeq: info.state.first_seq, created: info.created };
+  }
+
   /** Appends one entry; resolves with its sequence once JetStream has stored it. */
   async append(bytes: Uint8Array, opts: AppendOptions): Promise<number> {
     let ack;
@@ -55,7 +70,8 @@ export class CommitLog implements CommitLogPort {
         timeout: opts.timeoutMs,
       });
     } catch (e) {
-      throw new AppendError(`append to ${this.stream} failed: ${(e as Error).message}`, { cause: e });
+      const fenced = e instanceof JetStreamApiError && e.code === WRONG_LAST_SEQUENCE;
+      throw new AppendError(`append to ${this.stream} failed: ${(e as Error).message}`, { cause: e, fenced });
     }
     if (ack.duplicate) throw new AppendError(`append to ${this.stream} was a duplicate of message ${opts.msgID} (seq ${ack.seq})`);
     if (ack.seq !== opts.expectLastSeq + 1) throw new AppendError(`append to ${this.stream} stored at ${ack.seq}, expected ${opts.expectLastSeq + 1}`);

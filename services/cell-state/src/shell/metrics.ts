@@ -110,3 +110,38 @@ export function createCellMetrics(registry: Registry, model: CellModel): CellMet
     },
   };
 }
+
+/** High availability and snapshots. */
+export interface HaMetrics {
+  roleChanged(role: string): void;
+  snapshotWritten(seconds: number, bytes: number, seq: number): void;
+}
+
+export function createHaMetrics(registry: Registry, isLeader: () => boolean): HaMetrics {
+  const registers = [registry];
+  new Gauge({
+    name: 'tessera_cell_leader', registers,
+    help: '1 on the cell-state that leads (holds the lease and serves), 0 on standbys',
+    collect() { this.set(isLeader() ? 1 : 0); },
+  });
+  const roles = new Counter({
+    name: 'tessera_cell_role_changes_total', registers, labelNames: ['role'],
+    help: 'Role changes of this cell-state (standby, promoting, leader, demoting, stopped)',
+  });
+  const snapSeconds = new Histogram({
+    name: 'tessera_cell_snapshot_seconds', registers,
+    help: 'Time to write one snapshot (copy the model, encode, store)', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  });
+  const snapBytes = new Gauge({ name: 'tessera_cell_snapshot_bytes', registers, help: 'Size of the last snapshot written' });
+  const snapSeq = new Gauge({ name: 'tessera_cell_snapshot_sequence', registers, help: 'Commit-log sequence of the last snapshot written' });
+  return {
+    roleChanged(role) {
+      roles.inc({ role });
+    },
+    snapshotWritten(seconds, bytes, seq) {
+      snapSeconds.observe(seconds);
+      snapBytes.set(bytes);
+      snapSeq.set(seq);
+    },
+  };
+}

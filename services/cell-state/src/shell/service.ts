@@ -2,6 +2,11 @@
  * The cell-state's NATS side: serves every request subject, reads the jobs stream into the job
  * table, marks silent nodes lost, and carries out the effects of applied records (assignments to
  * agents, jobs handed back for rescheduling). Every state change goes through the LogWriter.
+ *
+ * Only the leader serves (high availability): `start()` at a promotion, `stop()` at a step-down,
+ * any number of times. Subscriptions are plain (no queue group): a deposed leader that is still
+ * subscribed — e.g. frozen, or not yet aware — gets a copy of each request but stays silent
+ * (`isLeading()` is asked on every request), while the leader answers.
  */
 import { jetstream, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
@@ -31,12 +36,13 @@ export interface ServiceOptions {
   readonly now: () => number;
   readonly log: Logger;
   readonly metrics: CellMetrics;
+  /** Asked on every request: only a leader with a valid lease answers (a deposed one stays silent). */
+  readonly isLeading: () => boolean;
 }
 
 const MAX_ASSIGNMENTS_PER_MESSAGE = 5_000;
 /** Jobs whose claims were committed before the job was read; bounded so a stray job id cannot grow it forever. */
 const MAX_DEFERRED_JOBS = 10_000;
-const QUEUE = 'cell-state';
 
 export class CellStateService {
   private readonly js: JetStreamClient;
@@ -187,13 +193,17 @@ export class CellStateService {
   }
 
   private serve<S extends z.ZodTypeAny>(subject: string, schema: S, handler: (v: z.output<S>) => unknown): void {
-    this.subs.push(serve(this.nc, subject, schema, handler, {
-      queue: QUEUE, log: this.opts.log, maxBytes: this.opts.maxMessageBytes,
+    // undefined = no reply: a cell-state that is not (or no longer) the leader lets the leader answer.
+    const guarded = (v: z.output<S>) => (this.opts.isLeading() ? handler(v) : undefined);
+    this.subs.push(serve(this.nc, subject, schema, guarded, {
+      log: this.opts.log, maxBytes: this.opts.maxMessageBytes,
       onRefused: (subj, code) => this.opts.metrics.refused(subj, code),
     }));
   }
 
+  /** Subscribes to every request subject and starts the liveness check (leader only). */
   start(): void {
+    if (this.subs.length > 0) return;
     const s = this.opts.subjects;
     const model = this.model;
     const space = model.space;
@@ -347,10 +357,16 @@ export class CellStateService {
 
   // ---- shutdown --------------------------------------------------------------------------------
 
+  /** Stops serving (step-down, shutdown); `start()` may follow again. */
   async stop(): Promise<void> {
     if (this.livenessTimer !== undefined) clearInterval(this.livenessTimer);
-    for (const sub of this.subs) sub.unsubscribe();
+    this.livenessTimer = undefined;
+    for (const sub of this.subs.splice(0)) sub.unsubscribe();
     this.jobMessages?.stop();
     await this.jobsLoop?.catch(() => undefined);
+    this.jobMessages = undefined;
+    this.jobsLoop = undefined;
+    // Deferred assignments are the leader's bookkeeping; the next leader reports them `missing`.
+    this.deferred.clear();
   }
 }

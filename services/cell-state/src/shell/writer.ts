@@ -8,7 +8,14 @@
  * writer then catches up with the log before deciding anything else (the append may have landed
  * after all, or another writer may have appended).
  *
- * Flushes never overlap, so nothing else mutates the model between deciding and applying.
+ * Flushes never overlap, so nothing else mutates the model between deciding and applying;
+ * `exclusive(fn)` runs `fn` between flushes (a snapshot must never see a decided batch that is
+ * not durable yet).
+ *
+ * High availability: only the leader writes. `suspend()` refuses work while this cell-state is a
+ * standby, `mayAppend` is asked right before every append (a leader whose lease lapsed does not
+ * append), and an append refused by the fence (another writer appended) calls `onFenced`: the
+ * caller steps down.
  */
 import { performance } from 'node:perf_hooks';
 import type { Transaction, TxnResult } from '@tessera/core';
@@ -19,7 +26,7 @@ import {
   applyRecord, decideCommitBatch, emptyEffects, settleCommitted, undoCommitBatch,
   type ApplyEffects, type CellModel, type DecidedBatch, type RecordResult,
 } from '../core/model.ts';
-import type { CommitLogPort } from './commit-log.ts';
+import { AppendError, type CommitLogPort } from './commit-log.ts';
 import type { CellMetrics } from './metrics.ts';
 import { replayInto } from './replay.ts';
 
@@ -52,6 +59,10 @@ export interface WriterOptions {
   readonly metrics: CellMetrics;
   /** Side effects of applied records (assignments, hand-backs, liveness), live or caught up. */
   readonly onEffects: (effects: ApplyEffects, source: 'live' | 'catch-up') => void;
+  /** Asked right before every append; false (not the leader, or its lease lapsed) refuses the batch. */
+  readonly mayAppend?: () => boolean;
+  /** An append was refused by the fence: another writer appended to the log. */
+  readonly onFenced?: (error: AppendError) => void;
 }
 
 const MAX_RECORDS_PER_ENTRY = 2_000;
@@ -67,6 +78,9 @@ export class LogWriter {
   private busy = false;
   private needsCatchUp = false;
   private closed = false;
+  /** Set while this cell-state is not the leader: requests are refused, nothing is appended. */
+  private suspended: string | undefined;
+  private readonly exclusives: (() => void)[] = [];
   private appendCounter = 0;
   private readonly idle: (() => void)[] = [];
   private readonly batchMaxClaims: number;
@@ -89,9 +103,20 @@ export class LogWriter {
     return this.needsCatchUp;
   }
 
+  get isSuspended(): boolean {
+    return this.suspended !== undefined;
+  }
+
+  private refusal(): ErrorReply | undefined {
+    if (this.closed) return unavailable('cell-state is shutting down');
+    if (this.suspended !== undefined) return unavailable(this.suspended);
+    return undefined;
+  }
+
   /** Decides transactions in the next batch; resolves once the batch is durable (or failed). */
   commit(txns: readonly Transaction[]): Promise<Outcome<TxnResult[]>> {
-    if (this.closed) return Promise.resolve(unavailable('cell-state is shutting down'));
+    const refused = this.refusal();
+    if (refused !== undefined) return Promise.resolve(refused);
     let claims = 0;
     for (const t of txns) claims += t.claims.length;
     return new Promise((resolve) => this.enqueue({ kind: 'commit', txns, claims, resolve }, txns.length));
@@ -99,7 +124,8 @@ export class LogWriter {
 
   /** Appends a record in the next batch and applies it once durable; resolves with its result. */
   append(record: LogRecord, sizeHint = 256): Promise<Outcome<RecordResult>> {
-    if (this.closed) return Promise.resolve(unavailable('cell-state is shutting down'));
+    const refused = this.refusal();
+    if (refused !== undefined) return Promise.resolve(refused);
     return new Promise((resolve) => this.enqueue({ kind: 'record', record, bytes: sizeHint, resolve }, 0));
   }
 
@@ -110,6 +136,52 @@ export class LogWriter {
     if (this.timer !== undefined) this.flushSoon(true);
     if (!this.busy && this.queue.length === 0) return;
     await new Promise<void>((r) => this.idle.push(r));
+  }
+
+  /**
+   * Refuses new work with `unavailable` (`reason`), refuses what is queued, and resolves once no
+   * batch is in flight (an append under way still completes: if it lands, it is applied and
+   * answered). The model then equals the log up to `model.lastSeq`.
+   */
+  async suspend(reason: string): Promise<void> {
+    this.suspended = reason;
+    if (this.retryTimer !== undefined) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+    for (const it of this.takeAll()) resolveFailed(it, reason);
+    if (!this.busy) return;
+    await new Promise<void>((r) => this.idle.push(r));
+  }
+
+  /** Takes work again (the caller has brought the model up to the log's end). */
+  resume(): void {
+    this.suspended = undefined;
+    this.needsCatchUp = false;
+  }
+
+  /** Runs `fn` when no batch is in flight (at once when idle), e.g. to copy the model for a snapshot. */
+  exclusive<T>(fn: () => T): Promise<T> {
+    if (!this.busy) {
+      try {
+        return Promise.resolve(fn());
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.exclusives.push(() => {
+        try {
+          resolve(fn());
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+  }
+
+  private runExclusives(): void {
+    for (const f of this.exclusives.splice(0)) f();
   }
 
   private enqueue(intent: Intent, txns: number): void {
@@ -137,6 +209,7 @@ export class LogWriter {
     this.busy = true;
     try {
       while (true) {
+        this.runExclusives();
         // After a failed append, catch up at once (not at the next request): the append may have
         // landed, and until the state has it, reads (sync, listings, heartbeats) would lag the log.
         if (this.needsCatchUp) {
@@ -157,6 +230,7 @@ export class LogWriter {
         await this.runBatch(this.takeBatch());
       }
     } finally {
+      this.runExclusives();
       this.busy = false;
       if (this.queue.length > 0) this.flushSoon(false);
       else for (const r of this.idle.splice(0)) r();
@@ -215,6 +289,13 @@ export class LogWriter {
     const entry: LogEntry = { v: 1, at, writer: this.opts.writerId, records };
     let bytes: Uint8Array;
     let stored: number;
+    if (this.suspended !== undefined || (this.opts.mayAppend !== undefined && !this.opts.mayAppend())) {
+      // Not (or no longer) the leader: decided but never appended, so nothing to catch up with.
+      if (decided !== undefined) undoCommitBatch(model, decided);
+      const reason = this.suspended ?? 'this cell-state is not the leader (its lease lapsed)';
+      for (const it of intents) resolveFailed(it, reason);
+      return;
+    }
     try {
       bytes = encodeEntry(entry);
       stored = await this.commitLog.append(bytes, {
@@ -228,6 +309,7 @@ export class LogWriter {
       this.opts.metrics.appendFailed();
       this.opts.log.warn({ err: e, seq, txns: txns.length, records: records.length }, 'commit-log append failed; batch undone and refused');
       for (const it of intents) resolveFailed(it, `the commit log did not take the batch: ${(e as Error).message}`);
+      if (e instanceof AppendError && e.fenced) this.opts.onFenced?.(e);
       return;
     }
     model.lastSeq = stored;

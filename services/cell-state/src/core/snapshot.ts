@@ -1,0 +1,501 @@
+/**
+ * Snapshots of the whole cell-state model, so a restart (or a standby) loads the latest snapshot
+ * and replays only the commit-log tail after it. Pure: `takeSnapshot` copies the model into plain
+ * columns (synchronously, so the model may change right after), `encodeSnapshot` /
+ * `decodeSnapshot` are msgpack, `restoreModel` rebuilds a model that answers exactly like the
+ * one that was saved (same node and partition versions, change logs, booking order, idempotency
+ * answers, job table, owners, grace clocks).
+ *
+ * Format (version 1), one msgpack map:
+ * - `format`, `v`, `meta` (the log sequence the model reflects, resources, partitions, the log's
+ *   creation time, counts);
+ * - `strings`: interned strings, node ids first (node i is `strings[i]`), then job ids, agents, …;
+ *   `labels` and `capacities`: interned label sets and capacity vectors;
+ * - columns as byte strings: little-endian float64 (`f64`), int32 (`i32`) and uint8, so 100k
+ *   nodes or a million allocations cost a few arrays rather than an object each;
+ * - jobs as rows (their validated spec, task states as bytes, task nodes as string refs).
+ *
+ * A snapshot that does not decode or does not restore consistently is refused as a value (the
+ * caller logs it and replays the whole log); nothing here throws on bad input.
+ */
+import { decode as msgpackDecode } from '@msgpack/msgpack';
+import { z } from 'zod';
+import {
+  ConflictReason, NODE_CONDITIONS, type Allocation, type CellStateData, type JobSpec, type Labels, type NodeCondition,
+  type NodeSnapshot, type ResourceSpace, type ResourceVector, type TxnResult,
+} from '@tessera/core';
+import { encode } from '@tessera/protocol';
+import { createModel, type CellModel, type ModelOptions } from './model.ts';
+
+export const SNAPSHOT_FORMAT = 'tessera.cell-state.snapshot';
+export const SNAPSHOT_VERSION = 1;
+
+export interface SnapshotMeta {
+  /** The commit-log sequence the model reflects: restore, then replay from `seq + 1`. */
+  readonly seq: number;
+  /** Wall-clock ms when it was taken. */
+  readonly at: number;
+  readonly writer: string;
+  readonly resources: readonly string[];
+  readonly partitions: number;
+  /** Creation time of the commit-log stream: a snapshot of another (re-created) log is refused. */
+  readonly logCreated?: string;
+  readonly nodes: number;
+  readonly allocations: number;
+  readonly jobs: number;
+  readonly outcomes: number;
+}
+
+/** The encoded shape (see the file comment). Byte columns are `Uint8Array`. */
+export interface ModelSnapshot {
+  readonly format: typeof SNAPSHOT_FORMAT;
+  readonly v: typeof SNAPSHOT_VERSION;
+  readonly meta: SnapshotMeta;
+  readonly strings: string[];
+  readonly labels: Labels[];
+  readonly capacities: Uint8Array;
+  readonly logResources: string[] | null;
+  readonly cell: {
+    readonly nodeLabels: Uint8Array;
+    readonly nodeCapacity: Uint8Array;
+    readonly nodeAllocated: Uint8Array;
+    readonly nodeCondition: Uint8Array;
+    readonly nodeVersion: Uint8Array;
+    readonly partVersion: Uint8Array;
+    readonly partFloor: Uint8Array;
+    readonly partLogLength: Uint8Array;
+    readonly logVersions: Uint8Array;
+    readonly logNodes: Uint8Array;
+    readonly allocTask: string[];
+    readonly allocJob: Uint8Array;
+    readonly allocNode: Uint8Array;
+    readonly allocDemand: Uint8Array;
+    readonly allocAt: Uint8Array;
+  };
+  readonly owners: { readonly node: Uint8Array; readonly agent: Uint8Array };
+  readonly assignedAt: { readonly task: string[]; readonly at: Uint8Array };
+  readonly orphanReturns: [string, string[]][];
+  /** [id, tenant, submittedAt, placedAt, spec, taskState, taskNode (i32 string refs, -1 none), outcomeState, outcomeReason, attempt, firstFailure] */
+  readonly jobs: JobRow[];
+  readonly earlyOutcomes: [string, 'unschedulable' | 'failed', string][];
+  readonly outcomes: {
+    readonly txn: string[];
+    readonly seq: Uint8Array;
+    readonly committedLength: Uint8Array;
+    readonly committed: string[];
+    readonly rejectedLength: Uint8Array;
+    /** Triples: task, node, reason. */
+    readonly rejected: string[];
+    readonly nodesLength: Uint8Array;
+    readonly nodeId: Uint8Array;
+    readonly nodePartition: Uint8Array;
+    readonly nodeLabels: Uint8Array;
+    readonly nodeCapacity: Uint8Array;
+    readonly nodeAllocated: Uint8Array;
+    readonly nodeCondition: Uint8Array;
+    readonly nodeVersion: Uint8Array;
+  };
+}
+
+type JobRow = [string, string, number, number | null, Record<string, unknown> | null, Uint8Array, Uint8Array, 'unschedulable' | 'failed' | null, string | null, number, string | null];
+
+// ---- byte columns ------------------------------------------------------------------------------
+
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+function f64Bytes(values: ArrayLike<number>): Uint8Array {
+  const a = Float64Array.from(values);
+  if (LITTLE_ENDIAN) return new Uint8Array(a.buffer);
+  const out = new Uint8Array(a.length * 8);
+  const dv = new DataView(out.buffer);
+  for (let i = 0; i < a.length; i++) dv.setFloat64(i * 8, a[i], true);
+  return out;
+}
+
+function i32Bytes(values: ArrayLike<number>): Uint8Array {
+  const a = Int32Array.from(values);
+  if (LITTLE_ENDIAN) return new Uint8Array(a.buffer);
+  const out = new Uint8Array(a.length * 4);
+  const dv = new DataView(out.buffer);
+  for (let i = 0; i < a.length; i++) dv.setInt32(i * 4, a[i], true);
+  return out;
+}
+
+function readF64(bytes: Uint8Array, what: string): Float64Array {
+  if (bytes.length % 8 !== 0) throw new SnapshotError(`${what}: ${bytes.length} bytes is not a float64 column`);
+  if (LITTLE_ENDIAN) return new Float64Array(bytes.slice().buffer);
+  const out = new Float64Array(bytes.length / 8);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < out.length; i++) out[i] = dv.getFloat64(i * 8, true);
+  return out;
+}
+
+function readI32(bytes: Uint8Array, what: string): Int32Array {
+  if (bytes.length % 4 !== 0) throw new SnapshotError(`${what}: ${bytes.length} bytes is not an int32 column`);
+  if (LITTLE_ENDIAN) return new Int32Array(bytes.slice().buffer);
+  const out = new Int32Array(bytes.length / 4);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < out.length; i++) out[i] = dv.getInt32(i * 4, true);
+  return out;
+}
+
+/** Interns values by identity first (cheap: snapshots share labels and capacity objects), then by content. */
+class Interner<T> {
+  readonly values: T[] = [];
+  private readonly byRef = new Map<T, number>();
+  private readonly byKey = new Map<string, number>();
+  constructor(private readonly keyOf: (v: T) => string) {}
+  ref(v: T): number {
+    let i = this.byRef.get(v);
+    if (i !== undefined) return i;
+    const k = this.keyOf(v);
+    i = this.byKey.get(k);
+    if (i === undefined) {
+      i = this.values.length;
+      this.values.push(v);
+      this.byKey.set(k, i);
+    }
+    this.byRef.set(v, i);
+    return i;
+  }
+}
+
+// ---- taking a snapshot -------------------------------------------------------------------------
+
+/** The cell-state's part of the header; the rest is counted from the model. */
+export interface SnapshotOrigin {
+  readonly at: number;
+  readonly writer: string;
+  readonly logCreated?: string;
+}
+
+/**
+ * Copies the model into a snapshot (synchronous and detached: the model may change right after).
+ * Call it only between batches (never while a decided batch awaits its append).
+ */
+export function takeSnapshot(model: CellModel, origin: SnapshotOrigin): ModelSnapshot {
+  const dims = model.space.size;
+  const data: CellStateData = model.cell.exportState();
+  const strings = new Interner<string>((s) => s);
+  for (const n of data.nodes) strings.ref(n.id);
+  const labels = new Interner<Labels>((l) => JSON.stringify(l));
+  const caps = new Interner<ResourceVector>((c) => Array.prototype.join.call(c, ','));
+
+  const nodeLabels: number[] = [], nodeCapacity: number[] = [], nodeCondition: number[] = [], nodeVersion: number[] = [];
+  const nodeAllocated = new Float64Array(data.nodes.length * dims);
+  data.nodes.forEach((n, i) => {
+    nodeLabels.push(labels.ref(n.labels));
+    nodeCapacity.push(caps.ref(n.capacity));
+    nodeAllocated.set(n.allocated, i * dims);
+    nodeCondition.push(NODE_CONDITIONS.indexOf(n.condition));
+    nodeVersion.push(n.version);
+  });
+  const partLogLength: number[] = [], logVersions: number[] = [], logNodes: number[] = [];
+  for (const p of data.partitionStates) {
+    partLogLength.push(p.logVersions.length);
+    for (const v of p.logVersions) logVersions.push(v);
+    for (const i of p.logNodes) logNodes.push(i);
+  }
+  const allocTask: string[] = [], allocJob: number[] = [], allocNode: number[] = [], allocAt: number[] = [];
+  const allocDemand = new Float64Array(data.allocations.length * dims);
+  data.allocations.forEach((a, i) => {
+    allocTask.push(a.taskId);
+    allocJob.push(strings.ref(a.jobId));
+    allocNode.push(model.cell.node(a.nodeId)!.index);
+    allocDemand.set(a.demand, i * dims);
+    allocAt.push(a.committedAt);
+  });
+
+  const ownerNode: number[] = [], ownerAgent: number[] = [];
+  for (const [node, agent] of model.owners) {
+    ownerNode.push(strings.ref(node));
+    ownerAgent.push(strings.ref(agent));
+  }
+  const assignedTask: string[] = [], assignedAtMs: number[] = [];
+  for (const [task, at] of model.assignedAt) {
+    assignedTask.push(task);
+    assignedAtMs.push(at);
+  }
+
+  const jobs: JobRow[] = [];
+  for (const j of model.jobs.entries()) {
+    const taskNode = new Int32Array(j.taskNode.length);
+    for (let i = 0; i < taskNode.length; i++) {
+      const n = j.taskNode[i];
+      taskNode[i] = n === undefined ? -1 : strings.ref(n);
+    }
+    jobs.push([
+      j.id, j.tenant, j.submittedAt, j.placedAt ?? null, (j.spec as unknown as Record<string, unknown>) ?? null, Uint8Array.from(j.taskState),
+      i32Bytes(taskNode), j.outcome?.state ?? null, j.outcome?.reason ?? null, j.attempt, j.firstFailure ?? null,
+    ]);
+  }
+
+  const o = {
+    txn: [] as string[], seq: [] as number[], committedLength: [] as number[], committed: [] as string[], rejectedLength: [] as number[],
+    rejected: [] as string[], nodesLength: [] as number[], nodeId: [] as number[], nodePartition: [] as number[], nodeLabels: [] as number[],
+    nodeCapacity: [] as number[], nodeAllocated: [] as number[], nodeCondition: [] as number[], nodeVersion: [] as number[],
+  };
+  for (const r of model.committer.rememberedOutcomes()) {
+    o.txn.push(r.txnId);
+    o.seq.push(r.seq);
+    o.committedLength.push(r.committed.length);
+    for (const t of r.committed) o.committed.push(t);
+    o.rejectedLength.push(r.rejected.length);
+    for (const x of r.rejected) o.rejected.push(x.taskId, x.nodeId, x.reason);
+    o.nodesLength.push(r.nodes.length);
+    for (const n of r.nodes) {
+      o.nodeId.push(strings.ref(n.id));
+      o.nodePartition.push(n.partition);
+      o.nodeLabels.push(labels.ref(n.labels));
+      o.nodeCapacity.push(caps.ref(n.capacity));
+      for (let k = 0; k < dims; k++) o.nodeAllocated.push(n.allocated[k] ?? 0);
+      o.nodeCondition.push(NODE_CONDITIONS.indexOf(n.condition));
+      o.nodeVersion.push(n.version);
+    }
+  }
+
+  const capacities = new Float64Array(caps.values.length * dims);
+  caps.values.forEach((c, i) => capacities.set(c, i * dims));
+  return {
+    format: SNAPSHOT_FORMAT,
+    v: SNAPSHOT_VERSION,
+    meta: {
+      seq: model.lastSeq, at: origin.at, writer: origin.writer, resources: [...model.space.names], partitions: model.cell.partitionCount,
+      ...(origin.logCreated !== undefined ? { logCreated: origin.logCreated } : {}),
+      nodes: data.nodes.length, allocations: data.allocations.length, jobs: jobs.length, outcomes: o.txn.length,
+    },
+    strings: strings.values,
+    labels: labels.values,
+    capacities: f64Bytes(capacities),
+    logResources: model.logResources === undefined ? null : [...model.logResources],
+    cell: {
+      nodeLabels: i32Bytes(nodeLabels), nodeCapacity: i32Bytes(nodeCapacity), nodeAllocated: f64Bytes(nodeAllocated),
+      nodeCondition: Uint8Array.from(nodeCondition), nodeVersion: f64Bytes(nodeVersion),
+      partVersion: f64Bytes(data.partitionStates.map((p) => p.version)), partFloor: f64Bytes(data.partitionStates.map((p) => p.logFloor)),
+      partLogLength: i32Bytes(partLogLength), logVersions: f64Bytes(logVersions), logNodes: i32Bytes(logNodes),
+      allocTask, allocJob: i32Bytes(allocJob), allocNode: i32Bytes(allocNode), allocDemand: f64Bytes(allocDemand), allocAt: f64Bytes(allocAt),
+    },
+    owners: { node: i32Bytes(ownerNode), agent: i32Bytes(ownerAgent) },
+    assignedAt: { task: assignedTask, at: f64Bytes(assignedAtMs) },
+    orphanReturns: [...model.orphanReturns].map(([job, tasks]) => [job, [...tasks]]),
+    jobs,
+    earlyOutcomes: model.jobs.earlyOutcomeList().map(([job, x]) => [job, x.state, x.reason]),
+    outcomes: {
+      txn: o.txn, seq: f64Bytes(o.seq), committedLength: i32Bytes(o.committedLength), committed: o.committed,
+      rejectedLength: i32Bytes(o.rejectedLength), rejected: o.rejected, nodesLength: i32Bytes(o.nodesLength),
+      nodeId: i32Bytes(o.nodeId), nodePartition: i32Bytes(o.nodePartition), nodeLabels: i32Bytes(o.nodeLabels),
+      nodeCapacity: i32Bytes(o.nodeCapacity), nodeAllocated: f64Bytes(o.nodeAllocated), nodeCondition: Uint8Array.from(o.nodeCondition),
+      nodeVersion: f64Bytes(o.nodeVersion),
+    },
+  };
+}
+
+export function encodeSnapshot(s: ModelSnapshot): Uint8Array {
+  return encode(s);
+}
+
+// ---- reading a snapshot ------------------------------------------------------------------------
+
+/** A snapshot that cannot be used (the caller logs it and replays the whole log). */
+export class SnapshotError extends Error {
+  override readonly name = 'SnapshotError';
+}
+
+export type SnapshotVerdict<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
+
+const isStringArray = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
+const strings = z.custom<string[]>(isStringArray, 'must be an array of strings');
+const bytes = z.custom<Uint8Array>((x) => x instanceof Uint8Array, 'must be a byte string');
+const finite = z.number().finite();
+
+const metaSchema = z.object({
+  seq: z.number().int().nonnegative(),
+  at: finite,
+  writer: z.string(),
+  resources: z.array(z.string()).min(1),
+  partitions: z.number().int().min(1),
+  logCreated: z.string().optional(),
+  nodes: z.number().int().nonnegative(),
+  allocations: z.number().int().nonnegative(),
+  jobs: z.number().int().nonnegative(),
+  outcomes: z.number().int().nonnegative(),
+});
+
+const snapshotSchema = z.object({
+  format: z.literal(SNAPSHOT_FORMAT),
+  v: z.literal(SNAPSHOT_VERSION),
+  meta: metaSchema,
+  strings,
+  labels: z.array(z.record(z.string(), z.string())),
+  capacities: bytes,
+  logResources: z.array(z.string()).nullable(),
+  cell: z.object({
+    nodeLabels: bytes, nodeCapacity: bytes, nodeAllocated: bytes, nodeCondition: bytes, nodeVersion: bytes,
+    partVersion: bytes, partFloor: bytes, partLogLength: bytes, logVersions: bytes, logNodes: bytes,
+    allocTask: strings, allocJob: bytes, allocNode: bytes, allocDemand: bytes, allocAt: bytes,
+  }),
+  owners: z.object({ node: bytes, agent: bytes }),
+  assignedAt: z.object({ task: strings, at: bytes }),
+  orphanReturns: z.array(z.tuple([z.string(), strings])),
+  jobs: z.array(z.tuple([
+    z.string(), z.string(), finite, finite.nullable(), z.record(z.string(), z.unknown()).nullable(), bytes, bytes,
+    z.enum(['unschedulable', 'failed']).nullable(), z.string().nullable(), z.number().int().nonnegative(), z.string().nullable(),
+  ])),
+  earlyOutcomes: z.array(z.tuple([z.string(), z.enum(['unschedulable', 'failed']), z.string()])),
+  outcomes: z.object({
+    txn: strings, seq: bytes, committedLength: bytes, committed: strings, rejectedLength: bytes, rejected: strings, nodesLength: bytes,
+    nodeId: bytes, nodePartition: bytes, nodeLabels: bytes, nodeCapacity: bytes, nodeAllocated: bytes, nodeCondition: bytes, nodeVersion: bytes,
+  }),
+});
+
+/** Decodes and checks the shape of a stored snapshot; never throws. */
+export function decodeSnapshot(data: Uint8Array): SnapshotVerdict<ModelSnapshot> {
+  let raw: unknown;
+  try {
+    raw = msgpackDecode(data);
+  } catch (e) {
+    return { ok: false, problem: `not msgpack: ${(e as Error).message}` };
+  }
+  const p = snapshotSchema.safeParse(raw);
+  if (!p.success) {
+    const i = p.error.issues[0];
+    return { ok: false, problem: `${i.path.join('.') || '(root)'}: ${i.message}` };
+  }
+  return { ok: true, value: p.data as unknown as ModelSnapshot };
+}
+
+
+const CONFLICT_REASONS = new Set<string>(Object.values(ConflictReason));
+
+/**
+ * Rebuilds a model from a decoded snapshot, for a cell-state running with `space` and `opts`.
+ * Refused (as a value) when the snapshot was taken with other resources or partitions, or when
+ * its columns do not add up; a refused snapshot leaves nothing behind.
+ */
+export function restoreModel(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptions): SnapshotVerdict<CellModel> {
+  try {
+    return { ok: true, value: restoreOrThrow(s, space, opts) };
+  } catch (e) {
+    return { ok: false, problem: e instanceof Error ? `${e.name === 'SnapshotError' ? '' : `${e.name}: `}${e.message}` : String(e) };
+  }
+}
+
+function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptions): CellModel {
+  const fail = (msg: string): never => { throw new SnapshotError(msg); };
+  const dims = space.size;
+  if (s.meta.resources.join(',') !== space.names.join(',')) fail(`taken with resources ${s.meta.resources.join(',')}, this cell-state runs with ${space.names.join(',')}`);
+  if (s.meta.partitions !== opts.partitions) fail(`taken with ${s.meta.partitions} partitions, this cell-state runs with ${opts.partitions}`);
+  const str = (i: number, what: string): string => (i >= 0 && i < s.strings.length ? s.strings[i] : fail(`${what}: string ref ${i} out of range`));
+  const capacities = readF64(s.capacities, 'capacities');
+  const capacity = (i: number, what: string): Float64Array => {
+    if (!(i >= 0 && (i + 1) * dims <= capacities.length)) fail(`${what}: capacity ref ${i} out of range`);
+    return capacities.slice(i * dims, (i + 1) * dims);
+  };
+  const labelsOf = (i: number, what: string): Labels => (i >= 0 && i < s.labels.length ? s.labels[i] : fail(`${what}: labels ref ${i} out of range`));
+  const condition = (c: number, what: string): NodeCondition => NODE_CONDITIONS[c] ?? fail(`${what}: condition ${c}`);
+  const need = (n: number, len: number, what: string) => { if (len !== n) fail(`${what}: ${len} values, expected ${n}`); };
+
+  // The cell.
+  const c = s.cell;
+  const N = c.nodeCondition.length;
+  if (N !== s.meta.nodes) fail(`${N} nodes, the header says ${s.meta.nodes}`);
+  const nLabels = readI32(c.nodeLabels, 'nodeLabels'), nCap = readI32(c.nodeCapacity, 'nodeCapacity');
+  const nAlloc = readF64(c.nodeAllocated, 'nodeAllocated'), nVersion = readF64(c.nodeVersion, 'nodeVersion');
+  need(N, nLabels.length, 'nodeLabels'); need(N, nCap.length, 'nodeCapacity'); need(N * dims, nAlloc.length, 'nodeAllocated'); need(N, nVersion.length, 'nodeVersion');
+  if (s.strings.length < N) fail('fewer strings than nodes');
+  const nodes = Array.from({ length: N }, (_, i) => ({
+    id: s.strings[i], labels: labelsOf(nLabels[i], `node ${i}`), capacity: capacity(nCap[i], `node ${i}`),
+    allocated: nAlloc.slice(i * dims, (i + 1) * dims), condition: condition(c.nodeCondition[i], `node ${i}`), version: nVersion[i],
+  }));
+  const pVersion = readF64(c.partVersion, 'partVersion'), pFloor = readF64(c.partFloor, 'partFloor'), pLen = readI32(c.partLogLength, 'partLogLength');
+  const logVersions = readF64(c.logVersions, 'logVersions'), logNodes = readI32(c.logNodes, 'logNodes');
+  const P = opts.partitions;
+  need(P, pVersion.length, 'partVersion'); need(P, pFloor.length, 'partFloor'); need(P, pLen.length, 'partLogLength');
+  need(logVersions.length, logNodes.length, 'logNodes');
+  let off = 0;
+  const partitionStates = Array.from({ length: P }, (_, p) => {
+    const len = pLen[p];
+    if (len < 0 || off + len > logVersions.length) fail(`partition ${p}: change log beyond the columns`);
+    const out = { version: pVersion[p], logFloor: pFloor[p], logVersions: Array.from(logVersions.subarray(off, off + len)), logNodes: Array.from(logNodes.subarray(off, off + len)) };
+    off += len;
+    return out;
+  });
+  need(logVersions.length, off, 'change-log columns');
+  const A = c.allocTask.length;
+  if (A !== s.meta.allocations) fail(`${A} allocations, the header says ${s.meta.allocations}`);
+  const aJob = readI32(c.allocJob, 'allocJob'), aNode = readI32(c.allocNode, 'allocNode'), aDemand = readF64(c.allocDemand, 'allocDemand'), aAt = readF64(c.allocAt, 'allocAt');
+  need(A, aJob.length, 'allocJob'); need(A, aNode.length, 'allocNode'); need(A * dims, aDemand.length, 'allocDemand'); need(A, aAt.length, 'allocAt');
+  const allocations: Allocation[] = new Array(A);
+  for (let i = 0; i < A; i++) {
+    const node = aNode[i];
+    if (!(node >= 0 && node < N)) fail(`allocation ${i}: node ref ${node} out of range`);
+    allocations[i] = { taskId: c.allocTask[i], jobId: str(aJob[i], `allocation ${i}`), nodeId: s.strings[node], demand: aDemand.subarray(i * dims, (i + 1) * dims), committedAt: aAt[i] };
+  }
+  const model = createModel(space, opts);
+  model.cell.importState({ partitions: P, dims, nodes, partitionStates, allocations });
+
+  // The idempotency table, oldest first.
+  const o = s.outcomes;
+  const T = o.txn.length;
+  if (T !== s.meta.outcomes) fail(`${T} outcomes, the header says ${s.meta.outcomes}`);
+  const oSeq = readF64(o.seq, 'outcomes.seq'), oCl = readI32(o.committedLength, 'outcomes.committedLength');
+  const oRl = readI32(o.rejectedLength, 'outcomes.rejectedLength'), oNl = readI32(o.nodesLength, 'outcomes.nodesLength');
+  need(T, oSeq.length, 'outcomes.seq'); need(T, oCl.length, 'outcomes.committedLength'); need(T, oRl.length, 'outcomes.rejectedLength'); need(T, oNl.length, 'outcomes.nodesLength');
+  const snId = readI32(o.nodeId, 'outcomes.nodeId'), snPart = readI32(o.nodePartition, 'outcomes.nodePartition');
+  const snLabels = readI32(o.nodeLabels, 'outcomes.nodeLabels'), snCap = readI32(o.nodeCapacity, 'outcomes.nodeCapacity');
+  const snAlloc = readF64(o.nodeAllocated, 'outcomes.nodeAllocated'), snVersion = readF64(o.nodeVersion, 'outcomes.nodeVersion');
+  const S = snId.length;
+  need(S, snPart.length, 'outcomes.nodePartition'); need(S, snLabels.length, 'outcomes.nodeLabels'); need(S, snCap.length, 'outcomes.nodeCapacity');
+  need(S * dims, snAlloc.length, 'outcomes.nodeAllocated'); need(S, o.nodeCondition.length, 'outcomes.nodeCondition'); need(S, snVersion.length, 'outcomes.nodeVersion');
+  let ci = 0, ri = 0, ni = 0;
+  for (let t = 0; t < T; t++) {
+    if (oCl[t] < 0 || ci + oCl[t] > o.committed.length) fail(`outcome ${t}: committed beyond the column`);
+    const committed = o.committed.slice(ci, (ci += oCl[t]));
+    if (oRl[t] < 0 || ri + 3 * oRl[t] > o.rejected.length) fail(`outcome ${t}: rejected beyond the column`);
+    const rejected = [];
+    for (let k = 0; k < oRl[t]; k++, ri += 3) {
+      const reason = o.rejected[ri + 2];
+      if (!CONFLICT_REASONS.has(reason)) fail(`outcome ${t}: unknown reason ${reason}`);
+      rejected.push({ taskId: o.rejected[ri], nodeId: o.rejected[ri + 1], reason: reason as ConflictReason });
+    }
+    if (oNl[t] < 0 || ni + oNl[t] > S) fail(`outcome ${t}: nodes beyond the column`);
+    const snaps: NodeSnapshot[] = [];
+    for (let k = 0; k < oNl[t]; k++, ni++) {
+      snaps.push({
+        id: str(snId[ni], `outcome ${t}`), partition: snPart[ni], labels: labelsOf(snLabels[ni], `outcome ${t}`), capacity: capacity(snCap[ni], `outcome ${t}`),
+        allocated: snAlloc.slice(ni * dims, (ni + 1) * dims), condition: condition(o.nodeCondition[ni], `outcome ${t}`), version: snVersion[ni],
+      });
+    }
+    const r: TxnResult = { txnId: o.txn[t], committed, rejected, nodes: snaps, seq: oSeq[t] };
+    model.committer.remember(r);
+  }
+  need(o.committed.length, ci, 'outcomes.committed'); need(o.rejected.length, ri, 'outcomes.rejected'); need(S, ni, 'outcome nodes');
+
+  // The job table.
+  if (s.jobs.length !== s.meta.jobs) fail(`${s.jobs.length} jobs, the header says ${s.meta.jobs}`);
+  for (const [id, tenant, submittedAt, placedAt, spec, taskState, taskNodeBytes, outcomeState, outcomeReason, attempt, firstFailure] of s.jobs) {
+    const refs = readI32(taskNodeBytes, `job ${id} task nodes`);
+    const taskNode = Array.from(refs, (r) => (r === -1 ? undefined : str(r, `job ${id}`)));
+    if (spec !== null && !Array.isArray((spec as { tasks?: unknown }).tasks)) fail(`job ${id}: spec without tasks`);
+    model.jobs.restoreJob({
+      id, tenant, submittedAt, taskState, taskNode, attempt,
+      ...(placedAt !== null ? { placedAt } : {}),
+      ...(spec !== null ? { spec: spec as unknown as JobSpec } : {}),
+      ...(outcomeState !== null ? { outcome: { state: outcomeState, reason: outcomeReason ?? '' } } : {}),
+      ...(firstFailure !== null ? { firstFailure } : {}),
+    });
+  }
+  for (const [job, state, reason] of s.earlyOutcomes) model.jobs.restoreEarlyOutcome(job, { state, reason });
+
+  // Owners, grace clocks, orphan hand-backs, position.
+  const owNode = readI32(s.owners.node, 'owners.node'), owAgent = readI32(s.owners.agent, 'owners.agent');
+  need(owNode.length, owAgent.length, 'owners.agent');
+  for (let i = 0; i < owNode.length; i++) model.owners.set(str(owNode[i], 'owner'), str(owAgent[i], 'owner'));
+  const at = readF64(s.assignedAt.at, 'assignedAt.at');
+  need(s.assignedAt.task.length, at.length, 'assignedAt.at');
+  s.assignedAt.task.forEach((t, i) => model.assignedAt.set(t, at[i]));
+  for (const [job, tasks] of s.orphanReturns) model.orphanReturns.set(job, [...tasks]);
+  if (s.logResources !== null) model.logResources = s.logResources;
+  model.lastSeq = s.meta.seq;
+  return model;
+}
