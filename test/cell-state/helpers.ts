@@ -192,3 +192,28 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   }
   return undefined;
 }
+
+/** The service's /healthz answer. */
+export async function healthz(cs: ServiceProcess): Promise<Record<string, unknown>> {
+  const r = await fetch(`${cs.httpUrl}/healthz`);
+  return (await r.json()) as Record<string, unknown>;
+}
+
+/** Every entry of the commit log, decoded (seq, writer, record kinds). */
+export async function readCommitLog(nc: NatsConnection, cell = 'default'): Promise<{ seq: number; writer: string; records: { t: string; [k: string]: unknown }[] }[]> {
+  const s = subjectsFor(cell);
+  const js = jetstream(nc);
+  const jsm = await js.jetstreamManager();
+  const last = (await jsm.streams.info(s.commitLogStream)).state.last_seq;
+  const out: { seq: number; writer: string; records: { t: string; [k: string]: unknown }[] }[] = [];
+  if (last === 0) return out;
+  const consumer = await js.consumers.get(s.commitLogStream);
+  const messages = await consumer.consume();
+  for await (const m of messages) {
+    const e = decodeRaw(m.data) as { writer?: string; records?: { t: string }[] } | null;
+    out.push({ seq: m.seq, writer: e?.writer ?? '', records: e?.records ?? [] });
+    if (m.seq >= last) break;
+  }
+  messages.stop();
+  return out;
+}

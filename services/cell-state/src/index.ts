@@ -8,3 +8,5 @@ export * from './core/job-table.ts';
 export * from './core/agents.ts';
 export * from './core/listings.ts';
 export * from './core/config.ts';
+export * from './core/snapshot.ts';
+export * from './core/lease.ts';

@@ -195,6 +195,17 @@ describe('snapshots', () => {
     }), { numRuns: 300 });
   });
 
+  it('reads byte columns that are views into a larger (pooled, unaligned) Buffer', () => {
+    const m = model(OPTS);
+    applyEntry(m, { v: 1, at: 5, writer: 'w', records: [{ t: 'register', agent: 'a', nodes: [{ id: 'n1', labels: {}, capacity: [1000.5, 1, 0] }] }] }, 3);
+    const bytes = encodeSnapshot(takeSnapshot(m, { at: 1, writer: 'w' }));
+    const pooled = Buffer.concat([Buffer.alloc(3), Buffer.from(bytes)]).subarray(3);
+    const d = decodeSnapshot(pooled);
+    expect(d.ok).toBe(true);
+    const r = d.ok ? restoreModel(d.value, space, OPTS) : undefined;
+    expect(r?.ok && fullState(r.value)).toEqual(fullState(m));
+  });
+
   it('an empty model round-trips', () => {
     const m = createModel(space, OPTS);
     expect(fullState(roundTrip(m))).toEqual(fullState(m));

@@ -123,7 +123,7 @@ function i32Bytes(values: ArrayLike<number>): Uint8Array {
 
 function readF64(bytes: Uint8Array, what: string): Float64Array {
   if (bytes.length % 8 !== 0) throw new SnapshotError(`${what}: ${bytes.length} bytes is not a float64 column`);
-  if (LITTLE_ENDIAN) return new Float64Array(bytes.slice().buffer);
+  if (LITTLE_ENDIAN) return new Float64Array(new Uint8Array(bytes).buffer);
   const out = new Float64Array(bytes.length / 8);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < out.length; i++) out[i] = dv.getFloat64(i * 8, true);
@@ -132,7 +132,7 @@ function readF64(bytes: Uint8Array, what: string): Float64Array {
 
 function readI32(bytes: Uint8Array, what: string): Int32Array {
   if (bytes.length % 4 !== 0) throw new SnapshotError(`${what}: ${bytes.length} bytes is not an int32 column`);
-  if (LITTLE_ENDIAN) return new Int32Array(bytes.slice().buffer);
+  if (LITTLE_ENDIAN) return new Int32Array(new Uint8Array(bytes).buffer);
   const out = new Int32Array(bytes.length / 4);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < out.length; i++) out[i] = dv.getInt32(i * 4, true);
