@@ -64,7 +64,7 @@ export class BenchCell {
       cell: name, dataDir, fresh: true, nodes: spec.nodes, schedulers: spec.schedulers, partitions: spec.partitions, mode: spec.mode,
       nodeShape: spec.nodeShape, timeScale: spec.timeScale, nodesPerAgent: spec.nodesPerAgent ?? 10_000,
       // The launcher waits for each service's "listening" line, which is logged at info.
-      logLevel: 'info', stateFile: false, restart: false, readyTimeoutMs: 180_000,
+      logLevel: 'info', stateFile: false, restart: false, readyTimeoutMs: 60_000,
       ...(spec.heartbeatMs !== undefined ? { heartbeatMs: spec.heartbeatMs } : {}),
       ...(spec.extraArgs !== undefined ? { extraArgs: spec.extraArgs } : {}),
       ...(spec.nodeArgs !== undefined ? { nodeArgs: spec.nodeArgs } : {}),
@@ -73,8 +73,8 @@ export class BenchCell {
     try {
       handle = await startCell(opts);
     } catch (e) {
-      rmSync(dataDir, { recursive: true, force: true });
-      throw e;
+      // Keep the data folder: its logs/ say why.
+      throw new Error(`cell ${name} did not start (logs in ${dataDir}/logs): ${(e as Error).message.split('\n')[0]}`, { cause: e });
     }
     const nc = await connect({ servers: handle.natsUrl, name: 'tessera bench observer' });
     const jsm = await jetstreamManager(nc);

@@ -63,6 +63,8 @@ export interface CompareResult {
   readonly modes: CellRun[];
   readonly conflicts: ConflictPoint[];
   readonly skipped: string[];
+  /** Parts that failed (a cell that did not start, a service that died), with the error. */
+  readonly failures: string[];
   readonly seconds: number;
 }
 
@@ -94,6 +96,18 @@ export async function runCompare(o: CompareOptions, log: Log): Promise<CompareRe
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   const skipped: string[] = [];
+  const failures: string[] = [];
+  /** Runs one part; a failure is recorded and the comparison goes on with the next part. */
+  const attempt = async <T>(what: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (e) {
+      const msg = `${what}: ${(e as Error).message.split('\n')[0]}`;
+      failures.push(msg);
+      log(`  FAILED ${msg}`);
+      return undefined;
+    }
+  };
   const cellSpec = (mode: string, schedulers: number): BenchCellSpec => ({
     nodes: o.nodes, schedulers, partitions: o.partitions, mode, timeScale: o.timeScale, nodeShape: o.shape,
   });
@@ -122,10 +136,13 @@ export async function runCompare(o: CompareOptions, log: Log): Promise<CompareRe
     referenceSource = 'given with --saturation-rate (no search)';
   } else {
     log(`== saturation search: latency-first ×${o.schedulers}, ${o.probeSeconds} s probes (${o.probeWarmSeconds} s warm-up)`);
-    saturation = await searchSaturation(cellSpec('latency-first', o.schedulers), o.workload, {
+    saturation = await attempt('saturation search', () => searchSaturation(cellSpec('latency-first', o.schedulers), o.workload, {
       ...o.search, stepSeconds: o.probeSeconds, warmSeconds: o.probeWarmSeconds, criteria,
-    }, log);
-    if (saturation.saturationRate > 0) {
+    }, log));
+    if (saturation === undefined) {
+      referenceRate = o.search.start;
+      referenceSource = `the search's first rate (${o.search.start} jobs/s): the search failed`;
+    } else if (saturation.saturationRate > 0) {
       referenceRate = saturation.saturationRate;
       referenceSource = `saturation (queue bounded and p99 < ${o.p99LimitMs} ms)`;
     } else {
@@ -142,20 +159,28 @@ export async function runCompare(o: CompareOptions, log: Log): Promise<CompareRe
   // 3. Modes.
   const modes: CellRun[] = [];
   const steps = loadProfile(referenceRate, o.stepSeconds, o.warmSeconds);
-  const perModeS = o.stepSeconds * steps.length + 25;
+  // Start-up, drain, cross-check and stop cost about 30 s on top of the steps; the first mode's
+  // actual duration replaces the estimate.
+  let perModeS = o.stepSeconds * steps.length + 30;
   for (const m of modeSpecs(o.schedulers)) {
     if (elapsed() + perModeS > o.budgetS) {
       skipped.push(`mode ${m.label}: would not fit in the ${o.budgetS} s budget`);
       continue;
     }
     log(`== ${m.label} (${m.mode} ×${m.schedulers}): ${steps.map((s) => `${s.label} ${s.rate.toFixed(1)}`).join(' → ')} jobs/s, ${o.stepSeconds} s each`);
-    modes.push(await runOnFreshCell(m.label, cellSpec(m.mode, m.schedulers), o.workload, steps, log, { criteria }));
+    const t = elapsed();
+    const run = await attempt(`mode ${m.label}`, () => runOnFreshCell(m.label, cellSpec(m.mode, m.schedulers), o.workload, steps, log, { criteria }));
+    if (run !== undefined) {
+      modes.push(run);
+      perModeS = Math.max(perModeS, elapsed() - t);
+    }
   }
 
   // 4. Conflicts vs K at 80 %.
   const conflicts: ConflictPoint[] = [];
   const at80 = steps.findIndex((s) => s.label === '80%');
   const rate80 = steps[at80].rate;
+  let perPointS = o.conflictSeconds + 30;
   for (const k of o.ks) {
     for (const mode of ['latency-first', 'state-sync']) {
       const reuse = modes.find((r) => r.spec.schedulers === k && r.spec.mode === mode && (r.label === mode || (k === 1 && r.label === 'single')));
@@ -163,14 +188,17 @@ export async function runCompare(o: CompareOptions, log: Log): Promise<CompareRe
         conflicts.push(conflictPoint(k, mode, `${reuse.label} run, first 80% step`, reuse, at80));
         continue;
       }
-      if (elapsed() + o.conflictSeconds + 25 > o.budgetS) {
+      if (elapsed() + perPointS > o.budgetS) {
         skipped.push(`conflicts at K=${k} ${mode}: would not fit in the ${o.budgetS} s budget`);
         continue;
       }
       log(`== conflicts: ${mode} ×${k} at ${rate80.toFixed(1)} jobs/s (80%)`);
-      const run = await runOnFreshCell(`k${k}-${mode}`, cellSpec(mode, k), o.workload, [{ label: '80%', rate: rate80, seconds: o.conflictSeconds, warmSeconds: o.warmSeconds }], log, { criteria, crossCheck: false });
+      const t = elapsed();
+      const run = await attempt(`conflicts at K=${k} ${mode}`, () => runOnFreshCell(`k${k}-${mode}`, cellSpec(mode, k), o.workload, [{ label: '80%', rate: rate80, seconds: o.conflictSeconds, warmSeconds: o.warmSeconds }], log, { criteria, crossCheck: false }));
+      if (run === undefined) continue;
+      perPointS = Math.max(perPointS, elapsed() - t);
       conflicts.push(conflictPoint(k, mode, 'own run', run, 0));
     }
   }
-  return { transport, ...(saturation ? { saturation } : {}), referenceRate, referenceSource, modes, conflicts, skipped, seconds: elapsed() };
+  return { transport, ...(saturation ? { saturation } : {}), referenceRate, referenceSource, modes, conflicts, skipped, failures, seconds: elapsed() };
 }

@@ -73,7 +73,12 @@ const o = program.opts<{
   p99LimitMs: number; maxRate: number; startRate: number; stepSeconds: number; probeSeconds: number; saturationRate?: number; budget: number; docs: boolean;
 }>();
 
-const log = (line: string) => process.stderr.write(`${line}\n`);
+const started = performance.now();
+/** Progress on stderr, prefixed with the minutes:seconds since start. */
+const log = (line: string) => {
+  const s = Math.floor((performance.now() - started) / 1000);
+  process.stderr.write(`[${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}] ${line}\n`);
+};
 const command = `npm run bench -- ${process.argv.slice(2).filter((a) => a !== '--').join(' ')}`.trim();
 
 async function setupFor(nodes: number, schedulers: number, partitions: number, refRate: number, utilisation: number): Promise<{ setup: Setup; workload: WorkloadSpec }> {

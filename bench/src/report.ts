@@ -270,7 +270,9 @@ export function compareMarkdown(r: Compare, plots: readonly Plot[], plotDir: str
 
   if (scale !== undefined) out.push(scaleSection(scale), '');
   if (profile !== undefined) out.push(profileSection(profile), '');
-  if (c.skipped.length > 0) out.push('## Skipped in this run', '', ...c.skipped.map((x) => `- ${x}`), '');
+  if (c.skipped.length > 0 || (c.failures ?? []).length > 0) {
+    out.push('## Skipped or failed in this run', '', ...c.skipped.map((x) => `- skipped: ${x}`), ...(c.failures ?? []).map((x) => `- **failed**: ${x}`), '');
+  }
   out.push(`The whole \`--compare\` took ${fmt(c.seconds / 60, 1)} min. Raw numbers: \`bench/results/${r.timestamp}.json\`.`, '');
   return out.join('\n');
 }
