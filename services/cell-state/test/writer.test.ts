@@ -10,7 +10,7 @@ import { createLogger } from '@tessera/runtime';
 import { jobListingOf } from '../src/core/job-table.ts';
 import { decodeEntry, type LogRecord } from '../src/core/log-records.ts';
 import { applyEntry, type CellModel } from '../src/core/model.ts';
-import type { CommitLogPort } from '../src/shell/commit-log.ts';
+import type { AppendOptions, CommitLogPort } from '../src/shell/commit-log.ts';
 import type { CellMetrics } from '../src/shell/metrics.ts';
 import { LogWriter } from '../src/shell/writer.ts';
 import { claimTxn, model, spec } from './builders.ts';
@@ -103,6 +103,84 @@ describe('LogWriter', () => {
     const again = await w.commit([t, t]);
     expect(again.ok && again.value.map((r) => r.replayed)).toEqual([true, true]);
     expect(log.entries.length).toBe(n);
+  });
+
+  it('suspended: refuses new and queued work, lets the batch in flight land and be answered', async () => {
+    const m = model();
+    const log = new MemLog();
+    const w = writerFor(m, log, 5);
+    await w.append({ t: 'register', agent: 'a', nodes: [{ id: 'n1', labels: {}, capacity: [1000, 0, 0] }] });
+    const queued = w.commit([claimTxn('q', [{ task: 'j/t/0', node: 'n1', cpu: 10 }])]);
+    await w.suspend('standby now');
+    expect(await queued).toMatchObject({ ok: false, error: { code: 'unavailable', message: 'standby now' } });
+    expect(await w.commit([claimTxn('r', [{ task: 'j/t/1', node: 'n1', cpu: 10 }])])).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    expect(w.isSuspended).toBe(true);
+    expect(log.entries.length).toBe(1);
+    w.resume();
+    const ok = await w.commit([claimTxn('q', [{ task: 'j/t/0', node: 'n1', cpu: 10 }])]);
+    expect(ok.ok && ok.value[0].committed).toEqual(['j/t/0']);
+  });
+
+  it('does not append when mayAppend says no: the batch is undone and refused', async () => {
+    const m = model();
+    const log = new MemLog();
+    let may = true;
+    const w = new LogWriter(m, log, {
+      writerId: 'w', batchMs: 0, batchMaxTxns: 64, appendTimeoutMs: 1_000, now: () => 1, log: silent, metrics: quietMetrics,
+      onEffects: () => undefined, mayAppend: () => may,
+    });
+    await w.append({ t: 'register', agent: 'a', nodes: [{ id: 'n1', labels: {}, capacity: [1000, 0, 0] }] });
+    may = false;
+    expect(await w.commit([claimTxn('t', [{ task: 'j/t/0', node: 'n1', cpu: 10 }])])).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    expect(log.entries.length).toBe(1);
+    expect(m.cell.node('n1')!.allocated[0]).toBe(0);
+    expect(m.committer.outcomeOf('t')).toBeUndefined();
+  });
+
+  it('reports a fenced append (another writer appended), and only that kind of failure', async () => {
+    const m = model();
+    const log = new MemLog(['ok', 'fail']);
+    const fenced: string[] = [];
+    const w = new LogWriter(m, log, {
+      writerId: 'w', batchMs: 0, batchMaxTxns: 64, appendTimeoutMs: 1_000, now: () => 1, log: silent, metrics: quietMetrics,
+      onEffects: () => undefined, onFenced: (e) => fenced.push(e.message),
+    });
+    await w.append({ t: 'register', agent: 'a', nodes: [{ id: 'n1', labels: {}, capacity: [1000, 0, 0] }] });
+    expect((await w.commit([claimTxn('t0', [{ task: 'j/t/0', node: 'n1', cpu: 10 }])])).ok).toBe(false); // injected failure
+    expect(fenced).toEqual([]);
+    log.entries.push(log.entries[0]); // someone else appends
+    expect((await w.commit([claimTxn('t1', [{ task: 'j/t/1', node: 'n1', cpu: 10 }])])).ok).toBe(true); // caught up first
+    log.entries.push(log.entries[0]);
+    expect((await w.commit([claimTxn('t2', [{ task: 'j/t/2', node: 'n1', cpu: 10 }])])).ok).toBe(false);
+    expect(fenced).toHaveLength(1);
+  });
+
+  it('runs exclusive work between batches, never while a decided batch awaits its append', async () => {
+    const m = model();
+    let release: () => void = () => undefined;
+    class SlowLog extends MemLog {
+      override async append(bytes: Uint8Array, opts: AppendOptions): Promise<number> {
+        await new Promise<void>((r) => { release = r; });
+        return super.append(bytes, opts);
+      }
+    }
+    const log = new SlowLog();
+    const w = writerFor(m, log);
+    const registered = w.append({ t: 'register', agent: 'a', nodes: [{ id: 'n1', labels: {}, capacity: [1000, 0, 0] }] });
+    await new Promise((r) => setImmediate(r));
+    release();
+    await registered;
+    const look = () => [m.lastSeq, log.entries.length, m.cell.placedTaskCount];
+    const committed = w.commit([claimTxn('e', [{ task: 'j/t/0', node: 'n1', cpu: 10 }])]);
+    await new Promise((r) => setImmediate(r));
+    // The batch is decided (its claim booked in the model) and waits for the log.
+    expect(look()).toEqual([1, 1, 1]);
+    const seen = w.exclusive(look);
+    release();
+    expect(await seen).toEqual([2, 2, 1]);
+    expect((await committed).ok).toBe(true);
+    // Idle: at once.
+    expect(await w.exclusive(look)).toEqual([2, 2, 1]);
   });
 
   it('replaying the log reproduces the live state (property, with failed appends)', async () => {
