@@ -89,7 +89,8 @@ export class LogAudit {
       if (r.t === 'cell' && this.model === undefined) this.model = createModel(ResourceSpace.of(r.resources), { partitions: this.opts.partitions, granularity: 'fine' });
       const model = this.model;
       if (model === undefined) {
-        this.anomalies.push({ seq, message: `${r.t} record before the cell record` });
+        // A leader's fencing entry may come first (it names no resources and changes no state).
+        if (r.t !== 'leader') this.anomalies.push({ seq, message: `${r.t} record before the cell record` });
         continue;
       }
       if (r.t === 'commit') {

@@ -12,7 +12,7 @@ export interface ChaosOptions {
   readonly nodes: number;
   readonly nodesPerAgent: number;
   readonly schedulers: number;
-  /** Cell-state instances: 2 = leader + standby. */
+  /** Cell-state instances (default 2: a leader and a standby that takes over when its lease lapses). */
   readonly cellStates: number;
   readonly partitions: number;
   /** Target mean allocation of the bottleneck resource. */
@@ -78,7 +78,7 @@ export function parseChaosArgs(argv: readonly string[], defaultSeed: string): Ch
     nodes,
     nodesPerAgent: num('nodes-per-agent', str('nodes-per-agent'), Math.max(1, Math.ceil(nodes / 2)), 1, 100_000),
     schedulers: num('schedulers', str('schedulers'), 3, 1, 64),
-    cellStates: num('cell-states', str('cell-states'), 1, 1, 5),
+    cellStates: num('cell-states', str('cell-states'), 2, 1, 5),
     partitions: num('partitions', str('partitions'), 8, 1, 4096),
     utilisation: num('utilisation', str('utilisation'), 0.5, 0.01, 2, false),
     maxTasksPerJob: num('max-tasks', str('max-tasks'), 40, 1, 100_000),

@@ -73,7 +73,7 @@ export interface ChaosSummary {
   readonly recovery_by_kind: Record<KillKind, { p50: number | null; max: number | null }>;
   readonly settle_s: number;
   readonly kill_log: { kind: KillKind; name: string; at_s: number; down_ms: number; recovery_s: number | null; restart_s: number | null }[];
-  readonly examples: { lost: string[]; duplicates: string[]; overcommits: string[]; listing: string[] };
+  readonly examples: { lost: string[]; duplicates: string[]; overcommits: string[]; listing: string[]; log_anomalies: string[] };
 }
 
 const r3 = (x: number | undefined): number | null => (x === undefined ? null : Math.round(x * 1000) / 1000);
@@ -137,6 +137,7 @@ export function summarize(f: ChaosFacts): ChaosSummary {
       ],
       overcommits: f.log.overcommits.slice(0, 5).map((o) => `seq ${o.seq}: ${o.nodeId} v${o.version} ${o.resource} ${o.allocated} > ${o.capacity}`),
       listing: f.jobs.listingMismatches.slice(0, 5).map((m) => `${m.id}: ${m.why}`),
+      log_anomalies: [...f.log.unreadable, ...f.log.anomalies].slice(0, 5).map((a) => `seq ${a.seq}: ${a.message}`),
     },
   };
 }

@@ -5,16 +5,39 @@
  * cell must keep committing, lose no acknowledged job and over-commit no node (audited from the
  * commit log with the chaos driver's audit).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { auditJobs, LoadGenerator, LogAudit, Observers, readWholeStream } from '@tessera/chaos';
+import { REPO_ROOT } from '@tessera/launcher';
 import { decodeAs, jobsListingReply, jobSubmission, subjectsFor } from '@tessera/protocol';
 import { request } from '@tessera/runtime';
 import { freePort, startNatsServer, startServiceProcess, type NatsServerHandle, type ServiceProcess } from '@tessera/testkit';
 import { BUNDLED, jobSizeDistribution, loadTrace, type JobSizeDistribution } from '@tessera/workloads';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The `cluster { … }` block of deploy/nats/nats-2.9/nats-<i+1>.conf (the production config for
+ * Debian's 2.9.10), moved to loopback: `nats-N:6222` → 127.0.0.1 and a free route port each.
+ */
+function loopbackClusterBlock(i: number, routePorts: readonly number[]): string {
+  const text = readFileSync(join(REPO_ROOT, `deploy/nats/nats-2.9/nats-${i + 1}.conf`), 'utf8')
+    .split('\n').map((l) => l.replace(/#.*$/, '')).join('\n');
+  const start = text.indexOf('cluster {');
+  if (start < 0) throw new Error('no cluster block in the deploy config');
+  let depth = 0;
+  let end = start;
+  for (; end < text.length; end++) {
+    if (text[end] === '{') depth++;
+    else if (text[end] === '}' && --depth === 0) break;
+  }
+  return text.slice(start, end + 1)
+    .replace(/listen: 0\.0\.0\.0:6222/, `listen: 127.0.0.1:${routePorts[i]}`)
+    .replace(/nats-route:\/\/nats-(\d):6222/g, (_m, n: string) => `nats-route://127.0.0.1:${routePorts[Number(n) - 1]}`);
+}
 const s = subjectsFor('default');
 
 async function eventually<T>(what: string, timeoutMs: number, f: () => Promise<T | undefined | false>): Promise<T> {
@@ -42,12 +65,8 @@ describe('a 3-server NATS cluster with R3 streams', () => {
 
   beforeAll(async () => {
     const routes = await Promise.all(names.map(() => freePort()));
-    const routeList = routes.map((p) => `nats-route://127.0.0.1:${p}`).join(', ');
     for (let i = 0; i < 3; i++) {
-      servers.push(await startNatsServer({
-        serverName: names[i],
-        extraConfig: `cluster { name: tessera, listen: 127.0.0.1:${routes[i]}, routes: [${routeList}] }`,
-      }));
+      servers.push(await startNatsServer({ serverName: names[i], extraConfig: loopbackClusterBlock(i, routes) }));
     }
     urls = servers.map((x) => x.url).join(',');
     nc = await connect({ servers: servers.map((x) => x.url), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
@@ -60,6 +79,10 @@ describe('a 3-server NATS cluster with R3 streams', () => {
     await nc?.close().catch(() => undefined);
     for (const p of procs.reverse()) await p.stop(5_000).catch(() => undefined);
     for (const x of servers) await x.stop().catch(() => undefined);
+  });
+
+  it('runs the cluster block of the deploy config', () => {
+    expect(loopbackClusterBlock(0, [1, 2, 3])).toMatch(/name: tessera[\s\S]*listen: 127\.0\.0\.1:1[\s\S]*127\.0\.0\.1:2[\s\S]*127\.0\.0\.1:3/);
   });
 
   it('keeps committing through a kill -9 of the commit-log leader, losing and over-committing nothing', async () => {
