@@ -3,7 +3,7 @@
  * switch at once) and stores it under the key `mode` of the config bucket (replicas started later
  * read it; running ones also watch it).
  */
-import { Kvm } from '@nats-io/kv';
+import { openConfigBucket } from '@tessera/runtime';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { encode, modeControl, PLACEMENT_MODE_NAMES, type ModeControl } from '@tessera/protocol';
 import { CliError } from './errors.ts';
@@ -14,8 +14,7 @@ export async function setMode(nc: NatsConnection, target: CellTarget, mode: stri
   if (!parsed.success) throw new CliError(`unknown mode "${mode}": use one of ${PLACEMENT_MODE_NAMES.join(', ')}`, 2);
   const msg: ModeControl = parsed.data;
   try {
-    const kvm = new Kvm(nc);
-    const kv = await kvm.open(target.subjects.configBucket).catch(() => kvm.create(target.subjects.configBucket, { history: 1 }));
+    const kv = await openConfigBucket(nc, target.subjects);
     await kv.put('mode', encode(msg));
   } catch (e) {
     throw new CliError(`cannot store the mode in ${target.subjects.configBucket}: ${(e as Error).message}`, 1, { cause: e });

@@ -5,6 +5,7 @@
 import { AckPolicy, DeliverPolicy, jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Subjects } from '@tessera/protocol';
+import { Kvm, type KV } from '@nats-io/kv';
 
 export interface StreamOptions {
   /** R1 locally; R3 on a 3-node production cluster. */
@@ -60,4 +61,18 @@ export async function ensureStreams(nc: NatsConnection, s: Subjects, opts: Strea
     num_replicas, duplicate_window: nanos(120_000),
   });
   return jsm;
+}
+
+/**
+ * Binds the cell's config bucket (live settings such as the placement mode), creating it when
+ * missing. `Kvm.create` looks the stream up before adding it, so it also binds an existing bucket.
+ */
+export async function openConfigBucket(nc: NatsConnection, s: Subjects): Promise<KV> {
+  const kvm = new Kvm(nc);
+  try {
+    return await kvm.create(s.configBucket, { history: 1 });
+  } catch {
+    // Another process created it in between with other options: bind to what exists.
+    return await kvm.create(s.configBucket);
+  }
 }

@@ -5,11 +5,11 @@
  * and watches it for changes. A value that is not a mode is refused and logged; it never stops
  * the scheduler.
  */
-import { Kvm, KvWatchInclude, type KV } from '@nats-io/kv';
+import { KvWatchInclude, type KV } from '@nats-io/kv';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { PlacementMode } from '@tessera/policy';
 import { encode, errorReply, ErrorCode, type Subjects } from '@tessera/protocol';
-import type { Logger } from '@tessera/runtime';
+import { openConfigBucket, type Logger } from '@tessera/runtime';
 import { parseModeValue } from '../core/mode-value.ts';
 import type { SchedulerMetrics } from './metrics.ts';
 
@@ -27,17 +27,6 @@ export interface ModeControl {
   /** The mode stored in the config bucket at start, if any (already passed to onMode). */
   readonly initial: PlacementMode | undefined;
   stop(): Promise<void>;
-}
-
-/** Binds the bucket, creating it if missing (Kvm.create looks the stream up before adding it). */
-async function openBucket(nc: NatsConnection, bucket: string): Promise<KV> {
-  const kvm = new Kvm(nc);
-  try {
-    return await kvm.create(bucket, { history: 1 });
-  } catch {
-    // Another process created it in between with other options: bind to what exists.
-    return await kvm.create(bucket);
-  }
 }
 
 export async function startModeControl(d: ModeControlDeps): Promise<ModeControl> {
@@ -64,7 +53,7 @@ export async function startModeControl(d: ModeControlDeps): Promise<ModeControl>
   let watching: Promise<void> | undefined;
   let stopWatch: (() => void) | undefined;
   try {
-    kv = await openBucket(d.nc, d.subjects.configBucket);
+    kv = await openConfigBucket(d.nc, d.subjects);
     // Watch first, then read: a change made in between is delivered by the watch after the read.
     const watcher = await kv.watch({ key: MODE_KEY, include: KvWatchInclude.UpdatesOnly });
     stopWatch = () => watcher.stop();
