@@ -49,5 +49,6 @@ describe('npm run chaos', () => {
     expect(s.recovery_s.max).not.toBeNull();
     expect(s.ok, context).toBe(true);
     expect(r.code, context).toBe(0);
+    console.info(lines.slice(0, -1).filter((l) => !l.startsWith('>') && l.trim() !== '').join('\n'));
   }, 330_000);
 });
