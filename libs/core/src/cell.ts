@@ -292,7 +292,8 @@ export class CellState {
    * partition count and dimensions. Everything is checked before anything is changed (node
    * partitions, versions, change logs, allocations, and `allocated` equal to the sum of the
    * node's allocations in booking order, bit for bit); inconsistent data throws a RangeError and
-   * leaves the cell empty.
+   * leaves the cell empty. Capacity and demand vectors are taken over, not copied (they are never
+   * changed in place, so equal ones may be one shared array); `allocated` is rebuilt.
    */
   importState(data: CellStateData): void {
     const fail = (msg: string): never => { throw new RangeError(`importState: ${msg}`); };
@@ -301,11 +302,10 @@ export class CellState {
     if (data.dims !== this.space.size) fail(`data has ${data.dims} dimensions, the cell ${this.space.size}`);
     if (data.partitionStates.length !== this.partitionCount) fail(`${data.partitionStates.length} partition states for ${this.partitionCount} partitions`);
     const dims = this.space.size;
-    const vector = (v: ArrayLike<number>, what: string): Float64Array => {
-      if (v.length !== dims) fail(`${what} has ${v.length} dimensions`);
-      const out = Float64Array.from(v);
-      for (const x of out) if (!(x >= 0) || x === Infinity) fail(`${what} must be finite and ≥ 0`);
-      return out;
+    const vector = (v: ResourceVector, what: string): ResourceVector => {
+      if (!(v instanceof Float64Array) || v.length !== dims) fail(`${what} is not a vector of ${dims} dimensions`);
+      for (let k = 0; k < dims; k++) if (!(v[k] >= 0) || v[k] === Infinity) fail(`${what} must be finite and ≥ 0`);
+      return v;
     };
     const nodes: NodeState[] = [];
     const byId = new Map<string, NodeState>();

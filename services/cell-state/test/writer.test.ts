@@ -183,6 +183,32 @@ describe('LogWriter', () => {
     expect(await w.exclusive(look)).toEqual([2, 2, 1]);
   });
 
+  it('holds the writer for async exclusive work: no batch is decided until it is done, the queue runs after', async () => {
+    const m = model();
+    const log = new MemLog();
+    const w = writerFor(m, log);
+    await w.append({ t: 'register', agent: 'a', nodes: [{ id: 'n1', labels: {}, capacity: [1000, 0, 0] }] });
+    let release: () => void = () => undefined;
+    const order: string[] = [];
+    const held = w.exclusiveAsync(async () => {
+      order.push('hold');
+      await new Promise<void>((r) => { release = r; });
+      order.push('release');
+      return m.cell.placedTaskCount;
+    });
+    const committed = w.commit([claimTxn('h', [{ task: 'j/t/0', node: 'n1', cpu: 10 }])]).then((o) => { order.push('commit'); return o; });
+    const after = w.exclusive(() => order.push('exclusive after'));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(order).toEqual(['hold']);
+    expect(m.cell.placedTaskCount).toBe(0);
+    release();
+    expect(await held).toBe(0);
+    await Promise.all([committed, after]);
+    expect(order).toEqual(['hold', 'release', 'exclusive after', 'commit']);
+    expect(m.cell.placedTaskCount).toBe(1);
+    await w.suspend('done');
+  });
+
   it('replaying the log reproduces the live state (property, with failed appends)', async () => {
     const nodeIds = ['n0', 'n1', 'n2', 'n3'];
     const jobIds = ['j0', 'j1', 'j2'];

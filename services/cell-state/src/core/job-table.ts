@@ -122,15 +122,7 @@ export class JobTable {
    */
   accept(spec: JobSpec, submittedAt: number, placedOn: (taskId: string) => string | undefined): JobEntry | undefined {
     if (this.jobs.has(spec.id)) return undefined;
-    const groups = new Map<string, GroupInfo>();
-    const groupList: GroupInfo[] = [];
-    let total = 0;
-    for (const g of spec.tasks) {
-      const info: GroupInfo = { name: g.name, offset: total, count: g.count, resources: g.resources, durationS: g.duration_s, command: g.command };
-      groups.set(g.name, info);
-      groupList.push(info);
-      total += g.count;
-    }
+    const { groups, groupList, total } = groupsOf(spec);
     const job: JobEntry = {
       id: spec.id, tenant: spec.tenant, submittedAt, spec, groups, groupList,
       taskState: new Uint8Array(total), taskNode: new Array<string | undefined>(total).fill(undefined),
@@ -224,24 +216,22 @@ export class JobTable {
   restoreJob(saved: SavedJob): JobEntry {
     if (this.jobs.has(saved.id)) throw new RangeError(`restoreJob: job ${saved.id} twice`);
     if (saved.spec !== undefined && saved.spec.id !== saved.id) throw new RangeError(`restoreJob: job ${saved.id} holds the spec of ${saved.spec.id}`);
-    const job = saved.spec === undefined
-      ? this.acceptInvalid(saved.id, saved.tenant, saved.submittedAt, saved.outcome?.reason ?? 'invalid job spec')
-      : this.accept(saved.spec, saved.submittedAt, () => undefined);
-    if (job === undefined) throw new RangeError(`restoreJob: job ${saved.id} not accepted`);
-    const n = job.taskState.length;
-    if (saved.taskState.length !== n || saved.taskNode.length !== n) throw new RangeError(`restoreJob: job ${saved.id} has ${n} tasks, the snapshot ${saved.taskState.length}`);
-    job.counts.fill(0);
-    for (let i = 0; i < n; i++) {
+    const { groups, groupList, total } = saved.spec === undefined ? { groups: new Map<string, GroupInfo>(), groupList: [], total: 0 } : groupsOf(saved.spec);
+    if (saved.taskState.length !== total || saved.taskNode.length !== total) throw new RangeError(`restoreJob: job ${saved.id} has ${total} tasks, the snapshot ${saved.taskState.length}`);
+    const counts = new Int32Array(5);
+    for (let i = 0; i < total; i++) {
       const code = saved.taskState[i];
       if (code > TaskCode.failed) throw new RangeError(`restoreJob: job ${saved.id} task ${i} has state ${code}`);
-      job.taskState[i] = code;
-      job.taskNode[i] = saved.taskNode[i];
-      job.counts[code] += 1;
+      counts[code] += 1;
     }
-    job.placedAt = saved.placedAt;
-    job.outcome = saved.outcome;
-    job.attempt = saved.attempt;
-    job.firstFailure = saved.firstFailure;
+    const job: JobEntry = {
+      id: saved.id, tenant: saved.tenant, submittedAt: saved.submittedAt, ...(saved.spec !== undefined ? { spec: saved.spec } : {}), groups, groupList,
+      taskState: Uint8Array.from(saved.taskState), taskNode: [...saved.taskNode], counts, attempt: saved.attempt,
+    };
+    if (saved.placedAt !== undefined) job.placedAt = saved.placedAt;
+    if (saved.outcome !== undefined) job.outcome = saved.outcome;
+    if (saved.firstFailure !== undefined) job.firstFailure = saved.firstFailure;
+    this.jobs.set(job.id, job);
     return job;
   }
 
@@ -258,6 +248,21 @@ export class JobTable {
     }
     return out;
   }
+}
+
+/** A spec's task groups, each with the offset of its first task in the job's task arrays. */
+function groupsOf(spec: JobSpec): { groups: Map<string, GroupInfo>; groupList: GroupInfo[]; total: number } {
+  const groups = new Map<string, GroupInfo>();
+  const groupList: GroupInfo[] = [];
+  let total = 0;
+  for (const g of spec.tasks) {
+    if (typeof g.name !== 'string' || !Number.isInteger(g.count) || g.count < 0) throw new RangeError(`job ${spec.id}: bad task group`);
+    const info: GroupInfo = { name: g.name, offset: total, count: g.count, resources: g.resources, durationS: g.duration_s, command: g.command };
+    groups.set(g.name, info);
+    groupList.push(info);
+    total += g.count;
+  }
+  return { groups, groupList, total };
 }
 
 /**

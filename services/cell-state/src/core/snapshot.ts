@@ -9,8 +9,9 @@
  * Format (version 1), one msgpack map:
  * - `format`, `v`, `meta` (the log sequence the model reflects, resources, partitions, the log's
  *   creation time, counts);
- * - `strings`: interned strings, node ids first (node i is `strings[i]`), then job ids, agents, …;
- *   `labels` and `capacities`: interned label sets and capacity vectors;
+ * - `strings`: interned strings, node ids first (node i is `strings[i]`), then job ids, task-id
+ *   prefixes (`job/group/`), agents, …; `labels` and `vectors`: interned label sets and resource
+ *   vectors (capacities, demands);
  * - columns as byte strings: little-endian float64 (`f64`), int32 (`i32`) and uint8, so 100k
  *   nodes or a million allocations cost a few arrays rather than an object each;
  * - jobs as rows (their validated spec, task states as bytes, task nodes as string refs).
@@ -53,7 +54,8 @@ export interface ModelSnapshot {
   readonly meta: SnapshotMeta;
   readonly strings: string[];
   readonly labels: Labels[];
-  readonly capacities: Uint8Array;
+  /** Interned resource vectors (capacities and demands), `dims` float64 each. */
+  readonly vectors: Uint8Array;
   readonly logResources: string[] | null;
   readonly cell: {
     readonly nodeLabels: Uint8Array;
@@ -66,14 +68,15 @@ export interface ModelSnapshot {
     readonly partLogLength: Uint8Array;
     readonly logVersions: Uint8Array;
     readonly logNodes: Uint8Array;
-    readonly allocTask: string[];
+    readonly allocTask: TaskIds;
     readonly allocJob: Uint8Array;
     readonly allocNode: Uint8Array;
+    /** Refs into `vectors`. */
     readonly allocDemand: Uint8Array;
     readonly allocAt: Uint8Array;
   };
   readonly owners: { readonly node: Uint8Array; readonly agent: Uint8Array };
-  readonly assignedAt: { readonly task: string[]; readonly at: Uint8Array };
+  readonly assignedAt: { readonly task: TaskIds; readonly at: Uint8Array };
   readonly orphanReturns: [string, string[]][];
   /** [id, tenant, submittedAt, placedAt, spec, taskState, taskNode (i32 string refs, -1 none), outcomeState, outcomeReason, attempt, firstFailure] */
   readonly jobs: JobRow[];
@@ -82,19 +85,25 @@ export interface ModelSnapshot {
     readonly txn: string[];
     readonly seq: Uint8Array;
     readonly committedLength: Uint8Array;
-    readonly committed: string[];
+    readonly committed: TaskIds;
     readonly rejectedLength: Uint8Array;
     /** Triples: task, node, reason. */
     readonly rejected: string[];
     readonly nodesLength: Uint8Array;
-    readonly nodeId: Uint8Array;
-    readonly nodePartition: Uint8Array;
+    /** The touched nodes' snapshots: node index, labels/capacity (-1: the node's own), state. */
+    readonly nodeIndex: Uint8Array;
     readonly nodeLabels: Uint8Array;
     readonly nodeCapacity: Uint8Array;
     readonly nodeAllocated: Uint8Array;
     readonly nodeCondition: Uint8Array;
     readonly nodeVersion: Uint8Array;
   };
+}
+
+/** Task ids `${strings[prefix]}${index}` (index -1: `strings[prefix]` is the whole id), int32 columns. */
+export interface TaskIds {
+  readonly prefix: Uint8Array;
+  readonly index: Uint8Array;
 }
 
 type JobRow = [string, string, number, number | null, Record<string, unknown> | null, Uint8Array, Uint8Array, 'unschedulable' | 'failed' | null, string | null, number, string | null];
@@ -104,6 +113,7 @@ type JobRow = [string, string, number, number | null, Record<string, unknown> | 
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 function f64Bytes(values: ArrayLike<number>): Uint8Array {
+  if (LITTLE_ENDIAN && values instanceof Float64Array) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   const a = Float64Array.from(values);
   if (LITTLE_ENDIAN) return new Uint8Array(a.buffer);
   const out = new Uint8Array(a.length * 8);
@@ -113,6 +123,7 @@ function f64Bytes(values: ArrayLike<number>): Uint8Array {
 }
 
 function i32Bytes(values: ArrayLike<number>): Uint8Array {
+  if (LITTLE_ENDIAN && values instanceof Int32Array) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   const a = Int32Array.from(values);
   if (LITTLE_ENDIAN) return new Uint8Array(a.buffer);
   const out = new Uint8Array(a.length * 4);
@@ -160,6 +171,68 @@ class Interner<T> {
   }
 }
 
+class StringTable {
+  readonly values: string[] = [];
+  private readonly index = new Map<string, number>();
+  ref(s: string): number {
+    let i = this.index.get(s);
+    if (i === undefined) {
+      i = this.values.length;
+      this.values.push(s);
+      this.index.set(s, i);
+    }
+    return i;
+  }
+}
+
+/** `s[from..]` as a canonical non-negative int32 (no sign, no leading zero), or -1. */
+function canonicalIndex(s: string, from: number): number {
+  const n = s.length - from;
+  if (n < 1 || n > 10 || (n > 1 && s.charCodeAt(from) === 48)) return -1;
+  let v = 0;
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v <= 0x7fffffff ? v : -1;
+}
+
+/**
+ * Task ids as two int32 columns: `${prefix}${index}` with the prefix (`job/group/`) interned, so
+ * a million ids cost 8 bytes each instead of a million strings. An id of another shape is kept
+ * whole (index -1).
+ */
+class TaskIdColumn {
+  readonly prefix: Int32Array;
+  readonly index: Int32Array;
+  private n = 0;
+  private lastPrefix = '';
+  private lastRef = -1;
+  constructor(size: number, private readonly strings: StringTable) {
+    this.prefix = new Int32Array(size);
+    this.index = new Int32Array(size);
+  }
+  push(id: string): void {
+    const k = id.lastIndexOf('/');
+    const idx = k >= 0 ? canonicalIndex(id, k + 1) : -1;
+    if (idx < 0) {
+      this.prefix[this.n] = this.strings.ref(id);
+      this.index[this.n++] = -1;
+      return;
+    }
+    if (k + 1 !== this.lastPrefix.length || !id.startsWith(this.lastPrefix)) {
+      this.lastPrefix = id.slice(0, k + 1);
+      this.lastRef = this.strings.ref(this.lastPrefix);
+    }
+    this.prefix[this.n] = this.lastRef;
+    this.index[this.n++] = idx;
+  }
+  wire(): TaskIds {
+    return { prefix: i32Bytes(this.prefix.subarray(0, this.n)), index: i32Bytes(this.index.subarray(0, this.n)) };
+  }
+}
+
 // ---- taking a snapshot -------------------------------------------------------------------------
 
 /** The cell-state's part of the header; the rest is counted from the model. */
@@ -169,123 +242,199 @@ export interface SnapshotOrigin {
   readonly logCreated?: string;
 }
 
+/** Items copied between two pauses of `snapshotSteps`. */
+const STEP_ITEMS = 50_000;
+
 /**
  * Copies the model into a snapshot (synchronous and detached: the model may change right after).
  * Call it only between batches (never while a decided batch awaits its append).
  */
 export function takeSnapshot(model: CellModel, origin: SnapshotOrigin): ModelSnapshot {
+  const steps = snapshotSteps(model, origin);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * `takeSnapshot` in steps: the generator pauses (yields) every few tens of thousands of items,
+ * so a shell that holds the writer (the model cannot change) can let the event loop breathe —
+ * lease renewals, replies to reads — while a large cell is copied. The model must not change
+ * until the generator is done.
+ */
+export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Generator<void, ModelSnapshot, void> {
   const dims = model.space.size;
-  const data: CellStateData = model.cell.exportState();
-  const strings = new Interner<string>((s) => s);
+  const cell = model.cell;
+  const data: CellStateData = cell.exportState();
+  const strings = new StringTable();
   for (const n of data.nodes) strings.ref(n.id);
   const labels = new Interner<Labels>((l) => JSON.stringify(l));
   const caps = new Interner<ResourceVector>((c) => Array.prototype.join.call(c, ','));
+  // Consecutive allocations mostly share a demand (one job's tasks): compare with the last first.
+  let lastDemand: ResourceVector | undefined, lastDemandRef = -1;
+  const demandRef = (d: ResourceVector): number => {
+    if (lastDemand !== undefined && d !== lastDemand) {
+      let same = true;
+      for (let k = 0; k < dims && same; k++) same = Object.is(d[k], lastDemand[k]);
+      if (same) return lastDemandRef;
+    }
+    if (d !== lastDemand) {
+      lastDemand = d;
+      lastDemandRef = caps.ref(d);
+    }
+    return lastDemandRef;
+  };
+  let budget = STEP_ITEMS;
+  const tick = (n = 1): boolean => (budget -= n) <= 0 && (budget = STEP_ITEMS) > 0;
 
-  const nodeLabels: number[] = [], nodeCapacity: number[] = [], nodeCondition: number[] = [], nodeVersion: number[] = [];
-  const nodeAllocated = new Float64Array(data.nodes.length * dims);
-  data.nodes.forEach((n, i) => {
-    nodeLabels.push(labels.ref(n.labels));
-    nodeCapacity.push(caps.ref(n.capacity));
+  // Nodes.
+  const N = data.nodes.length;
+  const nodeLabels = new Int32Array(N), nodeCapacity = new Int32Array(N), nodeVersion = new Float64Array(N);
+  const nodeCondition = new Uint8Array(N), nodeAllocated = new Float64Array(N * dims);
+  for (let i = 0; i < N; i++) {
+    const n = data.nodes[i];
+    nodeLabels[i] = labels.ref(n.labels);
+    nodeCapacity[i] = caps.ref(n.capacity);
     nodeAllocated.set(n.allocated, i * dims);
-    nodeCondition.push(NODE_CONDITIONS.indexOf(n.condition));
-    nodeVersion.push(n.version);
-  });
+    nodeCondition[i] = NODE_CONDITIONS.indexOf(n.condition);
+    nodeVersion[i] = n.version;
+    if (tick(4)) yield;
+  }
   const partLogLength: number[] = [], logVersions: number[] = [], logNodes: number[] = [];
   for (const p of data.partitionStates) {
     partLogLength.push(p.logVersions.length);
     for (const v of p.logVersions) logVersions.push(v);
     for (const i of p.logNodes) logNodes.push(i);
   }
-  const allocTask: string[] = [], allocJob: number[] = [], allocNode: number[] = [], allocAt: number[] = [];
-  const allocDemand = new Float64Array(data.allocations.length * dims);
-  data.allocations.forEach((a, i) => {
-    allocTask.push(a.taskId);
-    allocJob.push(strings.ref(a.jobId));
-    allocNode.push(model.cell.node(a.nodeId)!.index);
-    allocDemand.set(a.demand, i * dims);
-    allocAt.push(a.committedAt);
-  });
+  yield;
 
-  const ownerNode: number[] = [], ownerAgent: number[] = [];
-  for (const [node, agent] of model.owners) {
-    ownerNode.push(strings.ref(node));
-    ownerAgent.push(strings.ref(agent));
+  // Allocations, in booking order.
+  const A = data.allocations.length;
+  const allocTask = new TaskIdColumn(A, strings);
+  const allocJob = new Int32Array(A), allocNode = new Int32Array(A), allocAt = new Float64Array(A), allocDemand = new Int32Array(A);
+  let lastJob: string | undefined, lastJobRef = -1, lastNode: string | undefined, lastNodeIndex = -1;
+  for (let i = 0; i < A; i++) {
+    const a = data.allocations[i];
+    allocTask.push(a.taskId);
+    if (a.jobId !== lastJob) {
+      lastJob = a.jobId;
+      lastJobRef = strings.ref(a.jobId);
+    }
+    allocJob[i] = lastJobRef;
+    if (a.nodeId !== lastNode) {
+      lastNode = a.nodeId;
+      lastNodeIndex = cell.node(a.nodeId)!.index;
+    }
+    allocNode[i] = lastNodeIndex;
+    allocDemand[i] = demandRef(a.demand);
+    allocAt[i] = a.committedAt;
+    if (tick()) yield;
   }
-  const assignedTask: string[] = [], assignedAtMs: number[] = [];
+
+  // Owners and grace clocks.
+  const ownerNode = new Int32Array(model.owners.size), ownerAgent = new Int32Array(model.owners.size);
+  let k = 0;
+  for (const [node, agent] of model.owners) {
+    ownerNode[k] = strings.ref(node);
+    ownerAgent[k++] = strings.ref(agent);
+  }
+  const assignedTask = new TaskIdColumn(model.assignedAt.size, strings);
+  const assignedAtMs = new Float64Array(model.assignedAt.size);
+  k = 0;
   for (const [task, at] of model.assignedAt) {
     assignedTask.push(task);
-    assignedAtMs.push(at);
+    assignedAtMs[k++] = at;
+    if (tick()) yield;
   }
 
+  // Jobs.
   const jobs: JobRow[] = [];
   for (const j of model.jobs.entries()) {
     const taskNode = new Int32Array(j.taskNode.length);
     for (let i = 0; i < taskNode.length; i++) {
       const n = j.taskNode[i];
-      taskNode[i] = n === undefined ? -1 : strings.ref(n);
+      if (n === undefined) taskNode[i] = -1;
+      else {
+        if (n !== lastNode) {
+          lastNode = n;
+          lastNodeIndex = cell.node(n)?.index ?? strings.ref(n);
+        }
+        taskNode[i] = lastNodeIndex;
+      }
     }
     jobs.push([
       j.id, j.tenant, j.submittedAt, j.placedAt ?? null, (j.spec as unknown as Record<string, unknown>) ?? null, Uint8Array.from(j.taskState),
       i32Bytes(taskNode), j.outcome?.state ?? null, j.outcome?.reason ?? null, j.attempt, j.firstFailure ?? null,
     ]);
+    if (tick(taskNode.length + 1)) yield;
   }
 
-  const o = {
-    txn: [] as string[], seq: [] as number[], committedLength: [] as number[], committed: [] as string[], rejectedLength: [] as number[],
-    rejected: [] as string[], nodesLength: [] as number[], nodeId: [] as number[], nodePartition: [] as number[], nodeLabels: [] as number[],
-    nodeCapacity: [] as number[], nodeAllocated: [] as number[], nodeCondition: [] as number[], nodeVersion: [] as number[],
-  };
+  // The idempotency table, oldest first.
+  let T = 0, C = 0, S = 0;
   for (const r of model.committer.rememberedOutcomes()) {
-    o.txn.push(r.txnId);
-    o.seq.push(r.seq);
-    o.committedLength.push(r.committed.length);
-    for (const t of r.committed) o.committed.push(t);
-    o.rejectedLength.push(r.rejected.length);
-    for (const x of r.rejected) o.rejected.push(x.taskId, x.nodeId, x.reason);
-    o.nodesLength.push(r.nodes.length);
+    T++;
+    C += r.committed.length;
+    S += r.nodes.length;
+  }
+  const txn: string[] = new Array(T), rejected: string[] = [];
+  const oSeq = new Float64Array(T), committedLength = new Int32Array(T), rejectedLength = new Int32Array(T), nodesLength = new Int32Array(T);
+  const committed = new TaskIdColumn(C, strings);
+  const snNode = new Int32Array(S), snLabels = new Int32Array(S), snCap = new Int32Array(S), snVersion = new Float64Array(S);
+  const snCondition = new Uint8Array(S), snAllocated = new Float64Array(S * dims);
+  let t = 0, sn = 0;
+  for (const r of model.committer.rememberedOutcomes()) {
+    txn[t] = r.txnId;
+    oSeq[t] = r.seq;
+    committedLength[t] = r.committed.length;
+    for (const id of r.committed) committed.push(id);
+    rejectedLength[t] = r.rejected.length;
+    for (const x of r.rejected) rejected.push(x.taskId, x.nodeId, x.reason);
+    nodesLength[t++] = r.nodes.length;
     for (const n of r.nodes) {
-      o.nodeId.push(strings.ref(n.id));
-      o.nodePartition.push(n.partition);
-      o.nodeLabels.push(labels.ref(n.labels));
-      o.nodeCapacity.push(caps.ref(n.capacity));
-      for (let k = 0; k < dims; k++) o.nodeAllocated.push(n.allocated[k] ?? 0);
-      o.nodeCondition.push(NODE_CONDITIONS.indexOf(n.condition));
-      o.nodeVersion.push(n.version);
+      const node = cell.node(n.id);
+      if (node === undefined) throw new SnapshotError(`outcome ${r.txnId} names node ${n.id}, which the cell does not hold`);
+      snNode[sn] = node.index;
+      snLabels[sn] = n.labels === node.labels ? -1 : labels.ref(n.labels);
+      snCap[sn] = n.capacity === node.capacity ? -1 : caps.ref(n.capacity);
+      for (let d = 0; d < dims; d++) snAllocated[sn * dims + d] = n.allocated[d] ?? 0;
+      snCondition[sn] = NODE_CONDITIONS.indexOf(n.condition);
+      snVersion[sn++] = n.version;
     }
+    if (tick(1 + r.committed.length + r.nodes.length)) yield;
   }
 
-  const capacities = new Float64Array(caps.values.length * dims);
-  caps.values.forEach((c, i) => capacities.set(c, i * dims));
+  const vectors = new Float64Array(caps.values.length * dims);
+  caps.values.forEach((c, i) => vectors.set(c, i * dims));
   return {
     format: SNAPSHOT_FORMAT,
     v: SNAPSHOT_VERSION,
     meta: {
-      seq: model.lastSeq, at: origin.at, writer: origin.writer, resources: [...model.space.names], partitions: model.cell.partitionCount,
+      seq: model.lastSeq, at: origin.at, writer: origin.writer, resources: [...model.space.names], partitions: cell.partitionCount,
       ...(origin.logCreated !== undefined ? { logCreated: origin.logCreated } : {}),
-      nodes: data.nodes.length, allocations: data.allocations.length, jobs: jobs.length, outcomes: o.txn.length,
+      nodes: N, allocations: A, jobs: jobs.length, outcomes: T,
     },
     strings: strings.values,
     labels: labels.values,
-    capacities: f64Bytes(capacities),
+    vectors: f64Bytes(vectors),
     logResources: model.logResources === undefined ? null : [...model.logResources],
     cell: {
       nodeLabels: i32Bytes(nodeLabels), nodeCapacity: i32Bytes(nodeCapacity), nodeAllocated: f64Bytes(nodeAllocated),
-      nodeCondition: Uint8Array.from(nodeCondition), nodeVersion: f64Bytes(nodeVersion),
+      nodeCondition, nodeVersion: f64Bytes(nodeVersion),
       partVersion: f64Bytes(data.partitionStates.map((p) => p.version)), partFloor: f64Bytes(data.partitionStates.map((p) => p.logFloor)),
       partLogLength: i32Bytes(partLogLength), logVersions: f64Bytes(logVersions), logNodes: i32Bytes(logNodes),
-      allocTask, allocJob: i32Bytes(allocJob), allocNode: i32Bytes(allocNode), allocDemand: f64Bytes(allocDemand), allocAt: f64Bytes(allocAt),
+      allocTask: allocTask.wire(), allocJob: i32Bytes(allocJob), allocNode: i32Bytes(allocNode), allocDemand: i32Bytes(allocDemand), allocAt: f64Bytes(allocAt),
     },
     owners: { node: i32Bytes(ownerNode), agent: i32Bytes(ownerAgent) },
-    assignedAt: { task: assignedTask, at: f64Bytes(assignedAtMs) },
+    assignedAt: { task: assignedTask.wire(), at: f64Bytes(assignedAtMs) },
     orphanReturns: [...model.orphanReturns].map(([job, tasks]) => [job, [...tasks]]),
     jobs,
     earlyOutcomes: model.jobs.earlyOutcomeList().map(([job, x]) => [job, x.state, x.reason]),
     outcomes: {
-      txn: o.txn, seq: f64Bytes(o.seq), committedLength: i32Bytes(o.committedLength), committed: o.committed,
-      rejectedLength: i32Bytes(o.rejectedLength), rejected: o.rejected, nodesLength: i32Bytes(o.nodesLength),
-      nodeId: i32Bytes(o.nodeId), nodePartition: i32Bytes(o.nodePartition), nodeLabels: i32Bytes(o.nodeLabels),
-      nodeCapacity: i32Bytes(o.nodeCapacity), nodeAllocated: f64Bytes(o.nodeAllocated), nodeCondition: Uint8Array.from(o.nodeCondition),
-      nodeVersion: f64Bytes(o.nodeVersion),
+      txn, seq: f64Bytes(oSeq), committedLength: i32Bytes(committedLength), committed: committed.wire(),
+      rejectedLength: i32Bytes(rejectedLength), rejected, nodesLength: i32Bytes(nodesLength),
+      nodeIndex: i32Bytes(snNode), nodeLabels: i32Bytes(snLabels), nodeCapacity: i32Bytes(snCap),
+      nodeAllocated: f64Bytes(snAllocated), nodeCondition: snCondition, nodeVersion: f64Bytes(snVersion),
     },
   };
 }
@@ -307,6 +456,7 @@ const isStringArray = (x: unknown): x is string[] => Array.isArray(x) && x.every
 const strings = z.custom<string[]>(isStringArray, 'must be an array of strings');
 const bytes = z.custom<Uint8Array>((x) => x instanceof Uint8Array, 'must be a byte string');
 const finite = z.number().finite();
+const taskIds = z.object({ prefix: bytes, index: bytes });
 
 const metaSchema = z.object({
   seq: z.number().int().nonnegative(),
@@ -327,15 +477,15 @@ const snapshotSchema = z.object({
   meta: metaSchema,
   strings,
   labels: z.array(z.record(z.string(), z.string())),
-  capacities: bytes,
+  vectors: bytes,
   logResources: z.array(z.string()).nullable(),
   cell: z.object({
     nodeLabels: bytes, nodeCapacity: bytes, nodeAllocated: bytes, nodeCondition: bytes, nodeVersion: bytes,
     partVersion: bytes, partFloor: bytes, partLogLength: bytes, logVersions: bytes, logNodes: bytes,
-    allocTask: strings, allocJob: bytes, allocNode: bytes, allocDemand: bytes, allocAt: bytes,
+    allocTask: taskIds, allocJob: bytes, allocNode: bytes, allocDemand: bytes, allocAt: bytes,
   }),
   owners: z.object({ node: bytes, agent: bytes }),
-  assignedAt: z.object({ task: strings, at: bytes }),
+  assignedAt: z.object({ task: taskIds, at: bytes }),
   orphanReturns: z.array(z.tuple([z.string(), strings])),
   jobs: z.array(z.tuple([
     z.string(), z.string(), finite, finite.nullable(), z.record(z.string(), z.unknown()).nullable(), bytes, bytes,
@@ -343,8 +493,8 @@ const snapshotSchema = z.object({
   ])),
   earlyOutcomes: z.array(z.tuple([z.string(), z.enum(['unschedulable', 'failed']), z.string()])),
   outcomes: z.object({
-    txn: strings, seq: bytes, committedLength: bytes, committed: strings, rejectedLength: bytes, rejected: strings, nodesLength: bytes,
-    nodeId: bytes, nodePartition: bytes, nodeLabels: bytes, nodeCapacity: bytes, nodeAllocated: bytes, nodeCondition: bytes, nodeVersion: bytes,
+    txn: strings, seq: bytes, committedLength: bytes, committed: taskIds, rejectedLength: bytes, rejected: strings, nodesLength: bytes,
+    nodeIndex: bytes, nodeLabels: bytes, nodeCapacity: bytes, nodeAllocated: bytes, nodeCondition: bytes, nodeVersion: bytes,
   }),
 });
 
@@ -386,14 +536,24 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
   if (s.meta.resources.join(',') !== space.names.join(',')) fail(`taken with resources ${s.meta.resources.join(',')}, this cell-state runs with ${space.names.join(',')}`);
   if (s.meta.partitions !== opts.partitions) fail(`taken with ${s.meta.partitions} partitions, this cell-state runs with ${opts.partitions}`);
   const str = (i: number, what: string): string => (i >= 0 && i < s.strings.length ? s.strings[i] : fail(`${what}: string ref ${i} out of range`));
-  const capacities = readF64(s.capacities, 'capacities');
-  const capacity = (i: number, what: string): Float64Array => {
-    if (!(i >= 0 && (i + 1) * dims <= capacities.length)) fail(`${what}: capacity ref ${i} out of range`);
-    return capacities.slice(i * dims, (i + 1) * dims);
-  };
+  // One array per interned vector, shared by every node and allocation that uses it (never changed in place).
+  const flat = readF64(s.vectors, 'vectors');
+  const vectors = Array.from({ length: Math.floor(flat.length / Math.max(1, dims)) }, (_, i) => flat.slice(i * dims, (i + 1) * dims));
+  const capacity = (i: number, what: string): Float64Array => (i >= 0 && i < vectors.length ? vectors[i] : fail(`${what}: vector ref ${i} out of range`));
   const labelsOf = (i: number, what: string): Labels => (i >= 0 && i < s.labels.length ? s.labels[i] : fail(`${what}: labels ref ${i} out of range`));
   const condition = (c: number, what: string): NodeCondition => NODE_CONDITIONS[c] ?? fail(`${what}: condition ${c}`);
   const need = (n: number, len: number, what: string) => { if (len !== n) fail(`${what}: ${len} values, expected ${n}`); };
+  const taskIdsOf = (t: TaskIds, what: string): string[] => {
+    const prefix = readI32(t.prefix, `${what}.prefix`), index = readI32(t.index, `${what}.index`);
+    need(prefix.length, index.length, `${what}.index`);
+    const out: string[] = new Array(prefix.length);
+    for (let i = 0; i < prefix.length; i++) {
+      const p = prefix[i];
+      if (!(p >= 0 && p < s.strings.length)) fail(`${what}: string ref ${p} out of range`);
+      out[i] = index[i] < 0 ? s.strings[p] : s.strings[p] + index[i];
+    }
+    return out;
+  };
 
   // The cell.
   const c = s.cell;
@@ -421,15 +581,16 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
     return out;
   });
   need(logVersions.length, off, 'change-log columns');
-  const A = c.allocTask.length;
+  const allocTask = taskIdsOf(c.allocTask, 'allocTask');
+  const A = allocTask.length;
   if (A !== s.meta.allocations) fail(`${A} allocations, the header says ${s.meta.allocations}`);
-  const aJob = readI32(c.allocJob, 'allocJob'), aNode = readI32(c.allocNode, 'allocNode'), aDemand = readF64(c.allocDemand, 'allocDemand'), aAt = readF64(c.allocAt, 'allocAt');
-  need(A, aJob.length, 'allocJob'); need(A, aNode.length, 'allocNode'); need(A * dims, aDemand.length, 'allocDemand'); need(A, aAt.length, 'allocAt');
+  const aJob = readI32(c.allocJob, 'allocJob'), aNode = readI32(c.allocNode, 'allocNode'), aDemand = readI32(c.allocDemand, 'allocDemand'), aAt = readF64(c.allocAt, 'allocAt');
+  need(A, aJob.length, 'allocJob'); need(A, aNode.length, 'allocNode'); need(A, aDemand.length, 'allocDemand'); need(A, aAt.length, 'allocAt');
   const allocations: Allocation[] = new Array(A);
   for (let i = 0; i < A; i++) {
     const node = aNode[i];
     if (!(node >= 0 && node < N)) fail(`allocation ${i}: node ref ${node} out of range`);
-    allocations[i] = { taskId: c.allocTask[i], jobId: str(aJob[i], `allocation ${i}`), nodeId: s.strings[node], demand: aDemand.subarray(i * dims, (i + 1) * dims), committedAt: aAt[i] };
+    allocations[i] = { taskId: allocTask[i], jobId: str(aJob[i], `allocation ${i}`), nodeId: s.strings[node], demand: capacity(aDemand[i], `allocation ${i}`), committedAt: aAt[i] };
   }
   const model = createModel(space, opts);
   model.cell.importState({ partitions: P, dims, nodes, partitionStates, allocations });
@@ -441,16 +602,17 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
   const oSeq = readF64(o.seq, 'outcomes.seq'), oCl = readI32(o.committedLength, 'outcomes.committedLength');
   const oRl = readI32(o.rejectedLength, 'outcomes.rejectedLength'), oNl = readI32(o.nodesLength, 'outcomes.nodesLength');
   need(T, oSeq.length, 'outcomes.seq'); need(T, oCl.length, 'outcomes.committedLength'); need(T, oRl.length, 'outcomes.rejectedLength'); need(T, oNl.length, 'outcomes.nodesLength');
-  const snId = readI32(o.nodeId, 'outcomes.nodeId'), snPart = readI32(o.nodePartition, 'outcomes.nodePartition');
+  const snIndex = readI32(o.nodeIndex, 'outcomes.nodeIndex');
   const snLabels = readI32(o.nodeLabels, 'outcomes.nodeLabels'), snCap = readI32(o.nodeCapacity, 'outcomes.nodeCapacity');
   const snAlloc = readF64(o.nodeAllocated, 'outcomes.nodeAllocated'), snVersion = readF64(o.nodeVersion, 'outcomes.nodeVersion');
-  const S = snId.length;
-  need(S, snPart.length, 'outcomes.nodePartition'); need(S, snLabels.length, 'outcomes.nodeLabels'); need(S, snCap.length, 'outcomes.nodeCapacity');
+  const S = snIndex.length;
+  need(S, snLabels.length, 'outcomes.nodeLabels'); need(S, snCap.length, 'outcomes.nodeCapacity');
   need(S * dims, snAlloc.length, 'outcomes.nodeAllocated'); need(S, o.nodeCondition.length, 'outcomes.nodeCondition'); need(S, snVersion.length, 'outcomes.nodeVersion');
+  const committedIds = taskIdsOf(o.committed, 'outcomes.committed');
   let ci = 0, ri = 0, ni = 0;
   for (let t = 0; t < T; t++) {
-    if (oCl[t] < 0 || ci + oCl[t] > o.committed.length) fail(`outcome ${t}: committed beyond the column`);
-    const committed = o.committed.slice(ci, (ci += oCl[t]));
+    if (oCl[t] < 0 || ci + oCl[t] > committedIds.length) fail(`outcome ${t}: committed beyond the column`);
+    const committed = committedIds.slice(ci, (ci += oCl[t]));
     if (oRl[t] < 0 || ri + 3 * oRl[t] > o.rejected.length) fail(`outcome ${t}: rejected beyond the column`);
     const rejected = [];
     for (let k = 0; k < oRl[t]; k++, ri += 3) {
@@ -461,15 +623,18 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
     if (oNl[t] < 0 || ni + oNl[t] > S) fail(`outcome ${t}: nodes beyond the column`);
     const snaps: NodeSnapshot[] = [];
     for (let k = 0; k < oNl[t]; k++, ni++) {
+      const node = model.cell.nodes[snIndex[ni]] ?? fail(`outcome ${t}: node ${snIndex[ni]} out of range`);
       snaps.push({
-        id: str(snId[ni], `outcome ${t}`), partition: snPart[ni], labels: labelsOf(snLabels[ni], `outcome ${t}`), capacity: capacity(snCap[ni], `outcome ${t}`),
+        id: node.id, partition: node.partition,
+        labels: snLabels[ni] === -1 ? node.labels : labelsOf(snLabels[ni], `outcome ${t}`),
+        capacity: snCap[ni] === -1 ? node.capacity : capacity(snCap[ni], `outcome ${t}`),
         allocated: snAlloc.slice(ni * dims, (ni + 1) * dims), condition: condition(o.nodeCondition[ni], `outcome ${t}`), version: snVersion[ni],
       });
     }
     const r: TxnResult = { txnId: o.txn[t], committed, rejected, nodes: snaps, seq: oSeq[t] };
     model.committer.remember(r);
   }
-  need(o.committed.length, ci, 'outcomes.committed'); need(o.rejected.length, ri, 'outcomes.rejected'); need(S, ni, 'outcome nodes');
+  need(committedIds.length, ci, 'outcomes.committed'); need(o.rejected.length, ri, 'outcomes.rejected'); need(S, ni, 'outcome nodes');
 
   // The job table.
   if (s.jobs.length !== s.meta.jobs) fail(`${s.jobs.length} jobs, the header says ${s.meta.jobs}`);
@@ -492,8 +657,9 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
   need(owNode.length, owAgent.length, 'owners.agent');
   for (let i = 0; i < owNode.length; i++) model.owners.set(str(owNode[i], 'owner'), str(owAgent[i], 'owner'));
   const at = readF64(s.assignedAt.at, 'assignedAt.at');
-  need(s.assignedAt.task.length, at.length, 'assignedAt.at');
-  s.assignedAt.task.forEach((t, i) => model.assignedAt.set(t, at[i]));
+  const assignedTask = taskIdsOf(s.assignedAt.task, 'assignedAt.task');
+  need(assignedTask.length, at.length, 'assignedAt.at');
+  for (let i = 0; i < at.length; i++) model.assignedAt.set(assignedTask[i], at[i]);
   for (const [job, tasks] of s.orphanReturns) model.orphanReturns.set(job, [...tasks]);
   if (s.logResources !== null) model.logResources = s.logResources;
   model.lastSeq = s.meta.seq;

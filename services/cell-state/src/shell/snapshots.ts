@@ -4,17 +4,31 @@
  * object store writes the new chunks first and switches the name over last, so a crash mid-write
  * leaves the previous snapshot in place; reads check the SHA-256 digest.
  *
+ * The stored object is the msgpack snapshot (core/snapshot.ts) gzipped (level 1, in libuv's
+ * thread pool: a 10 MB snapshot of synthetic columns shrinks tenfold in ~70 ms of another thread).
+ *
  * The leader's `Snapshotter` writes one after `everyEntries` log entries, every `intervalMs` when
- * the log moved on, and on graceful shutdown. The model is copied between writer batches (never
- * with a decided batch that is not durable yet); encoding and upload happen after, off the model.
+ * the log moved on, and on graceful shutdown. The model is copied while the writer is held (no
+ * batch can be decided meanwhile, so the copy is consistent at `model.lastSeq`), in steps that
+ * let the event loop run between them (lease renewals, reads); encoding, compression and upload
+ * happen after, off the model.
  */
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import { Objm, setSha256Backend, StorageType, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ResourceSpace } from '@tessera/core';
 import type { Logger } from '@tessera/runtime';
 import type { CellModel, ModelOptions } from '../core/model.ts';
-import { decodeSnapshot, encodeSnapshot, restoreModel, takeSnapshot } from '../core/snapshot.ts';
+import { decodeSnapshot, encodeSnapshot, restoreModel, snapshotSteps, type ModelSnapshot } from '../core/snapshot.ts';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+function isGzip(b: Uint8Array): boolean {
+  return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+}
 import type { LogWriter } from './writer.ts';
 
 /** Name of the snapshot object in the bucket. */
@@ -62,7 +76,9 @@ export interface SnapshotterOptions {
 
 export interface SnapshotStats {
   readonly seq: number;
+  /** Stored (compressed) size. */
   readonly bytes: number;
+  readonly rawBytes: number;
   readonly copySeconds: number;
   readonly encodeSeconds: number;
   readonly storeSeconds: number;
@@ -114,16 +130,17 @@ export class Snapshotter {
   private async write(reason: string): Promise<SnapshotStats | undefined> {
     try {
       const t0 = performance.now();
-      const snap = await this.writer.exclusive(() => takeSnapshot(this.model, { at: this.opts.now(), writer: this.opts.writerId, logCreated: this.opts.logCreated }));
+      const snap = await this.writer.exclusiveAsync(() => copyInSteps(this.model, { at: this.opts.now(), writer: this.opts.writerId, logCreated: this.opts.logCreated }));
       const t1 = performance.now();
-      const bytes = encodeSnapshot(snap);
+      const raw = encodeSnapshot(snap);
+      const bytes = await gzipAsync(raw, { level: 1 });
       const t2 = performance.now();
       await this.store.save(bytes, `seq ${snap.meta.seq}`);
       const t3 = performance.now();
       this.storedSeq = Math.max(this.storedSeq, snap.meta.seq);
-      const stats: SnapshotStats = { seq: snap.meta.seq, bytes: bytes.length, copySeconds: (t1 - t0) / 1000, encodeSeconds: (t2 - t1) / 1000, storeSeconds: (t3 - t2) / 1000 };
+      const stats: SnapshotStats = { seq: snap.meta.seq, bytes: bytes.length, rawBytes: raw.length, copySeconds: (t1 - t0) / 1000, encodeSeconds: (t2 - t1) / 1000, storeSeconds: (t3 - t2) / 1000 };
       this.opts.log.info({
-        reason, seq: stats.seq, bytes: stats.bytes, nodes: snap.meta.nodes, allocations: snap.meta.allocations, jobs: snap.meta.jobs, outcomes: snap.meta.outcomes,
+        reason, seq: stats.seq, bytes: stats.bytes, rawBytes: stats.rawBytes, nodes: snap.meta.nodes, allocations: snap.meta.allocations, jobs: snap.meta.jobs, outcomes: snap.meta.outcomes,
         copyMs: Math.round(stats.copySeconds * 1000), encodeMs: Math.round(stats.encodeSeconds * 1000), storeMs: Math.round(stats.storeSeconds * 1000),
       }, 'snapshot written');
       this.opts.onWritten?.(stats);
@@ -133,6 +150,16 @@ export class Snapshotter {
       this.opts.log.warn({ err: e, reason }, 'snapshot failed; the log still holds everything');
       return undefined;
     }
+  }
+}
+
+/** Runs `snapshotSteps`, letting the event loop run between steps (the caller holds the writer). */
+async function copyInSteps(model: CellModel, origin: Parameters<typeof snapshotSteps>[1]): Promise<ModelSnapshot> {
+  const steps = snapshotSteps(model, origin);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((res) => setImmediate(res));
   }
 }
 
@@ -178,6 +205,14 @@ export async function loadSnapshot(
     log.error({ problem, bytes: bytes!.length }, 'snapshot ignored; replaying the whole commit log');
     return undefined;
   };
+  const stored = bytes.length;
+  if (isGzip(bytes)) {
+    try {
+      bytes = await gunzipAsync(bytes);
+    } catch (e) {
+      return ignore(`corrupt: not gunzipped: ${(e as Error).message}`);
+    }
+  }
   const d = decodeSnapshot(bytes);
   if (!d.ok) return ignore(`corrupt: ${d.problem}`);
   const meta = d.value.meta;
@@ -186,5 +221,5 @@ export async function loadSnapshot(
   if (logId.lastSeq > meta.seq && logId.firstSeq > meta.seq + 1) return ignore(`the log no longer holds the entries after ${meta.seq} (it starts at ${logId.firstSeq})`);
   const r = restoreModel(d.value, space, modelOpts);
   if (!r.ok) return ignore(`inconsistent: ${r.problem}`);
-  return { model: r.value, seq: meta.seq, bytes: bytes.length, seconds: (performance.now() - t0) / 1000 };
+  return { model: r.value, seq: meta.seq, bytes: stored, seconds: (performance.now() - t0) / 1000 };
 }

@@ -80,7 +80,7 @@ export class LogWriter {
   private closed = false;
   /** Set while this cell-state is not the leader: requests are refused, nothing is appended. */
   private suspended: string | undefined;
-  private readonly exclusives: (() => void)[] = [];
+  private readonly exclusives: (() => void | Promise<void>)[] = [];
   private appendCounter = 0;
   private readonly idle: (() => void)[] = [];
   private readonly batchMaxClaims: number;
@@ -180,8 +180,47 @@ export class LogWriter {
     });
   }
 
-  private runExclusives(): void {
-    for (const f of this.exclusives.splice(0)) f();
+  /**
+   * Runs `fn` with the writer held: no batch is decided until its promise settles (the model does
+   * not change meanwhile), while the event loop keeps running (I/O, timers, reads).
+   */
+  exclusiveAsync<T>(fn: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const run = async () => {
+        try {
+          resolve(await fn());
+        } catch (e) {
+          reject(e);
+        }
+      };
+      if (this.busy) {
+        this.exclusives.push(run);
+        return;
+      }
+      this.busy = true;
+      void run().finally(() => {
+        this.busy = false;
+        this.release();
+      });
+    });
+  }
+
+  private async runExclusives(): Promise<void> {
+    for (const f of this.exclusives.splice(0)) await f();
+  }
+
+  /** After the writer was held: exclusive work queued meanwhile, then the queue, else wake the idle waiters. */
+  private release(): void {
+    if (this.exclusives.length > 0) {
+      this.busy = true;
+      void this.runExclusives().finally(() => {
+        this.busy = false;
+        this.release();
+      });
+      return;
+    }
+    if (this.queue.length > 0) this.flushSoon(false);
+    else for (const r of this.idle.splice(0)) r();
   }
 
   private enqueue(intent: Intent, txns: number): void {
@@ -209,7 +248,7 @@ export class LogWriter {
     this.busy = true;
     try {
       while (true) {
-        this.runExclusives();
+        await this.runExclusives();
         // After a failed append, catch up at once (not at the next request): the append may have
         // landed, and until the state has it, reads (sync, listings, heartbeats) would lag the log.
         if (this.needsCatchUp) {
@@ -230,10 +269,9 @@ export class LogWriter {
         await this.runBatch(this.takeBatch());
       }
     } finally {
-      this.runExclusives();
+      await this.runExclusives();
       this.busy = false;
-      if (this.queue.length > 0) this.flushSoon(false);
-      else for (const r of this.idle.splice(0)) r();
+      this.release();
     }
   }
 
