@@ -62,6 +62,12 @@ export interface WindowMetrics {
   readonly commitBatchMs: DelaySummary;
   readonly allocatedRatio: Readonly<Record<string, number>>;
   readonly backlog: { readonly start: number; readonly end: number; readonly max: number; readonly slopePerS: number };
+  /**
+   * Tasks published by the load generator and not committed yet (cumulative published tasks −
+   * cell-state's committed claims), at the end of the window: a job counts once in the jobs
+   * backlog whatever its size; this counts the work left.
+   */
+  readonly taskBacklogEnd: number;
   readonly generator: { readonly published: number; readonly tasks: number; readonly late: number; readonly errors: number; readonly maxLagMs: number };
   readonly processes: readonly ProcessUsage[];
   readonly machine: {
@@ -177,6 +183,7 @@ export function windowMetrics(a: Scrape, b: Scrape, between: readonly Scrape[], 
       max: backlogPoints.reduce((m, [, v]) => Math.max(m, v), 0),
       slopePerS: slope(backlogPoints),
     },
+    taskBacklogEnd: gb === undefined ? Number.NaN : Math.max(0, gb.tasks - sumOf(b.cellState, 'tessera_commit_claims_total', { outcome: 'committed' })),
     generator: {
       published: (gb?.published ?? 0) - (ga?.published ?? 0),
       tasks: (gb?.tasks ?? 0) - (ga?.tasks ?? 0),
