@@ -122,7 +122,9 @@ export async function searchSaturation(spec: BenchCellSpec, w: WorkloadSpec, o: 
   let current: Awaited<ReturnType<typeof startLoadedCell>> | undefined;
   const probe = async (rate: number) => {
     current ??= await startLoadedCell('saturation', spec, w, log);
-    const { steps } = await runSteps(current.cell, [{ label: `probe`, rate, seconds: o.stepSeconds, warmSeconds: o.warmSeconds }], { log: (l) => log(`  ${l}`), criteria });
+    // Every probe offers the same jobs (the sequence starts over), only faster or slower: with
+    // heavy-tailed job sizes, probes drawing different jobs would differ more by luck than by rate.
+    const { steps } = await runSteps(current.cell, [{ label: `probe`, rate, seconds: o.stepSeconds, warmSeconds: o.warmSeconds, restartSequence: true }], { log: (l) => log(`  ${l}`), criteria });
     const step = steps[0];
     const reasons = step.verdict.reasons;
     const queueOk = !reasons.some((r) => !r.startsWith('p99'));

@@ -63,6 +63,11 @@ export class Loadgen {
     this.child.send({ t: 'rate', rate });
   }
 
+  /** The same jobs again from the first one, at `rate` (each saturation probe offers the same sequence). */
+  restart(rate: number): void {
+    this.child.send({ t: 'restart', rate });
+  }
+
   pause(): void {
     this.child.send({ t: 'pause' });
   }

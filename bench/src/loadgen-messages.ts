@@ -22,6 +22,8 @@ export interface LoadgenConfig {
 export type ToLoadgen =
   | LoadgenConfig
   | { readonly t: 'rate'; readonly rate: number }
+  /** Start the job sequence over (same seed: the same jobs again, job ids stay unique) at this rate. */
+  | { readonly t: 'restart'; readonly rate: number }
   | { readonly t: 'pause' }
   | { readonly t: 'stop' };
 

@@ -59,19 +59,26 @@ function publish(job: JobSpec, dueMs: number, index: number): void {
   ).finally(() => { inFlight--; });
 }
 
+let sizes: ReturnType<typeof createRng> | undefined;
+let epoch = 0;
+
+/** (Re)starts the job sequence from its seed: job k of every epoch is the same real job. */
+function seedSequence(seed: string, rate: number): void {
+  sizes = createRng(`${seed}/jobs`);
+  clock = new ArrivalClock(createRng(`${seed}/gaps`), rate, performance.now());
+}
+
 function runSampler(dist: JobSizeDistribution, seed: string): void {
-  const sizes = createRng(`${seed}/jobs`);
-  const gaps = createRng(`${seed}/gaps`);
   const prefix = cfg!.idPrefix;
-  clock = new ArrivalClock(gaps, 1, performance.now());
+  seedSequence(seed, 1);
   const tick = () => {
     timer = undefined;
     if (stopping) return;
     const now = performance.now();
     if (!paused) {
       for (const due of clock!.due(now)) {
-        const s = dist.sample(sizes);
-        const job: JobSpec = { id: `${prefix}${n}`, tenant: s.tenant, queue: s.queue, priority: s.priority, gang: s.gang, tasks: s.tasks };
+        const s = dist.sample(sizes!);
+        const job: JobSpec = { id: `${prefix}${epoch > 0 ? `e${epoch}-` : ''}${n}`, tenant: s.tenant, queue: s.queue, priority: s.priority, gang: s.gang, tasks: s.tasks };
         publish(job, due, n++);
       }
     }
@@ -130,6 +137,13 @@ process.on('message', (m: ToLoadgen) => {
       if (clock !== undefined) {
         if (paused) clock.resume(performance.now());
         clock.setRate(m.rate, performance.now());
+      }
+      paused = false;
+      break;
+    case 'restart':
+      if (cfg !== undefined && cfg.replayTrace === undefined) {
+        epoch++;
+        seedSequence(cfg.seed, m.rate);
       }
       paused = false;
       break;

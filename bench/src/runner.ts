@@ -15,6 +15,8 @@ export interface StepPlan {
   readonly seconds: number;
   /** Left out of the step's window (the system settles at the new rate). */
   readonly warmSeconds: number;
+  /** Start the job sequence over at this step (saturation probes: every probe offers the same jobs). */
+  readonly restartSequence?: boolean;
 }
 
 export interface StepResult {
@@ -51,7 +53,8 @@ export async function runSteps(cell: BenchCell, steps: readonly StepPlan[], o: R
   let prev: Scrape = await cell.scrape();
   const origin = prev.t;
   for (const step of steps) {
-    gen.setRate(step.rate);
+    if (step.restartSequence === true) gen.restart(step.rate);
+    else gen.setRate(step.rate);
     const start = performance.now();
     const warmEnd = start + step.warmSeconds * 1000;
     const end = start + step.seconds * 1000;

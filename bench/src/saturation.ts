@@ -28,18 +28,19 @@ export interface StepVerdict {
 export interface SaturationCriteria {
   /** p99 job delay must stay under this (ms). Default 1000. */
   readonly p99LimitMs: number;
-  /** Backlog growth allowed, as a fraction of the offered rate (noise, bursts). Default 0.05. */
+  /** Backlog growth allowed, as a fraction of the offered rate (noise, bursts; at least 1 job/s). Default 0.1. */
   readonly slopeFraction: number;
   /** Backlog allowed at the end of a step, in seconds of offered load. Default 2. */
   readonly backlogSeconds: number;
 }
 
-export const DEFAULT_CRITERIA: SaturationCriteria = { p99LimitMs: 1000, slopeFraction: 0.05, backlogSeconds: 2 };
+export const DEFAULT_CRITERIA: SaturationCriteria = { p99LimitMs: 1000, slopeFraction: 0.1, backlogSeconds: 2 };
 
 /** Whether the system kept up with a step: bounded queue, p99 under the limit, open loop intact. */
 export function judgeStep(s: StepVerdictInput, c: SaturationCriteria = DEFAULT_CRITERIA): StepVerdict {
   const reasons: string[] = [];
-  const slopeLimit = Math.max(0.5, c.slopeFraction * s.rate);
+  // One big job held up for a moment shows as a slope of ~1 job/s over a short window.
+  const slopeLimit = Math.max(1, c.slopeFraction * s.rate);
   if (s.backlogSlope > slopeLimit) reasons.push(`queue grows ${s.backlogSlope.toFixed(1)} jobs/s (limit ${slopeLimit.toFixed(1)})`);
   const backlogLimit = Math.max(20, c.backlogSeconds * s.rate);
   if (s.backlogEnd > backlogLimit) reasons.push(`backlog ${Math.round(s.backlogEnd)} jobs at the end (limit ${Math.round(backlogLimit)})`);
