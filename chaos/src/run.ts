@@ -86,6 +86,7 @@ export async function runChaos(o: ChaosOptions, progress: Progress): Promise<{ s
 
     // ---- kills -----------------------------------------------------------------------------
     const kills: KillInFlight[] = [];
+    const turns = new Map<KillKind, { first: number; n: number }>();
     const obs = observers;
     for (const k of plan) {
       const due = loadStart + k.atMs;
@@ -98,7 +99,7 @@ export async function runChaos(o: ChaosOptions, progress: Progress): Promise<{ s
         // Let the restarted process rejoin for a moment, so the next kill hits a whole cell.
         await sleep(1_000);
       }
-      const target = await pickTarget(cell, k.kind, k.pick);
+      const target = await pickTarget(cell, k.kind, k.pick, turns);
       const killAt = Date.now();
       await cell.kill(target);
       const status: { restartedAt?: number; restartFailed?: string } = {};
@@ -213,8 +214,14 @@ async function listJobs(nc: NatsConnection, subject: string, ids: readonly strin
   return out;
 }
 
-async function pickTarget(cell: ChaosCell, kind: KillKind, pick: number): Promise<Supervised> {
+/**
+ * The process to kill: the cell-state leader; otherwise instances of the kind in turn, starting
+ * from the seeded pick of the kind's first kill (so a long run kills every scheduler and agent).
+ */
+async function pickTarget(cell: ChaosCell, kind: KillKind, pick: number, turns: Map<KillKind, { first: number; n: number }>): Promise<Supervised> {
   if (kind === 'cell-state') return cell.leader();
   const all = cell.of(kind);
-  return all[pick % all.length];
+  const turn = turns.get(kind) ?? { first: pick, n: 0 };
+  turns.set(kind, { first: turn.first, n: turn.n + 1 });
+  return all[(turn.first + turn.n) % all.length];
 }

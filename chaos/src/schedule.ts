@@ -12,7 +12,7 @@ export interface PlannedKill {
   /** Nominal time of the kill, ms after the load started (the driver may run it later, see below). */
   readonly atMs: number;
   readonly kind: KillKind;
-  /** Which instance of the kind (modulo how many there are; `cell-state` always means the leader). */
+  /** Seeded choice of instance (the driver starts from the kind's first pick and takes instances in turn; `cell-state` always means the leader). */
   readonly pick: number;
   /** How long the killed process stays down before the driver starts it again. */
   readonly downMs: number;

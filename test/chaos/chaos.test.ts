@@ -9,9 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, TSX_IMPORT } from '@tessera/launcher';
 import type { ChaosSummary } from '@tessera/chaos';
 
-function runChaos(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the command; SIGTERM after `timeoutMs` (it then SIGKILLs its cell and exits). */
+function runChaos(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', TSX_IMPORT, 'chaos/src/main.ts', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', TSX_IMPORT, 'chaos/src/main.ts', ...args], {
+      cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGTERM',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
@@ -28,7 +31,7 @@ describe('npm run chaos', () => {
   });
 
   it('two minutes of kill -9s under load lose nothing, place nothing twice and over-commit no node', async () => {
-    const r = await runChaos(['--minutes', '2', '--seed', '2024', '--json']);
+    const r = await runChaos(['--minutes', '2', '--seed', '2024', '--json'], 320_000);
     const lines = r.stdout.trim().split('\n');
     let s: ChaosSummary;
     try {
