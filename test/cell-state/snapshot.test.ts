@@ -11,6 +11,7 @@ import type { WireTxnResult } from '@tessera/protocol';
 import { startNatsServer, type LogLine, type NatsServerHandle, type ServiceProcess } from '@tessera/testkit';
 import { CellClient, claim, eventually, startCellState, txn } from './helpers.ts';
 
+// The leader (alone) writes after 1.5 × 15 entries: once before the tail below, not after it.
 const SNAP = ['--snapshot-every-entries', '15', '--snapshot-interval-ms', '0'];
 
 describe('cell-state snapshots', () => {
@@ -65,7 +66,7 @@ describe('cell-state snapshots', () => {
     const written = await cs!.waitForLog((l) => l.msg === 'snapshot written', 20_000);
     expect(written).toMatchObject({ reason: 'entries' });
     // ...and there is a tail after it.
-    await commitSome(20, 30);
+    await commitSome(20, 24);
     await c.register('agent-s', [{ id: 'r-7', cpu: 8000, mem: 4096, labels: { rack: 'new' } }]);
     await c.jobOutcome('snap', 'unschedulable', 'test says so');
     const before = await observed();

@@ -68,7 +68,10 @@ export interface CellStateData {
   /** Nodes in registration order (a node's `index`). */
   readonly nodes: readonly NodeData[];
   readonly partitionStates: readonly PartitionData[];
-  /** Every allocation in booking order (per node this is also the node's own order). */
+  /**
+   * Every allocation, node by node (in `nodes` order), each node's in its booking order. (The
+   * order across nodes of `placedTasks()` is not kept: nothing depends on it.)
+   */
   readonly allocations: readonly Allocation[];
 }
 
@@ -283,7 +286,7 @@ export class CellState {
       partitionStates: this.parts.map((p) => ({
         version: p.version, logFloor: p.logFloor, logVersions: [...p.logVersions], logNodes: p.logNodes.map((n) => n.index),
       })),
-      allocations: [...this.placed.values()],
+      allocations: this.nodeList.flatMap((n) => [...n.allocations.values()]),
     };
   }
 
@@ -339,12 +342,14 @@ export class CellState {
       return { version: p.version, logFloor: p.logFloor, logVersions: [...p.logVersions], logNodes };
     });
     const placed = new Map<string, Allocation>();
+    let n: NodeState | undefined;
     for (const a of data.allocations) {
-      const n = byId.get(a.nodeId);
+      // Allocations come node by node: look the node up only when it changes.
+      if (n === undefined || n.id !== a.nodeId) n = byId.get(a.nodeId);
       if (n === undefined) fail(`allocation of ${a.taskId} on unknown node ${a.nodeId}`);
       if (typeof a.taskId !== 'string' || placed.has(a.taskId)) fail(`allocation of ${a.taskId}: missing or repeated task id`);
       if (typeof a.jobId !== 'string' || !Number.isFinite(a.committedAt)) fail(`allocation of ${a.taskId}: bad job id or commit position`);
-      const copy: Allocation = { taskId: a.taskId, jobId: a.jobId, nodeId: a.nodeId, demand: vector(a.demand, `demand of ${a.taskId}`), committedAt: a.committedAt };
+      const copy: Allocation = { taskId: a.taskId, jobId: a.jobId, nodeId: n!.id, demand: vector(a.demand, `demand of ${a.taskId}`), committedAt: a.committedAt };
       placed.set(copy.taskId, copy);
       n!.allocations.set(copy.taskId, copy);
       addInto(n!.allocated, copy.demand);

@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     isLeading: () => leadership.isLeading(),
   });
   const haMetrics = createHaMetrics(registry, () => leadership.role === 'leader');
-  const snapshotter = new Snapshotter(model, writer, snapshotStore, {
+  const snapshotter = new Snapshotter(model, snapshotStore, {
     everyEntries: cfg.snapshotEveryEntries, intervalMs: cfg.snapshotIntervalMs, writerId, now, log, logCreated: logId.created,
     onWritten: (s) => haMetrics.snapshotWritten(s.copySeconds + s.encodeSeconds + s.storeSeconds, s.bytes, s.seq),
   }, loaded?.seq ?? 0);
@@ -112,9 +112,9 @@ async function main(): Promise<void> {
   // Serving is the leader's work; start and stop never overlap.
   let servingChain: Promise<void> = Promise.resolve();
   const serially = (fn: () => Promise<void>) => (servingChain = servingChain.catch(() => undefined).then(fn));
+  const follower = new LogFollower(nc, model, subjects.commitLogStream, log, () => snapshotter.noteAppended());
   leadership = new Leadership({
-    lease, commitLog, model, writer,
-    follower: new LogFollower(nc, model, subjects.commitLogStream, log),
+    lease, commitLog, model, writer, follower,
     serving: {
       start: () => serially(async () => {
         if (model.logResources === undefined) {
@@ -126,20 +126,27 @@ async function main(): Promise<void> {
         service.start();
         await service.startJobIntake();
         service.republishRequeues();
-        snapshotter.start();
         snapshotter.noteAppended();
       }),
-      stop: () => serially(async () => {
-        snapshotter.stop();
-        await service.stop();
-      }),
+      stop: () => serially(() => service.stop()),
     },
     beforeRelease: async () => {
-      if (model.lastSeq > snapshotter.lastSeq) await snapshotter.snapshot('shutdown');
+      if (model.lastSeq > snapshotter.lastSeq) await snapshotter.snapshot('shutdown', true);
     },
-    onRole: (role) => haMetrics.roleChanged(role),
+    onRole: (role) => {
+      haMetrics.roleChanged(role);
+      // A leader's copy holds its writer, a standby's its follower; none while changing roles.
+      snapshotter.setRole(role === 'leader' ? { kind: 'leader', hold: (fn) => writer.exclusiveAsync(fn) }
+        : role === 'standby' ? { kind: 'standby', hold: (fn) => follower.hold(fn) } : { kind: 'off' });
+    },
   }, { writerId, leaseMs: cfg.leaseMs, renewMs: cfg.leaseRenewMs, checkMs: cfg.standbyCheckMs, log, mono: () => performance.now(), wall: now });
   lifecycle.onDrain('cell-state', () => leadership.shutdown());
+  lifecycle.onDrain('snapshots', () => {
+    // Runs first: a standby's copy under way is abandoned; a leader's final one comes at the hand-over.
+    if (leadership.role !== 'leader') snapshotter.setRole({ kind: 'off' });
+    snapshotter.stop();
+  });
+  snapshotter.start();
   leadership.start();
 
   const http = await startHttp({

@@ -30,7 +30,8 @@ export function fullState(m: CellModel): unknown {
   const plain = {
     nodes: cell.nodes.map((n) => ({ ...n, allocations: [...n.allocations.values()] })),
     partitions: Array.from({ length: cell.partitionCount }, (_, p) => [cell.partitionVersion(p), cell.partitionNodes(p).map((n) => n.id)]),
-    placed: [...cell.placedTasks()],
+    // The cell-wide booking order is not kept across nodes (each node's is: see `nodes`).
+    placed: [...cell.placedTasks()].sort((a, b) => (a.taskId < b.taskId ? -1 : 1)),
     syncs,
     outcomes: [...m.committer.rememberedOutcomes()],
     jobs,

@@ -309,7 +309,7 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
   }
   yield;
 
-  // Allocations, in booking order.
+  // Allocations, node by node (each node's in booking order).
   const A = data.allocations.length;
   const allocTask = new TaskIdColumn(A, strings);
   const allocJob = new Int32Array(A), allocNode = new Int32Array(A), allocAt = new Float64Array(A), allocDemand = new Int32Array(A);
@@ -628,7 +628,7 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
         id: node.id, partition: node.partition,
         labels: snLabels[ni] === -1 ? node.labels : labelsOf(snLabels[ni], `outcome ${t}`),
         capacity: snCap[ni] === -1 ? node.capacity : capacity(snCap[ni], `outcome ${t}`),
-        allocated: snAlloc.slice(ni * dims, (ni + 1) * dims), condition: condition(o.nodeCondition[ni], `outcome ${t}`), version: snVersion[ni],
+        allocated: snAlloc.subarray(ni * dims, (ni + 1) * dims), condition: condition(o.nodeCondition[ni], `outcome ${t}`), version: snVersion[ni],
       });
     }
     const r: TxnResult = { txnId: o.txn[t], committed, rejected, nodes: snaps, seq: oSeq[t] };

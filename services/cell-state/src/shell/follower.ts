@@ -17,6 +17,7 @@ export class LogFollower {
   private stopping = false;
   private retry: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
+  private gate: Promise<void> | undefined;
   /** Entries applied since the follower started (for health). */
   applied = 0;
 
@@ -25,7 +26,22 @@ export class LogFollower {
     private readonly model: CellModel,
     private readonly stream: string,
     private readonly log: Logger,
+    /** After each applied entry (e.g. a standby's snapshot schedule). */
+    private readonly onApplied?: () => void,
   ) {}
+
+  /** Runs `fn` while no entry is applied (the model stays still), e.g. a standby's snapshot copy. */
+  async hold<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.gate !== undefined) await this.gate;
+    let release: () => void = () => undefined;
+    this.gate = new Promise<void>((r) => { release = r; });
+    try {
+      return await fn();
+    } finally {
+      this.gate = undefined;
+      release();
+    }
+  }
 
   get running(): boolean {
     return this.loop !== undefined;
@@ -58,6 +74,7 @@ export class LogFollower {
           return;
         }
         for await (const m of messages) {
+          while (this.gate !== undefined) await this.gate;
           if (this.stopping) break;
           if (m.seq <= this.model.lastSeq) continue;
           if (m.seq !== this.model.lastSeq + 1) this.log.warn({ from: this.model.lastSeq + 1, to: m.seq - 1 }, 'commit-log entries missing (deleted?) while following');
@@ -69,6 +86,7 @@ export class LogFollower {
             this.model.lastSeq = m.seq;
           }
           this.applied++;
+          this.onApplied?.();
         }
       } catch (e) {
         if (this.stopping) return;
