@@ -17,7 +17,7 @@ export const JOB_STATES: readonly JobState[] = Object.freeze(['ready', 'in_fligh
 
 /** Why a job was given up, added to its reasons next to the filter and conflict reasons. */
 export const GiveUpReason = {
-  /** The committer refused a task's claim more than `maxConflictRetries` times. */
+  /** The committer refused a task's claim more than `maxConflictRetries` times, over at least `conflictWindowMs`. */
   conflict_retries_exhausted: 'conflict retries exhausted',
   /** Some tasks found no room for `maxWaitMs` after submission. */
   no_room_timeout: 'no room before the wait limit',
@@ -61,6 +61,16 @@ export interface JobRun {
   readonly inFlight: Map<string, InFlightTxn>;
   /** How often the committer refused each task it refused at least once. */
   refusals: Map<string, number> | undefined;
+  /** When (ms) the committer first refused each task it refused (the start of its conflict window). */
+  firstRefusedAt: Map<string, number> | undefined;
+  /** The most refusals of any task refused in the current round (0: none); sets the conflict backoff. */
+  roundRefusals: number;
+  /**
+   * Partitions the committer's refusals showed stale, to fetch before the next round (see
+   * SchedulerReplica.takeRefresh); `true` when a refused node was unknown to the cell, so only a
+   * snapshot (not a delta) can drop it from the view.
+   */
+  staleParts: Map<number, boolean> | undefined;
   /** Claims proposed for tasks that had been refused before: the retries. */
   retriedClaims: number;
   /** Current round: some claim was refused / some task found no room now. */
@@ -88,6 +98,9 @@ export function newJobRun(jobId: string, gang: boolean, tasks: TaskRequest[], no
     finishedAt: undefined,
     inFlight: new Map(),
     refusals: undefined,
+    firstRefusedAt: undefined,
+    roundRefusals: 0,
+    staleParts: undefined,
     retriedClaims: 0,
     roundConflict: false,
     roundNoRoom: false,

@@ -42,7 +42,7 @@ import {
   newJobRun,
   type JobRun,
 } from './job-run.ts';
-import { backoffMs, checkRetryPolicy, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
+import { checkRetryPolicy, conflictBudgetSpent, DEFAULT_RETRY_POLICY, retryBackoffMs, type RetryPolicy } from './retry.ts';
 import { checkTopology, partitionsForRound, syncRoundIntervalMs } from './sync-plan.ts';
 
 export interface ReplicaOptions {
@@ -67,6 +67,17 @@ export interface ReplicaOptions {
    * every claim of a huge job being decided on the view as it was when the job started.
    */
   readonly maxTasksPerRound?: number;
+  /**
+   * Latency-first falls back to the next freshest partition only while that partition is at most
+   * this stale (ms at decision time); a task with room only in staler partitions waits for the next
+   * sync round instead, as "no room now" (reason {@link STALE_ONLY}). Room seen in a stale partition
+   * is mostly room its fresh holders have taken since, so claiming it is a conflict in the making:
+   * without the bound, once the cell is nearly full latency-first's fallbacks conflict as often as
+   * state-sync. Default max(G/4, G/P) (G/P keeps the freshest partition always usable);
+   * Infinity falls back however stale. Other modes ignore it, and so do gangs: a gang must fit
+   * whole in one round, and the partitions fresher than the bound may never hold it.
+   */
+  readonly latencyFirstMaxStalenessMs?: number;
   /** Seed mixed into every decision's rng (default 0). */
   readonly seed?: number | string;
 }
@@ -82,6 +93,7 @@ export interface ReplicaConfig {
   readonly retry: RetryPolicy;
   readonly maxClaimsPerTxn: number;
   readonly maxTasksPerRound: number;
+  readonly latencyFirstMaxStalenessMs: number;
   readonly seed: string;
 }
 
@@ -97,6 +109,8 @@ export function compileReplicaConfig(o: ReplicaOptions): ReplicaConfig {
   const maxClaimsPerTxn = o.maxClaimsPerTxn ?? Infinity;
   if (!(maxClaimsPerTxn >= 1)) throw new RangeError(`maxClaimsPerTxn must be ≥ 1, got ${maxClaimsPerTxn}`);
   const maxTasksPerRound = o.maxTasksPerRound ?? Infinity;
+  const latencyFirstMaxStalenessMs = o.latencyFirstMaxStalenessMs ?? Math.max(o.syncIntervalMs / 4, o.syncIntervalMs / o.partitions);
+  if (!(latencyFirstMaxStalenessMs >= 0)) throw new RangeError(`latencyFirstMaxStalenessMs must be ≥ 0, got ${latencyFirstMaxStalenessMs}`);
   if (!(maxTasksPerRound >= 1)) throw new RangeError(`maxTasksPerRound must be ≥ 1, got ${maxTasksPerRound}`);
   return Object.freeze({
     schedulerId: o.schedulerId,
@@ -109,6 +123,7 @@ export function compileReplicaConfig(o: ReplicaOptions): ReplicaConfig {
     retry: Object.freeze(retry),
     maxClaimsPerTxn,
     maxTasksPerRound,
+    latencyFirstMaxStalenessMs,
     seed: String(o.seed ?? 0),
   });
 }
@@ -238,6 +253,7 @@ export class SchedulerReplica {
     run.attempt++;
     run.roundConflict = false;
     run.roundNoRoom = false;
+    run.roundRefusals = 0;
     let tasks = run.pending;
     let untried: TaskRequest[] | undefined;
     if (!run.gang && tasks.length > cfg.maxTasksPerRound) {
@@ -246,7 +262,7 @@ export class SchedulerReplica {
     }
     const mode = this.effectiveMode;
     const rng = createRng(`${cfg.seed}/${cfg.schedulerId}/${run.jobId}/${run.attempt}`);
-    const { claims, placements, unplaced } = placeTasks(this.view, tasks, { mode, scorer: cfg.scorer, sampleSize: cfg.sampleSize, now, rng });
+    const { claims, placements, unplaced } = placeTasks(this.view, tasks, { mode, scorer: cfg.scorer, sampleSize: cfg.sampleSize, now, rng }, mode === 'latency-first' && !run.gang ? cfg.latencyFirstMaxStalenessMs : Infinity);
 
     let never = 0;
     for (const u of unplaced) {
@@ -315,11 +331,14 @@ export class SchedulerReplica {
     if (result.nodes.length > 0) this.view.refreshNodes(result.nodes);
 
     const claims = entry.txn.claims;
-    const maxRetries = this.config.retry.maxConflictRetries;
+    const policy = this.config.retry;
     let reasonOf: Map<string, string> | undefined;
+    let known: Set<string> | undefined;
     if (result.rejected.length > 0) {
       reasonOf = new Map();
       for (const r of result.rejected) reasonOf.set(r.taskId, r.reason);
+      known = new Set();
+      for (const n of result.nodes) known.add(n.id);
     }
     for (let i = 0; i < claims.length; i++) {
       const c = claims[i];
@@ -331,10 +350,14 @@ export class SchedulerReplica {
       } else {
         addReason(run.reasons, reason);
         run.roundConflict = true;
+        this.markStale(run, c.nodeId, reason, known!);
         const refusals = (run.refusals ??= new Map());
         const n = (refusals.get(c.taskId) ?? 0) + 1;
         refusals.set(c.taskId, n);
-        if (n > maxRetries) {
+        const first = (run.firstRefusedAt ??= new Map());
+        if (n === 1) first.set(c.taskId, now);
+        if (n > run.roundRefusals) run.roundRefusals = n;
+        if (conflictBudgetSpent(n, first.get(c.taskId) ?? now, now, policy)) {
           addReason(run.reasons, GiveUpReason.conflict_retries_exhausted);
           run.failed.push(entry.tasks[i]);
         } else {
@@ -350,6 +373,25 @@ export class SchedulerReplica {
     return this.endRound(run, now);
   }
 
+  /**
+   * The partitions the committer's refusals showed stale since the last call, as sync requests to
+   * send before the job's next round (a refused claim means the view was wrong about that node,
+   * and likely about its neighbours: after an outage the whole partition is stale). `since` is
+   * the version the view holds, or -1 (a snapshot) where a refused node was unknown to the cell:
+   * a delta never removes a node the view still holds. Empty when nothing is stale.
+   */
+  takeRefresh(run: JobRun): SyncRequest[] {
+    const stale = run.staleParts;
+    if (stale === undefined || stale.size === 0) return [];
+    run.staleParts = undefined;
+    const out: SyncRequest[] = [];
+    for (const [partition, snapshot] of stale) {
+      const p = this.view.partitions[partition];
+      if (p !== undefined) out.push({ partition, since: snapshot ? -1 : p.version });
+    }
+    return out;
+  }
+
   /** Transactions of a job still waiting for an answer (to resend, same ids, after a timeout). */
   inFlightTxns(run: JobRun): Transaction[] {
     return [...run.inFlight.values()].map((e) => e.txn);
@@ -361,6 +403,17 @@ export class SchedulerReplica {
   }
 
   // ---- internals --------------------------------------------------------------------------
+
+  /** Notes the partition of a refused claim's node as stale (conflict reasons that say the view was wrong). */
+  private markStale(run: JobRun, nodeId: string, reason: string, known: ReadonlySet<string>): void {
+    if (reason !== ConflictReason.resources && reason !== ConflictReason.version && reason !== ConflictReason.constraint && reason !== ConflictReason.node_gone) return;
+    const partition = this.view.node(nodeId)?.partition;
+    if (partition === undefined) return;
+    // node_gone for a node the answer carries no state of: the cell does not know it at all.
+    const snapshot = reason === ConflictReason.node_gone && !known.has(nodeId);
+    const stale = (run.staleParts ??= new Map());
+    stale.set(partition, snapshot || stale.get(partition) === true);
+  }
 
   private forgetClaims(claims: Transaction['claims']): void {
     for (let i = 0; i < claims.length; i++) this.view.forget(claims[i].nodeId, claims[i].demand);
@@ -397,7 +450,7 @@ export class SchedulerReplica {
     }
     run.failedRounds++;
     run.state = 'backoff';
-    run.retryAt = now + backoffMs(run.failedRounds, this.backoffRng, policy);
+    run.retryAt = now + retryBackoffMs(run.failedRounds, run.roundConflict ? run.roundRefusals : 0, this.backoffRng, policy);
     return { kind: 'retry', at: run.retryAt };
   }
 
@@ -410,15 +463,20 @@ export class SchedulerReplica {
   }
 }
 
+/** Placement reason: latency-first found room only in partitions staler than its bound. */
+export const STALE_ONLY = 'room only in stale partitions';
+
 /**
- * policy's placeJob, task by task, with one shortcut: once a task found no node, the following
+ * policy's placeJob, task by task, with two additions. A placement on a partition staler than
+ * `maxStalenessMs` is taken back (forgotten) and answered as retryable "no room now"
+ * ({@link STALE_ONLY}). And once a task found no node, the following
  * tasks of the same shape (same demand and constraints objects, as expandTasks shares them within
  * a group) get the same answer without another scan of the view. Nothing placement looks at got
  * emptier in between (later tasks only add bookings), so the answer cannot differ; and a job of
  * 10,000 tasks waiting for room costs one scan per round instead of 10,000 (Nomad memoizes
  * feasibility per node class for the same reason).
  */
-export function placeTasks(view: SchedulerView, tasks: readonly TaskRequest[], opts: PlaceOptions): JobPlacement {
+export function placeTasks(view: SchedulerView, tasks: readonly TaskRequest[], opts: PlaceOptions, maxStalenessMs = Infinity): JobPlacement {
   const claims: Claim[] = [];
   const placements: Placement[] = [];
   const unplaced: JobPlacement['unplaced'] = [];
@@ -434,7 +492,11 @@ export function placeTasks(view: SchedulerView, tasks: readonly TaskRequest[], o
     }
     one[0] = task;
     const r = placeJob(view, one, opts);
-    const p = r.placements[0];
+    let p = r.placements[0];
+    if (p.ok && p.stalenessMs > maxStalenessMs) {
+      view.forget(p.node.id, task.demand);
+      p = { ok: false, retryable: true, reasons: { [STALE_ONLY]: 1 } };
+    }
     placements.push(p);
     if (p.ok) {
       claims.push(r.claims[0]);

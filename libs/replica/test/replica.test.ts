@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictReason, FilterReason, type JobSpecInput, type Transaction } from '@tessera/core';
+import { ConflictReason, FilterReason, type JobSpecInput, type Transaction, type TxnResult } from '@tessera/core';
 import { createRng } from '@tessera/policy';
-import { GiveUpReason, IllegalJobTransitionError, isFinished, placeTasks, SchedulerReplica, type JobRun, type ReplicaOptions } from '../src/index.ts';
+import { DEFAULT_RETRY_POLICY, GiveUpReason, IllegalJobTransitionError, isFinished, placeTasks, SchedulerReplica, STALE_ONLY, type JobRun, type JobStep, type ReplicaOptions } from '../src/index.ts';
 import { commit, job, makeCell, makeReplica, reservedTotal, space, type Fixture } from './helpers.ts';
 
 /** Proposes, commits at once, and follows retries until the job finishes (or `maxRounds`). */
@@ -182,8 +182,8 @@ describe('conflicts', () => {
     expect(jb.placed.get('jb/t/0')).toBe('n1');
   });
 
-  it('gives up after maxConflictRetries with the conflict reasons', () => {
-    const { fx, a, b } = twoReplicas({ retry: { maxConflictRetries: 0 } });
+  it('gives up after maxConflictRetries with the conflict reasons (no conflict window)', () => {
+    const { fx, a, b } = twoReplicas({ retry: { maxConflictRetries: 0, conflictWindowMs: 0 } });
     const ja = a.admit(job({ id: 'ja', tasks: [{ name: 't', count: 1, resources: { cpu_millis: 600 } }] }), 0);
     const jb = b.admit(job({ id: 'jb', tasks: [{ name: 't', count: 1, resources: { cpu_millis: 600 } }] }), 0);
     const pa = a.propose(ja, 0);
@@ -281,7 +281,7 @@ describe('modes', () => {
 describe('per-task retry limit and rounds (fake committer answers)', () => {
   it('a task refused more than maxConflictRetries times is given up; the rest of the job is placed', () => {
     const fx = makeCell([4000]);
-    const r = makeReplica(fx, { retry: { maxConflictRetries: 1, jitter: 0, baseBackoffMs: 10 } });
+    const r = makeReplica(fx, { retry: { maxConflictRetries: 1, conflictWindowMs: 0, jitter: 0, baseBackoffMs: 10 } });
     const run = r.admit(job({ tasks: [{ name: 't', count: 2, resources: { cpu_millis: 100 } }] }), 0);
     const refuse = (txn: Transaction, taskId: string) => ({
       txnId: txn.id, seq: 1, nodes: [],
@@ -324,6 +324,98 @@ describe('per-task retry limit and rounds (fake committer answers)', () => {
   });
 });
 
+describe('conflicts during a hiccup (stale view for everyone, nodes re-registering)', () => {
+  const refuseAll = (txn: Transaction, reason: ConflictReason, nodes: TxnResult['nodes'] = []): TxnResult => ({
+    txnId: txn.id, seq: 1, nodes, committed: [],
+    rejected: txn.claims.map((c) => ({ taskId: c.taskId, nodeId: c.nodeId, reason })),
+  });
+
+  it('a burst of node_gone refusals does not give the job up within seconds; it is placed once the cell is back', () => {
+    const fx = makeCell([4000, 4000]);
+    const r = makeReplica(fx);
+    const run = r.admit(job({ tasks: [{ name: 't', count: 2, resources: { cpu_millis: 100 } }] }), 0);
+    let now = 0;
+    let rounds = 0;
+    // The committer refuses everything for the first 3 s (nodes lost while their agent reconnects).
+    while (now < 3_000) {
+      const p = r.propose(run, now);
+      rounds++;
+      const step = r.onResult(run, refuseAll(p.txns[0], ConflictReason.node_gone), now + 1);
+      expect(step.kind).toBe('retry');
+      now = (step as { at: number }).at;
+    }
+    expect(run.state).toBe('backoff');
+    expect(run.refusals!.get('j1/t/0')).toBeGreaterThan(DEFAULT_RETRY_POLICY.maxConflictRetries); // the count alone would have given up
+    expect(rounds).toBeLessThanOrEqual(10); // backoff grew: a few retries, not hundreds
+    const p = r.propose(run, now);
+    expect(r.onResult(run, commit(fx, p.txns[0]), now + 1)).toEqual({ kind: 'placed' });
+    expect(run.failed).toEqual([]);
+  });
+
+  it('a task refused on every round is given up once both the count and the window are spent', () => {
+    const fx = makeCell([4000]);
+    const r = makeReplica(fx, { retry: { jitter: 0 } });
+    const run = r.admit(job({ tasks: [{ name: 't', count: 1, resources: { cpu_millis: 100 } }] }), 0);
+    const at: number[] = [];
+    let step: JobStep = { kind: 'retry', at: 0 };
+    while (step.kind === 'retry') {
+      const p = r.propose(run, step.at);
+      at.push(step.at);
+      step = r.onResult(run, refuseAll(p.txns[0], ConflictReason.resources), step.at);
+    }
+    expect(step).toEqual({ kind: 'unschedulable', reasons: { [ConflictReason.resources]: at.length, [GiveUpReason.conflict_retries_exhausted]: 1 } });
+    expect(run.finishedAt!).toBeGreaterThanOrEqual(DEFAULT_RETRY_POLICY.conflictWindowMs);
+    // 10, 20, 40, 80, 160 ms (as before), then 1, 2, 4, 4, … s past the count.
+    expect(at.slice(1, 9).map((t, i) => t - at[i])).toEqual([10, 20, 40, 80, 160, 1000, 2000, 4000]);
+    expect(reservedTotal(r)).toBe(0);
+  });
+
+  it('takeRefresh names the partitions of refused nodes once: a delta since the view version, a snapshot for nodes the cell does not know', () => {
+    const fx = makeCell([4000, 4000, 4000, 4000, 4000, 4000], 3);
+    const r = makeReplica(fx, { retry: { jitter: 0 } });
+    const run = r.admit(job({ tasks: [{ name: 't', count: 3, resources: { cpu_millis: 3000 } }] }), 0);
+    const p = r.propose(run, 0);
+    const claims = p.txns[0].claims;
+    expect(new Set(claims.map((c) => c.nodeId)).size).toBe(3);
+    const partOf = (id: string) => r.view.node(id)!.partition;
+    const snap = (id: string) => { const n = fx.cell.node(id)!; return { ...r.view.node(id)!, version: n.version + 1, condition: 'lost' as const }; };
+    // claim 0: resources (node state in the answer); claim 1: node_gone, the cell knows the node
+    // (lost); claim 2: node_gone for a node the cell has no state of.
+    const res: TxnResult = {
+      txnId: p.txns[0].id, seq: 1, committed: [],
+      nodes: [snap(claims[1].nodeId)],
+      rejected: [
+        { taskId: claims[0].taskId, nodeId: claims[0].nodeId, reason: ConflictReason.resources },
+        { taskId: claims[1].taskId, nodeId: claims[1].nodeId, reason: ConflictReason.node_gone },
+        { taskId: claims[2].taskId, nodeId: claims[2].nodeId, reason: ConflictReason.node_gone },
+      ],
+    };
+    expect(r.onResult(run, res, 1).kind).toBe('retry');
+    const want = new Map<number, number>();
+    const put = (partition: number, since: number) => want.set(partition, Math.min(want.get(partition) ?? Infinity, since));
+    put(partOf(claims[0].nodeId), r.view.partitions[partOf(claims[0].nodeId)].version);
+    put(partOf(claims[1].nodeId), r.view.partitions[partOf(claims[1].nodeId)].version);
+    put(partOf(claims[2].nodeId), -1);
+    const got = r.takeRefresh(run);
+    expect(new Map(got.map((q) => [q.partition, q.since]))).toEqual(want);
+    expect(r.takeRefresh(run)).toEqual([]);
+  });
+
+  it('duplicate_task and gang_aborted refusals mark nothing stale', () => {
+    const fx = makeCell([4000, 4000], 2);
+    const r = makeReplica(fx, { retry: { jitter: 0 } });
+    const run = r.admit(job({ gang: true, tasks: [{ name: 't', count: 2, resources: { cpu_millis: 100 } }] }), 0);
+    const p = r.propose(run, 0);
+    const [a, b] = p.txns[0].claims;
+    const res: TxnResult = {
+      txnId: p.txns[0].id, seq: 1, committed: [], nodes: [],
+      rejected: [{ taskId: a.taskId, nodeId: a.nodeId, reason: ConflictReason.duplicate_task }, { taskId: b.taskId, nodeId: b.nodeId, reason: ConflictReason.gang_aborted }],
+    };
+    r.onResult(run, res, 1);
+    expect(r.takeRefresh(run)).toEqual([]);
+  });
+});
+
 describe('placeTasks', () => {
   it('answers later tasks of a shape that found no room without scanning again', () => {
     const fx = makeCell([1000, 1000]);
@@ -338,5 +430,39 @@ describe('placeTasks', () => {
     expect(again.placements[1]).toBe(again.placements[0]);
     expect(again.placements[2]).toBe(again.placements[0]);
     expect(again.placements[0]).toMatchObject({ ok: false, retryable: true });
+  });
+});
+
+describe('latency-first staleness bound', () => {
+  // Two partitions: the fresh one is full, the other (synced long ago) shows room.
+  function setup(options: Partial<ReplicaOptions>) {
+    const fx = makeCell([1000, 1000, 1000, 1000], 2);
+    const r = makeReplica(fx, { mode: 'latency-first', syncIntervalMs: 1000, ...options }, 0);
+    const fresh = fx.cell.partitionNodes(0).length > 0 ? 0 : 1;
+    for (const n of fx.cell.partitionNodes(fresh)) fill(fx, n.index, 0);
+    r.applySync(fx.cell.sync(fresh, r.view.partitions[fresh].version), 900);
+    return { fx, r, now: 1000 };
+  }
+
+  it('does not claim room seen only in a partition staler than the bound: the task waits', () => {
+    const { r, now } = setup({});
+    const run = r.admit(job({ tasks: [{ name: 't', count: 1, resources: { cpu_millis: 100 } }] }), now);
+    const p = r.propose(run, now);
+    expect(p.txns).toEqual([]);
+    expect(run.state).toBe('backoff');
+    expect(run.reasons).toEqual({ [STALE_ONLY]: 1 });
+    expect(reservedTotal(r)).toBe(0);
+  });
+
+  it.each([
+    { name: 'an unbounded fallback (Infinity) claims it', options: { latencyFirstMaxStalenessMs: Infinity }, gang: false },
+    { name: 'a gang ignores the bound (it must fit whole in one round)', options: {}, gang: true },
+    { name: 'quality-first ignores the bound', options: { mode: 'quality-first' as const }, gang: false },
+  ])('$name', ({ options, gang }) => {
+    const { r, now } = setup(options);
+    const run = r.admit(job({ gang, tasks: [{ name: 't', count: 1, resources: { cpu_millis: 100 } }] }), now);
+    const p = r.propose(run, now);
+    expect(p.txns).toHaveLength(1);
+    expect(run.state).toBe('in_flight');
   });
 });

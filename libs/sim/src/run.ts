@@ -1,0 +1,42 @@
+/** One simulation from options to summary: the workload, the engine, the figures. */
+import { DEFAULT_SIM_CONFIG, Simulation, type SimConfig } from './engine.ts';
+import { summarize, type Summary } from './summary.ts';
+import { buildWorkload, type LoadStep } from './workload.ts';
+
+export interface RunOptions extends Partial<SimConfig> {
+  readonly workload?: string;
+  readonly sizes?: string;
+  readonly machines?: string;
+  readonly nodes?: number;
+  readonly load?: number | readonly LoadStep[];
+}
+
+/** Splits run options into the workload's and the engine's. */
+export function simConfigOf(o: RunOptions): SimConfig {
+  const c: Record<string, unknown> = { ...DEFAULT_SIM_CONFIG };
+  for (const k of Object.keys(DEFAULT_SIM_CONFIG)) {
+    const v = (o as Record<string, unknown>)[k];
+    if (v !== undefined) c[k] = v;
+  }
+  if (o.changeLogLimit !== undefined) c.changeLogLimit = o.changeLogLimit;
+  if (o.lfMaxStalenessMs !== undefined) c.lfMaxStalenessMs = o.lfMaxStalenessMs;
+  return c as unknown as SimConfig;
+}
+
+/**
+ * Runs one simulation. `wall_s` is included when `wall` is true; everything else is a pure
+ * function of the options (same options → byte-identical JSON).
+ */
+export async function runSimulation(o: RunOptions, wall = true): Promise<Summary> {
+  const config = simConfigOf(o);
+  const w = await buildWorkload({
+    workload: o.workload, sizes: o.sizes, machines: o.machines, nodes: o.nodes, load: o.load,
+    seed: config.seed, maxTaskDurationS: config.maxTaskDurationS, defaultTaskDurationS: config.defaultTaskDurationS,
+  });
+  const started = performance.now();
+  const sim = new Simulation(config, w.space, w.nodes, w.arrivals);
+  const stats = sim.run();
+  const summary = summarize(stats, config, w.space, w.describe);
+  if (wall) summary.wall_s = Math.round((performance.now() - started) / 10) / 100;
+  return summary;
+}
