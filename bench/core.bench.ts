@@ -15,9 +15,11 @@ import {
   validateTxn,
   type Claim,
   type Granularity,
+  type PartitionSync,
   type TaskRequest,
   type Transaction,
 } from '@tessera/core';
+import { produce } from 'immer';
 import { createRng, placeJob, placeTask, type EffectiveMode, type PlaceOptions, type Rng } from '@tessera/policy';
 
 const args = process.argv.slice(2);
@@ -237,6 +239,57 @@ function benchDeltas(cell: CellState, view: SchedulerView, rng: Rng, changesPerD
   };
 }
 
+
+// ------------------------------------------------- (d) the same deltas through immer (DESIGN §8)
+/**
+ * DESIGN §8 suggests immer where readers must not see a half-applied state. A scheduler applies
+ * a sync between two placements on one event loop, so no reader can see it half-applied; this row
+ * measures what immer's copy-on-write would cost on the same deltas, to justify plain structures.
+ */
+function benchImmerDeltas(cell: CellState, rng: Rng, changesPerDelta: number): Row[] {
+  type PlainNode = { version: number; allocated: Float64Array; condition: string };
+  type PlainView = { partitions: { version: number; syncedAt: number; nodes: Record<string, PlainNode> }[] };
+  // Both views start from the same state; the deltas are generated afterwards and applied once each, in order.
+  const view = buildView(cell, 1_000_000);
+  let state: PlainView = { partitions: Array.from({ length: PARTITIONS }, (_, p) => ({ version: cell.partitionVersion(p), syncedAt: 0, nodes: Object.fromEntries(cell.partitionNodes(p).map((n) => [n.id, { version: n.version, allocated: Float64Array.from(n.allocated), condition: n.condition }])) })) };
+  const syncs: PartitionSync[] = [];
+  const versions = Array.from({ length: PARTITIONS }, (_, p) => cell.partitionVersion(p));
+  const demand = space.vector({ cpu_millis: 10, mem_mib: 16 });
+  const rounds = Math.max(2_000, Math.round(SECONDS * 5_000));
+  let t = 0;
+  for (let r = 0; r < rounds; r++) {
+    const p = r % PARTITIONS;
+    const nodes = cell.partitionNodes(p);
+    const claims: Claim[] = [];
+    for (let k = 0; k < changesPerDelta; k++) {
+      const n = nodes[rng.int(nodes.length)];
+      claims.push({ taskId: `immer${changesPerDelta}/${t++}`, jobId: 'immer', nodeId: n.id, demand, seenVersion: n.version });
+    }
+    cell.applyClaims(claims, r);
+    const sync = cell.sync(p, versions[p]);
+    versions[p] = sync.version;
+    syncs.push(sync);
+  }
+  for (let i = 0; i < t; i++) cell.release(`immer${changesPerDelta}/${i}`);
+
+  const timeOnce = (name: string, note: string, apply: (s: PartitionSync, i: number) => void): Row => {
+    const start = performance.now();
+    for (let i = 0; i < syncs.length; i++) apply(syncs[i], i);
+    const seconds = (performance.now() - start) / 1000;
+    return { name, unit: 'deltas/s', perSecond: syncs.length / seconds, ops: syncs.length, seconds, note };
+  };
+  const viaImmer = timeOnce(`immer produce ~${changesPerDelta} changes`, 'copy-on-write view: what readers would get from immer', (sync, i) => {
+    state = produce(state, (draft) => {
+      const part = draft.partitions[sync.partition];
+      for (const n of sync.nodes) part.nodes[n.id] = { version: n.version, allocated: n.allocated, condition: n.condition };
+      part.version = sync.version;
+      part.syncedAt = i;
+    });
+  });
+  const inPlace = timeOnce(`SchedulerView.applySync ~${changesPerDelta} changes`, 'the same deltas applied in place (what tessera does)', (sync, i) => view.applySync(sync, i));
+  return [viaImmer, inPlace];
+}
+
 // ---------------------------------------------------------------- main
 function main(): void {
   const rng = createRng('bench:core');
@@ -253,6 +306,7 @@ function main(): void {
   rows.push(benchPlaceJob(view, now, 'quality-first'));
   rows.push(benchPlaceTask(view, now, 'quality-first', 0));
   for (const k of [10, 100]) rows.push(benchDeltas(cell, buildView(cell, now), rng, k));
+  rows.push(...benchImmerDeltas(cell, rng, 10));
 
   const meta = {
     bench: 'core',
