@@ -27,7 +27,7 @@ export interface CompareOptions {
   readonly probeSeconds: number;
   readonly probeWarmSeconds: number;
   readonly conflictSeconds: number;
-  readonly search: { readonly start: number; readonly min: number; readonly max: number; readonly tolerance: number; readonly maxSteps: number };
+  readonly search: { readonly start: number; readonly min: number; readonly max: number; readonly tolerance: number; readonly maxSteps: number; readonly extraThroughputSteps: number };
   readonly p99LimitMs: number;
   readonly ks: readonly number[];
   /** Run state-sync with one scheduler too (nothing to conflict with; off by default to save time). */

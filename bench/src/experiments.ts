@@ -60,17 +60,26 @@ export async function startLoadedCell(label: string, spec: BenchCellSpec, w: Wor
   }
 }
 
-/** Exact delays of the sampled jobs, asked once the load stopped and the stream drained (or not). */
-export async function crossCheck(cell: BenchCell, log: Log, drainS = 20): Promise<DelayCheck | undefined> {
+/**
+ * Exact delays of the sampled jobs, asked once the load stopped: waits up to `drainS` for the
+ * stream to drain, then lists as many sampled jobs as fit in `listS` (an overloaded cell answers
+ * slowly, and the comparison has a time budget).
+ */
+export async function crossCheck(cell: BenchCell, log: Log, drainS = 8, listS = 6): Promise<DelayCheck | undefined> {
   const gen = cell.loadgen;
   if (gen === undefined) return undefined;
   gen.pause();
   await cell.waitDrained(drainS * 1000);
   const subs = gen.takeSampled();
   if (subs.length === 0) return undefined;
-  const listed = await cell.listedDelays(listingBatches(subs));
+  const deadline = performance.now() + listS * 1000;
+  const listed: Awaited<ReturnType<BenchCell['listedDelays']>> = [];
+  for (const batch of listingBatches(subs)) {
+    if (performance.now() > deadline) break;
+    listed.push(...(await cell.listedDelays([batch])));
+  }
   const check = summariseDelayCheck(subs, listed);
-  log(`  exact delays of ${check.all.n}/${check.sampled} sampled jobs (${check.unknownDelay} with placedAt = submittedAt left out): p50 ${check.all.p50.toFixed(0)} ms, p99 ${check.all.p99.toFixed(0)} ms; `
+  log(`  exact delays of ${check.all.n}/${check.sampled} sampled jobs (${check.unknownDelay} with placedAt = submittedAt left out, ${check.sampled - check.listed} not listed in time): p50 ${check.all.p50.toFixed(0)} ms, p99 ${check.all.p99.toFixed(0)} ms; `
     + check.byClass.filter((c) => c.delayMs.n > 0).map((c) => `${c.label}: n=${c.delayMs.n} p50 ${c.delayMs.p50.toFixed(0)} p99 ${c.delayMs.p99.toFixed(0)}`).join('; '));
   return check;
 }
@@ -103,6 +112,8 @@ export interface SaturationResult {
 }
 
 export interface SaturationOptions extends SearchOptions {
+  /** Probes allowed on top of `maxSteps` for the throughput-only search. Default 3. */
+  readonly extraThroughputSteps?: number;
   readonly stepSeconds: number;
   readonly warmSeconds: number;
   readonly criteria?: SaturationCriteria;
@@ -145,7 +156,7 @@ export async function searchSaturation(spec: BenchCellSpec, w: WorkloadSpec, o: 
     }
     log(`  saturation (queue bounded, p99 < ${criteria.p99LimitMs} ms): ${full.saturation.toFixed(1)} jobs/s — ${full.why}`);
     // Throughput only: continue with the probes so far judged on the queue alone.
-    const budget = (o.maxSteps ?? 8) + Math.max(3, Math.ceil((o.maxSteps ?? 8) / 2));
+    const budget = (o.maxSteps ?? 8) + (o.extraThroughputSteps ?? 3);
     let tp: ReturnType<typeof nextProbe>;
     for (;;) {
       tp = nextProbe(probes.map((p) => ({ rate: p.rate, ok: p.queueOk })), { ...o, maxSteps: budget });

@@ -60,7 +60,7 @@ const program = new Command('bench')
   .addOption(new Option('--p99-limit-ms <ms>', 'saturation: p99 delay limit').argParser(positive('--p99-limit-ms')).default(1000))
   .addOption(new Option('--max-rate <jobs/s>', 'saturation: highest rate probed').argParser(positive('--max-rate')).default(64))
   .addOption(new Option('--start-rate <jobs/s>', 'saturation: first rate probed').argParser(positive('--start-rate')).default(4))
-  .addOption(new Option('--step-seconds <s>', '--compare: seconds per load step').argParser(positive('--step-seconds')).default(12))
+  .addOption(new Option('--step-seconds <s>', '--compare: seconds per load step').argParser(positive('--step-seconds')).default(11))
   .addOption(new Option('--probe-seconds <s>', 'saturation: seconds per probe').argParser(positive('--probe-seconds')).default(12))
   .addOption(new Option('--saturation-rate <jobs/s>', '--compare: skip the search, use this rate').argParser(positive('--saturation-rate')))
   .addOption(new Option('--budget <s>', '--compare: time budget in seconds').argParser(positive('--budget')).default(840))
@@ -86,7 +86,7 @@ async function setupFor(nodes: number, schedulers: number, partitions: number, r
   const capacity = cellCapacityOf(nodes, DEFAULT_SHAPE);
   const timeScale = o.timeScale ?? timeScaleFor(dist, capacity, refRate, utilisation);
   const workload: WorkloadSpec = {
-    seed: o.seed, sampleEvery: 5,
+    seed: o.seed, sampleEvery: 8,
     ...(o.workload !== undefined ? { replayTrace: o.workload, speed: o.speed } : {}),
   };
   const setup: Setup = {
@@ -123,8 +123,8 @@ async function main(): Promise<void> {
     const compare = await runCompare({
       nodes, schedulers: k, partitions, shape: DEFAULT_SHAPE, timeScale: setup.timeScale, workload,
       stepSeconds: o.stepSeconds, warmSeconds: Math.min(3, o.stepSeconds / 3), probeSeconds: o.probeSeconds, probeWarmSeconds: Math.min(4, o.probeSeconds / 3),
-      conflictSeconds: Math.max(14, o.stepSeconds), search: { start: o.startRate, min: Math.min(1, o.startRate), max: o.maxRate, tolerance: 0.15, maxSteps: 6 },
-      p99LimitMs: o.p99LimitMs, ks: [1, 2, 4, 8], budgetS: o.budget, transportSeconds: 4,
+      conflictSeconds: Math.max(12, o.stepSeconds), search: { start: o.startRate, min: Math.min(1, o.startRate), max: o.maxRate, tolerance: 0.15, maxSteps: 6, extraThroughputSteps: 2 },
+      p99LimitMs: o.p99LimitMs, ks: [8, 4, 2, 1], budgetS: o.budget, transportSeconds: 4,
       ...(o.saturationRate !== undefined ? { saturationRate: o.saturationRate } : {}),
     }, log);
     const r: ResultsFile = { kind: 'compare', version: 1, timestamp, command, setup, compare };
