@@ -68,10 +68,7 @@ export interface CellStateData {
   /** Nodes in registration order (a node's `index`). */
   readonly nodes: readonly NodeData[];
   readonly partitionStates: readonly PartitionData[];
-  /**
-   * Every allocation, node by node (in `nodes` order), each node's in its booking order. (The
-   * order across nodes of `placedTasks()` is not kept: nothing depends on it.)
-   */
+  /** Every allocation in booking order (per node this is also the node's own order). */
   readonly allocations: readonly Allocation[];
 }
 
@@ -272,21 +269,21 @@ export class CellState {
   }
 
   /**
-   * The whole state as plain data (vectors copied; labels and allocations are immutable and
-   * shared). Pure: the cell is not changed.
+   * The whole state as plain data. Pure: the cell is not changed. `allocated` is copied; labels,
+   * capacities and allocations are never changed in place (only replaced), so they are shared.
    */
   exportState(): CellStateData {
     return {
       partitions: this.partitionCount,
       dims: this.space.size,
       nodes: this.nodeList.map((n) => ({
-        id: n.id, labels: n.labels, capacity: Float64Array.from(n.capacity), allocated: Float64Array.from(n.allocated),
+        id: n.id, labels: n.labels, capacity: n.capacity, allocated: Float64Array.from(n.allocated),
         condition: n.condition, version: n.version,
       })),
       partitionStates: this.parts.map((p) => ({
         version: p.version, logFloor: p.logFloor, logVersions: [...p.logVersions], logNodes: p.logNodes.map((n) => n.index),
       })),
-      allocations: this.nodeList.flatMap((n) => [...n.allocations.values()]),
+      allocations: [...this.placed.values()],
     };
   }
 
@@ -344,7 +341,6 @@ export class CellState {
     const placed = new Map<string, Allocation>();
     let n: NodeState | undefined;
     for (const a of data.allocations) {
-      // Allocations come node by node: look the node up only when it changes.
       if (n === undefined || n.id !== a.nodeId) n = byId.get(a.nodeId);
       if (n === undefined) fail(`allocation of ${a.taskId} on unknown node ${a.nodeId}`);
       if (typeof a.taskId !== 'string' || placed.has(a.taskId)) fail(`allocation of ${a.taskId}: missing or repeated task id`);

@@ -56,8 +56,7 @@ function observable(cell: CellState): unknown {
   return {
     fp: fingerprint(cell),
     order: cell.nodes.map((n) => [n.id, n.index, [...n.allocations.keys()]]),
-    // The cell-wide booking order is not kept across nodes (each node's is).
-    placed: [...cell.placedTasks()].map((a) => a.taskId).sort(),
+    placed: [...cell.placedTasks()].map((a) => a.taskId),
     partitionNodes: Array.from({ length: cell.partitionCount }, (_, p) => cell.partitionNodes(p).map((n) => n.id)),
     syncs: JSON.parse(JSON.stringify(syncs, (_k, v) => (v instanceof Float64Array ? [...v] : v))),
   };

@@ -2,9 +2,10 @@
  * What a snapshot of a large cell costs, without NATS: copy the model (`takeSnapshot`, done
  * between writer batches, so it blocks the commit path), encode, decode and restore — and, for
  * comparison, rebuilding the same model by replaying its log. A cell of N nodes with ~8 tasks
- * each (placed by 64-claim transactions in 1,024-claim entries), a job per 64 tasks, the
- * idempotency table full of those transactions.
- * Run: npx tsx services/cell-state/bench/snapshot.bench.ts [nodes…]  (default 10000 100000)
+ * each (placed by 64-claim transactions, `--entry-claims` claims per log entry: 1,024 is a
+ * saturated group commit, a quieter cell writes fewer per entry and its log is longer), a job
+ * per 64 tasks, the idempotency table full of those transactions.
+ * Run: npx tsx services/cell-state/bench/snapshot.bench.ts [nodes…] [--entry-claims N]  (default 10000 100000, 1024)
  */
 import { performance } from 'node:perf_hooks';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -16,8 +17,14 @@ import { decodeSnapshot, encodeSnapshot, restoreModel, takeSnapshot, type ModelS
 const space = ResourceSpace.default;
 const OPTS = { partitions: 64, granularity: 'fine' as const };
 const TASKS_PER_NODE = 8;
-const CLAIMS_PER_TXN = 64;
-const CLAIMS_PER_ENTRY = 1_024;
+const argv = process.argv.slice(2);
+const entryFlag = argv.indexOf('--entry-claims');
+const CLAIMS_PER_ENTRY = entryFlag >= 0 ? Number(argv.splice(entryFlag, 2)[1]) : 1_024;
+const CLAIMS_PER_TXN = Math.min(64, CLAIMS_PER_ENTRY);
+
+function flat(s: string): string {
+  return Buffer.from(s).toString();
+}
 
 function build(nodes: number): { model: CellModel; log: Uint8Array[] } {
   const m = createModel(space, OPTS);
@@ -55,7 +62,8 @@ function build(nodes: number): { model: CellModel; log: Uint8Array[] } {
         id: `txn-${task}`, schedulerId: 's', kind: 'incremental',
         claims: Array.from({ length: Math.min(CLAIMS_PER_TXN, tasks - task) }, () => {
           const id = task++;
-          return { taskId: `job-${id >> 6}/map/${id & 63}`, jobId: `job-${id >> 6}`, nodeId: `node-${(id * 7919) % nodes}`, demand: Float64Array.of(500, 1024, 0, 0), seenVersion: 0 };
+          // Flat strings, as the service gets them from msgpack (template literals would be rope strings).
+          return { taskId: flat(`job-${id >> 6}/map/${id & 63}`), jobId: flat(`job-${id >> 6}`), nodeId: flat(`node-${(id * 7919) % nodes}`), demand: Float64Array.of(500, 1024, 0, 0), seenVersion: 0 };
         }),
       });
     }
@@ -73,7 +81,7 @@ function ms(t0: number): number {
   return Math.round(performance.now() - t0);
 }
 
-for (const nodes of (process.argv.slice(2).length > 0 ? process.argv.slice(2).map(Number) : [10_000, 100_000])) {
+for (const nodes of (argv.length > 0 ? argv.map(Number) : [10_000, 100_000])) {
   // Phases one after the other, each dropping what it no longer needs (a 100k-node model is ~1 GB
   // of heap; several alive at once would measure the garbage collector).
   let built: { model: CellModel; log: Uint8Array[] } | undefined = build(nodes);

@@ -30,8 +30,7 @@ export function fullState(m: CellModel): unknown {
   const plain = {
     nodes: cell.nodes.map((n) => ({ ...n, allocations: [...n.allocations.values()] })),
     partitions: Array.from({ length: cell.partitionCount }, (_, p) => [cell.partitionVersion(p), cell.partitionNodes(p).map((n) => n.id)]),
-    // The cell-wide booking order is not kept across nodes (each node's is: see `nodes`).
-    placed: [...cell.placedTasks()].sort((a, b) => (a.taskId < b.taskId ? -1 : 1)),
+    placed: [...cell.placedTasks()],
     syncs,
     outcomes: [...m.committer.rememberedOutcomes()],
     jobs,

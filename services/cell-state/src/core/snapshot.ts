@@ -69,6 +69,7 @@ export interface ModelSnapshot {
     readonly logVersions: Uint8Array;
     readonly logNodes: Uint8Array;
     readonly allocTask: TaskIds;
+    /** String refs; -1: the task id's first segment (`job/group/index`). */
     readonly allocJob: Uint8Array;
     readonly allocNode: Uint8Array;
     /** Refs into `vectors`. */
@@ -301,15 +302,19 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
     nodeVersion[i] = n.version;
     if (tick(4)) yield;
   }
-  const partLogLength: number[] = [], logVersions: number[] = [], logNodes: number[] = [];
-  for (const p of data.partitionStates) {
-    partLogLength.push(p.logVersions.length);
-    for (const v of p.logVersions) logVersions.push(v);
-    for (const i of p.logNodes) logNodes.push(i);
-  }
+  let logged = 0;
+  for (const p of data.partitionStates) logged += p.logVersions.length;
+  const partLogLength = new Int32Array(data.partitionStates.length), logVersions = new Float64Array(logged), logNodes = new Int32Array(logged);
+  logged = 0;
+  data.partitionStates.forEach((p, i) => {
+    partLogLength[i] = p.logVersions.length;
+    logVersions.set(p.logVersions, logged);
+    logNodes.set(p.logNodes, logged);
+    logged += p.logVersions.length;
+  });
   yield;
 
-  // Allocations, node by node (each node's in booking order).
+  // Allocations, in booking order.
   const A = data.allocations.length;
   const allocTask = new TaskIdColumn(A, strings);
   const allocJob = new Int32Array(A), allocNode = new Int32Array(A), allocAt = new Float64Array(A), allocDemand = new Int32Array(A);
@@ -317,11 +322,16 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
   for (let i = 0; i < A; i++) {
     const a = data.allocations[i];
     allocTask.push(a.taskId);
-    if (a.jobId !== lastJob) {
-      lastJob = a.jobId;
-      lastJobRef = strings.ref(a.jobId);
+    // -1: the job id is the task id's first segment (as core `taskId` builds them): no lookup.
+    const j = a.jobId.length;
+    if (a.taskId.length > j && a.taskId.charCodeAt(j) === 47 && a.taskId.startsWith(a.jobId) && !a.jobId.includes('/')) allocJob[i] = -1;
+    else {
+      if (a.jobId !== lastJob) {
+        lastJob = a.jobId;
+        lastJobRef = strings.ref(a.jobId);
+      }
+      allocJob[i] = lastJobRef;
     }
-    allocJob[i] = lastJobRef;
     if (a.nodeId !== lastNode) {
       lastNode = a.nodeId;
       lastNodeIndex = cell.node(a.nodeId)!.index;
@@ -335,18 +345,19 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
   // Owners and grace clocks.
   const ownerNode = new Int32Array(model.owners.size), ownerAgent = new Int32Array(model.owners.size);
   let k = 0;
-  for (const [node, agent] of model.owners) {
+  // forEach: no [key, value] array per entry (a million entries add up).
+  model.owners.forEach((agent, node) => {
     ownerNode[k] = strings.ref(node);
     ownerAgent[k++] = strings.ref(agent);
-  }
+  });
   const assignedTask = new TaskIdColumn(model.assignedAt.size, strings);
   const assignedAtMs = new Float64Array(model.assignedAt.size);
   k = 0;
-  for (const [task, at] of model.assignedAt) {
+  model.assignedAt.forEach((at, task) => {
     assignedTask.push(task);
     assignedAtMs[k++] = at;
-    if (tick()) yield;
-  }
+  });
+  yield;
 
   // Jobs.
   const jobs: JobRow[] = [];
@@ -590,7 +601,8 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
   for (let i = 0; i < A; i++) {
     const node = aNode[i];
     if (!(node >= 0 && node < N)) fail(`allocation ${i}: node ref ${node} out of range`);
-    allocations[i] = { taskId: allocTask[i], jobId: str(aJob[i], `allocation ${i}`), nodeId: s.strings[node], demand: capacity(aDemand[i], `allocation ${i}`), committedAt: aAt[i] };
+    const task = allocTask[i];
+    allocations[i] = { taskId: task, jobId: aJob[i] === -1 ? task.slice(0, task.indexOf('/')) : str(aJob[i], `allocation ${i}`), nodeId: s.strings[node], demand: capacity(aDemand[i], `allocation ${i}`), committedAt: aAt[i] };
   }
   const model = createModel(space, opts);
   model.cell.importState({ partitions: P, dims, nodes, partitionStates, allocations });
