@@ -292,8 +292,9 @@ export class CellState {
    * partition count and dimensions. Everything is checked before anything is changed (node
    * partitions, versions, change logs, allocations, and `allocated` equal to the sum of the
    * node's allocations in booking order, bit for bit); inconsistent data throws a RangeError and
-   * leaves the cell empty. Capacity and demand vectors are taken over, not copied (they are never
-   * changed in place, so equal ones may be one shared array); `allocated` is rebuilt.
+   * leaves the cell empty. Capacity vectors and allocations (with their demand vectors) are taken
+   * over, not copied: they are never changed in place, so equal ones may be shared; `allocated`
+   * is rebuilt.
    */
   importState(data: CellStateData): void {
     const fail = (msg: string): never => { throw new RangeError(`importState: ${msg}`); };
@@ -345,10 +346,10 @@ export class CellState {
       if (n === undefined) fail(`allocation of ${a.taskId} on unknown node ${a.nodeId}`);
       if (typeof a.taskId !== 'string' || placed.has(a.taskId)) fail(`allocation of ${a.taskId}: missing or repeated task id`);
       if (typeof a.jobId !== 'string' || !Number.isFinite(a.committedAt)) fail(`allocation of ${a.taskId}: bad job id or commit position`);
-      const copy: Allocation = { taskId: a.taskId, jobId: a.jobId, nodeId: n!.id, demand: vector(a.demand, `demand of ${a.taskId}`), committedAt: a.committedAt };
-      placed.set(copy.taskId, copy);
-      n!.allocations.set(copy.taskId, copy);
-      addInto(n!.allocated, copy.demand);
+      vector(a.demand, `demand of ${a.taskId}`);
+      placed.set(a.taskId, a);
+      n!.allocations.set(a.taskId, a);
+      addInto(n!.allocated, a.demand);
     }
     data.nodes.forEach((d, i) => {
       const sum = nodes[i].allocated;
