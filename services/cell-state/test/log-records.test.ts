@@ -20,6 +20,7 @@ describe('log entries', () => {
         { t: 'job', id: 'j', tenant: 't', submittedAt: 1, spec: { id: 'j', tasks: [] } },
         { t: 'job', id: 'k', tenant: 't', submittedAt: 1, error: 'tasks: bad' },
         { t: 'outcome', jobId: 'j', scheduler: 's', state: 'unschedulable', reason: 'r' },
+        { t: 'leader', id: 'cs-a.1234', term: 3 },
       ],
     };
     const d = decodeEntry(encodeEntry(entry));
