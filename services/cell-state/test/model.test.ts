@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEntry, encodeEntry } from '../src/core/log-records.ts';
+import { jobListingOf } from '../src/core/job-table.ts';
+import type { LogRecord } from '../src/core/log-records.ts';
 import { applyEntry, decideCommitBatch, LogMismatchError, pendingRequeues, undoCommitBatch } from '../src/core/model.ts';
 import { apply, claimTxn, commitNow, model, register, spec, submit } from './builders.ts';
 
@@ -74,6 +76,42 @@ describe('applyRecord', () => {
     // The orphan: its job arrives later and is handed back then.
     const late = submit(m, spec('later', [{ name: 't', count: 1 }]));
     expect(late.effects.requeues).toEqual([expect.objectContaining({ jobId: 'later', tasks: ['later/t/0'], attempt: 1 })]);
+  });
+
+  it('hands back every never-placed task of a job whose unschedulable verdict a lost node cleared (chaos c1-109), the same on replay', () => {
+    const records: LogRecord[] = [];
+    const m = model();
+    const rec = (r: LogRecord) => {
+      records.push(r);
+      return apply(m, r);
+    };
+    rec({ t: 'register', agent: 'a', nodes: [{ id: 'n1', labels: {}, capacity: [1000, 1000, 0] }, { id: 'n2', labels: {}, capacity: [1000, 1000, 0] }] });
+    rec({ t: 'job', id: 'c1-109', tenant: 't', submittedAt: 500, spec: spec('c1-109', [{ name: 't', count: 40 }]) as unknown as Record<string, unknown> });
+    const d = commitNow(m, [claimTxn('x', [{ task: 'c1-109/t/0', node: 'n1', cpu: 100 }, { task: 'c1-109/t/1', node: 'n1', cpu: 100 }])]);
+    records.push(d.record!);
+    rec({ t: 'outcome', jobId: 'c1-109', scheduler: 's', state: 'unschedulable', reason: 'no node fits' });
+    const { effects } = rec({ t: 'lost', nodes: ['n1'] });
+    const job = m.jobs.get('c1-109')!;
+    expect(job.outcome).toBeUndefined();
+    expect(effects.requeues).toHaveLength(1);
+    expect(effects.requeues[0].attempt).toBe(1);
+    // All 40: the 2 released from n1 and the 38 never placed (before the fix: only the 2).
+    expect(new Set(effects.requeues[0].tasks)).toEqual(new Set(Array.from({ length: 40 }, (_, i) => `c1-109/t/${i}`)));
+    expect(pendingRequeues(m).map((r) => [...r.tasks].sort())).toEqual([[...effects.requeues[0].tasks].sort()]);
+    // Replay (standby, restart) reaches the same verdict-less job and hands back the same tasks.
+    const r = model();
+    const replayed = apply(r, ...records);
+    expect(replayed.effects.requeues).toEqual(effects.requeues);
+    expect(jobListingOf(r.jobs.get('c1-109')!)).toEqual(jobListingOf(job));
+  });
+
+  it('keeps handing back only the released tasks of a job without a verdict (a scheduler still holds the rest)', () => {
+    const m = model();
+    register(m, 'a', { id: 'n1' });
+    submit(m, spec('j', [{ name: 't', count: 4 }]));
+    commitNow(m, [claimTxn('x', [{ task: 'j/t/0', node: 'n1', cpu: 100 }])]);
+    const { effects } = apply(m, { t: 'lost', nodes: ['n1'] });
+    expect(effects.requeues).toEqual([expect.objectContaining({ jobId: 'j', tasks: ['j/t/0'], attempt: 1 })]);
   });
 
   it('logs running only for placed tasks on the reporting agent\'s node', () => {

@@ -192,11 +192,17 @@ function applyLost(model: CellModel, r: LostRecord, effects: ApplyEffects): void
       list.push(a.taskId);
     }
   }
-  for (const [jobId, tasks] of byJob) {
+  for (const [jobId, released] of byJob) {
     const job = model.jobs.get(jobId)!;
     job.attempt += 1;
-    // A handed-back job is no longer unschedulable: a scheduler will try it again.
-    if (job.outcome?.state === 'unschedulable') job.outcome = undefined;
+    let tasks = released;
+    if (job.outcome?.state === 'unschedulable') {
+      // A handed-back job is no longer unschedulable: a scheduler will try it again. The verdict
+      // also covered the tasks never placed; without it nobody would try or report them again,
+      // so they are handed back too (every pending task of the job, released ones included).
+      job.outcome = undefined;
+      tasks = model.jobs.pendingTasks(job);
+    }
     if (job.spec !== undefined) effects.requeues.push({ jobId, tasks, attempt: job.attempt, spec: job.spec, submittedAt: job.submittedAt });
   }
 }
