@@ -1,7 +1,8 @@
 /**
  * The node agent as a real process against real NATS, with a stand-in cell (fake-cell.ts):
  * batching, assignments (own / foreign / malformed), missing and stop handling, re-registration,
- * report retries, and the exec driver running real processes.
+ * report retries, heartbeat liveness when heartbeats are lost, and the exec driver running real
+ * processes.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -159,6 +160,50 @@ describe('sim driver', () => {
     const health = await (await fetch(url.replace('/metrics', '/healthz'))).json() as { ok: boolean; nodes: number };
     expect(health).toMatchObject({ ok: true, nodes: 2500 });
   });
+});
+
+describe('heartbeat liveness (a heartbeat lost in flight must not silence the agent for a liveness window)', () => {
+  const s = subjectsFor('agentlive');
+  let cell: FakeCell;
+  let agent: Supervised;
+
+  beforeAll(async () => {
+    cell = new FakeCell(nc, s);
+    agent = await startAgent('agentlive', ['--id', 'live-a', '--nodes', '3', '--node-prefix', 'lv-', '--heartbeat-ms', '500']);
+    await waitFor('heartbeats', () => cell.heartbeats.length >= 2);
+  });
+
+  it('abandons an unanswered heartbeat after one period and sends the next on schedule (not after 10 s)', async () => {
+    cell.dropHeartbeats = 1;
+    await waitFor('the dropped heartbeat', () => cell.droppedHeartbeats.length === 1);
+    const i = cell.droppedHeartbeats[0];
+    await waitFor('the next heartbeat', () => cell.heartbeats.length > i + 1, 15_000);
+    const gap = cell.heartbeatAt[i + 1] - cell.heartbeatAt[i];
+    // One period of timeout (500 ms) and the next tick; the old agent waited out its 10 s request timeout.
+    expect(gap).toBeLessThan(3_000);
+    const log = readFileSync(agent.opts.logFile, 'utf8');
+    expect(log).toMatch(/"timeoutMs":500.*heartbeat failed; abandoned/);
+  });
+
+  it('keeps every node heartbeating through a run of lost heartbeats: no gap of a liveness window', async () => {
+    const from = cell.heartbeats.length;
+    cell.dropHeartbeats = 4;
+    await waitFor('four dropped and two answered after', () => cell.dropHeartbeats === 0 && cell.heartbeats.length >= from + 6, 20_000);
+    const at = cell.heartbeatAt.slice(from);
+    const gaps = at.slice(1).map((t, k) => t - at[k]);
+    expect(Math.max(...gaps)).toBeLessThan(3_000);
+  });
+
+  it('heartbeats at once when NATS reconnects (and goes on heartbeating)', async () => {
+    await nats.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    const before = cell.heartbeats.length;
+    await nats.restart();
+    await waitFor('heartbeats after the restart', () => cell.heartbeats.length >= before + 2, 20_000);
+    const log = readFileSync(agent.opts.logFile, 'utf8');
+    expect(log).toMatch(/nats reconnected; heartbeating at once/);
+    expect(agent.state).toBe('running');
+  }, 40_000);
 });
 
 describe('exec driver', () => {

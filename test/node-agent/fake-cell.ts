@@ -12,6 +12,12 @@ import { createLogger, serve } from '@tessera/runtime';
 export class FakeCell {
   readonly registers: RegisterRequest[] = [];
   readonly heartbeats: HeartbeatRequest[] = [];
+  /** When each heartbeat arrived (Date.now(), same index as `heartbeats`). */
+  readonly heartbeatAt: number[] = [];
+  /** Indexes (in `heartbeats`) of the heartbeats left unanswered, as if lost in flight. */
+  readonly droppedHeartbeats: number[] = [];
+  /** Leave this many next heartbeat requests unanswered (recorded, never replied to). */
+  dropHeartbeats = 0;
   readonly taskEnds: TaskEndedRequest[] = [];
   /** Next heartbeat replies (consumed once each, for the node ids they name). */
   unknownNodes: string[] = [];
@@ -30,6 +36,12 @@ export class FakeCell {
     }, { log });
     serve(nc, s.nodeHeartbeat, heartbeatRequest, (r) => {
       this.heartbeats.push(r);
+      this.heartbeatAt.push(Date.now());
+      if (this.dropHeartbeats > 0) {
+        this.dropHeartbeats--;
+        this.droppedHeartbeats.push(this.heartbeats.length - 1);
+        return undefined;
+      }
       const ids = new Set(r.nodes.map((n) => n.id));
       const unknown = this.unknownNodes.filter((n) => ids.has(n));
       this.unknownNodes = this.unknownNodes.filter((n) => !ids.has(n));

@@ -1,6 +1,6 @@
 /** @tessera/launcher: start, supervise and stop a local tessera cell as separate processes. */
 export { startCell, CellStartError, REPO_ROOT, TSX_IMPORT, nodeTsArgs, type CellOptions, type CellHandle, type CellEvent } from './cell.ts';
-export { planCell, splitNodes, commonArgs, CellPlanError, type CellPlanOptions, type PlannedService, type NodeShape } from './plan.ts';
+export { planCell, splitNodes, commonArgs, CellPlanError, DEFAULT_HEARTBEAT_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS, type CellPlanOptions, type PlannedService, type NodeShape } from './plan.ts';
 export { Supervised, ServiceStartError, type SupervisedOptions, type LaunchSpec, type Readiness } from './supervised.ts';
 export { natsConfigText, writeNatsConfig } from './nats.ts';
 export { freePort, natsServerBinary, portOpen } from './ports.ts';

@@ -37,6 +37,15 @@ export interface PlannedService {
   readonly nodes?: number;
 }
 
+/**
+ * Node liveness: agents heartbeat every `DEFAULT_HEARTBEAT_MS`; cell-state marks a node lost after
+ * `DEFAULT_HEARTBEAT_TIMEOUT_MS` of silence. The period must be a small fraction of the timeout (an
+ * agent's heartbeat request times out after one period, so one lost heartbeat costs about two
+ * periods of silence): 1 s against 10 s leaves room for several lost ones.
+ */
+export const DEFAULT_HEARTBEAT_MS = 1_000;
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
+
 export class CellPlanError extends Error {
   override readonly name = 'CellPlanError';
 }
@@ -70,7 +79,9 @@ export function planCell(o: CellPlanOptions): PlannedService[] {
   const extra = (k: ServiceKind) => [...(o.extraArgs?.[k] ?? [])];
   const out: PlannedService[] = [];
 
-  const cellArgs: string[] = [];
+  // Both ends of node liveness are passed explicitly, so the pair is set in one place (extra
+  // flags, placed after, still win).
+  const cellArgs: string[] = ['--heartbeat-timeout-ms', String(DEFAULT_HEARTBEAT_TIMEOUT_MS)];
   if (o.partitions !== undefined) cellArgs.push('--partitions', String(o.partitions));
   out.push({ name: 'cell-state', kind: 'cell-state', entry: 'services/cell-state/src/main.ts', args: [...cellArgs, ...extra('cell-state')] });
 
@@ -89,7 +100,7 @@ export function planCell(o: CellPlanOptions): PlannedService[] {
     if (shape.gpu !== undefined) args.push('--gpu', String(shape.gpu));
     if (o.zones !== undefined && o.zones.length > 0) args.push('--zones', o.zones.join(','));
     if (o.timeScale !== undefined) args.push('--time-scale', String(o.timeScale));
-    if (o.heartbeatMs !== undefined) args.push('--heartbeat-ms', String(o.heartbeatMs));
+    args.push('--heartbeat-ms', String(o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS));
     out.push({ name: `agent-${i}`, kind: 'node-agent', entry: 'services/node-agent/src/main.ts', args: [...args, ...extra('node-agent')], nodes: count });
   });
   return out;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { natsConfigText } from '../src/nats.ts';
-import { CellPlanError, commonArgs, planCell, splitNodes } from '../src/plan.ts';
+import { CellPlanError, commonArgs, DEFAULT_HEARTBEAT_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS, planCell, splitNodes } from '../src/plan.ts';
 import { isProcessAlive, readStateFile, StateFileError, writeStateFile, type CellStateFile } from '../src/state-file.ts';
 
 describe('splitNodes', () => {
@@ -24,9 +24,9 @@ describe('planCell', () => {
   it('plans cell-state, K schedulers and agents with disjoint node ranges', () => {
     const plan = planCell({ cell: 'c', nodes: 15_000, nodesPerAgent: 10_000, schedulers: 3, partitions: 32, mode: 'adaptive', timeScale: 10, zones: ['a', 'b'] });
     expect(plan.map((p) => p.name)).toEqual(['cell-state', 'scheduler-0', 'scheduler-1', 'scheduler-2', 'agent-0', 'agent-1']);
-    expect(plan[0].args).toEqual(['--partitions', '32']);
+    expect(plan[0].args).toEqual(['--heartbeat-timeout-ms', '10000', '--partitions', '32']);
     expect(plan[2].args).toEqual(['--index', '1', '--count', '3', '--mode', 'adaptive']);
-    expect(plan[4].args).toEqual(['--id', 'agent-0', '--driver', 'sim', '--nodes', '7500', '--node-offset', '0', '--zones', 'a,b', '--time-scale', '10']);
+    expect(plan[4].args).toEqual(['--id', 'agent-0', '--driver', 'sim', '--nodes', '7500', '--node-offset', '0', '--zones', 'a,b', '--time-scale', '10', '--heartbeat-ms', '1000']);
     expect(plan[5].args).toContain('7500');
     expect(plan[5].nodes).toBe(7500);
   });
@@ -35,6 +35,18 @@ describe('planCell', () => {
     const plan = planCell({ cell: 'c', nodes: 10, nodesPerAgent: 100, schedulers: 1, machines: '/m.jsonl.gz', nodeShape: { cpu_millis: 64_000, mem_mib: 1000 }, extraArgs: { scheduler: ['--sync-ms', '50'] } });
     expect(plan[1].args.slice(-2)).toEqual(['--sync-ms', '50']);
     expect(plan[2].args).toEqual(expect.arrayContaining(['--machines', '/m.jsonl.gz', '--cpu-millis', '64000', '--mem-mib', '1000']));
+  });
+
+  it('heartbeats agents every 1 s against a 10 s liveness timeout by default; options and extra flags win', () => {
+    const plan = planCell({ cell: 'c', nodes: 10, nodesPerAgent: 100, schedulers: 1 });
+    expect(plan[0].args).toEqual(['--heartbeat-timeout-ms', String(DEFAULT_HEARTBEAT_TIMEOUT_MS)]);
+    expect(plan[2].args.slice(-2)).toEqual(['--heartbeat-ms', String(DEFAULT_HEARTBEAT_MS)]);
+    expect(DEFAULT_HEARTBEAT_MS * 5).toBeLessThanOrEqual(DEFAULT_HEARTBEAT_TIMEOUT_MS);
+    const custom = planCell({ cell: 'c', nodes: 10, nodesPerAgent: 100, schedulers: 1, heartbeatMs: 500, extraArgs: { 'cell-state': ['--heartbeat-timeout-ms', '3000'] } });
+    expect(custom[2].args.slice(-2)).toEqual(['--heartbeat-ms', '500']);
+    // Later flags win (runtime's parseFlagPairs), so the extra one sets the timeout.
+    expect(custom[0].args.lastIndexOf('--heartbeat-timeout-ms')).toBe(2);
+    expect(custom[0].args[3]).toBe('3000');
   });
 
   it.each([

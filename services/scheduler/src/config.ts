@@ -31,7 +31,10 @@ export const schedulerFlags = z
     syncMs: z.coerce.number().finite().min(1).max(3_600_000).default(100),
     scorer: z.enum(SCORER_NAMES as [ScorerName, ...ScorerName[]]).default('binpack'),
     sampleSize: int(1, 1_000_000).default(16),
+    /** Refusals per task before a job may be given up on conflicts (see --conflict-window-ms). */
     maxRetries: int(0, 1000).default(5),
+    /** ...and not before this long (ms) after the task's first refusal: a burst of refusals on a briefly stale view does not give a job up. */
+    conflictWindowMs: int(0, 3_600_000).default(15_000),
     /** Jobs worked on at once (p-queue); more are pulled from the stream as these finish. */
     concurrency: int(1, 100_000).default(256),
     adaptiveThresholdMs: z.coerce.number().finite().positive().default(1500),
@@ -44,12 +47,22 @@ export const schedulerFlags = z
     commitsInFlight: int(1, 64).default(4),
     /** A non-gang job's claims are split into transactions of at most this many. */
     txnClaims: int(1, 20_000).default(5_000),
+    /**
+     * How long one attempt of a commit, sync or job-outcome request waits for its answer before it
+     * is sent again (safe: commits are idempotent by transaction id). Doubles per failed attempt up
+     * to --request-timeout-ms; an attempt out when NATS reconnects is resent at once.
+     */
+    attemptTimeoutMs: int(50, 600_000).default(2_000),
+    /** The longest one attempt waits (the cap of the doubling attempt timeouts). */
     requestTimeoutMs: int(100, 600_000).default(10_000),
+    /** A commit request still failing this long after it was first sent fails its jobs' rounds (outcome in doubt: the jobs go back to the stream). */
+    commitGiveUpMs: int(1_000, 3_600_000).default(30_000),
     /** JetStream replicas of the streams this service creates if missing (1 locally; 3 on a 3-node NATS cluster). */
     replicas: int(1, 5).default(1),
   })
   .strict()
   .refine((f) => f.index < f.count, { message: 'must be smaller than --count', path: ['index'] })
+  .refine((f) => f.attemptTimeoutMs <= f.requestTimeoutMs, { message: 'must not exceed --request-timeout-ms', path: ['attemptTimeoutMs'] })
   .refine((f) => !/\s/.test(f.resources) && f.resources.split(',').every((r) => r.length > 0), { message: 'a comma-separated list of resource names', path: ['resources'] });
 
 export type SchedulerFlags = z.output<typeof schedulerFlags>;

@@ -10,6 +10,7 @@ import { CommitPipeline } from './shell/commit-pipeline.ts';
 import { JobRunner } from './shell/job-runner.ts';
 import { createSchedulerMetrics } from './shell/metrics.ts';
 import { startModeControl } from './shell/mode-control.ts';
+import { ReconnectWatch } from './shell/reconnects.ts';
 import { SyncLoop } from './shell/sync-loop.ts';
 
 function loadConfig(): SchedulerConfig {
@@ -37,13 +38,17 @@ async function main(): Promise<void> {
 
   const nc = await connectNats(cfg.natsServers, `tessera-scheduler-${cfg.id}`, log);
   life.onDrain('nats', () => nc.drain());
+  // Requests out when the client reconnects are resent at once instead of waiting out their timeout.
+  const reconnects = new ReconnectWatch(nc, (n) => log.info({ reconnects: n }, 'nats reconnected; resending requests that were out'));
+  life.onDrain('reconnect watch', () => reconnects.stop());
+  const resend = { attemptTimeoutMs: cfg.attemptTimeoutMs, maxAttemptTimeoutMs: cfg.requestTimeoutMs };
   await ensureStreams(nc, subjects, { replicas: cfg.replicas });
 
   const sync = new SyncLoop({
-    nc, subjects, space: cfg.space, log, metrics, requestTimeoutMs: cfg.requestTimeoutMs,
+    nc, subjects, space: cfg.space, log, metrics, resend, reconnects,
     settings: {
       schedulerId: cfg.id, schedulerIndex: cfg.index, schedulers: cfg.count, mode: cfg.mode, scorer: cfg.scorer,
-      sampleSize: cfg.sampleSize, syncIntervalMs: cfg.syncMs, maxConflictRetries: cfg.maxRetries, maxWaitMs: cfg.maxWaitMs,
+      sampleSize: cfg.sampleSize, syncIntervalMs: cfg.syncMs, maxConflictRetries: cfg.maxRetries, conflictWindowMs: cfg.conflictWindowMs, maxWaitMs: cfg.maxWaitMs,
       adaptiveThresholdMs: cfg.adaptiveThresholdMs, maxClaimsPerTxn: cfg.txnClaims, seed: cfg.seed,
     },
   });
@@ -69,11 +74,12 @@ async function main(): Promise<void> {
 
   const pipeline = new CommitPipeline({
     nc, subjects, space: cfg.space, log, metrics,
-    maxClaimsPerRequest: cfg.batchClaims, inFlight: cfg.commitsInFlight, timeoutMs: cfg.requestTimeoutMs,
+    maxClaimsPerRequest: cfg.batchClaims, inFlight: cfg.commitsInFlight,
+    timeoutMs: cfg.attemptTimeoutMs, maxTimeoutMs: cfg.requestTimeoutMs, giveUpAfterMs: cfg.commitGiveUpMs, reconnects,
   });
   const runner = new JobRunner({
     nc, subjects, space: cfg.space, log, metrics, sync, pipeline,
-    schedulerId: cfg.id, concurrency: cfg.concurrency, requestTimeoutMs: cfg.requestTimeoutMs,
+    schedulerId: cfg.id, concurrency: cfg.concurrency, resend, reconnects,
   });
 
   const http = await startHttp({

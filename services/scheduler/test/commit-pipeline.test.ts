@@ -1,7 +1,8 @@
 /**
  * The commit pipeline against a fake committer on a fake connection: proposals made while
  * requests are out are grouped into the next request, at most `inFlight` requests are out,
- * transient failures resend the same request, refusals fail its transactions.
+ * transient failures resend the same request (at once after a timeout or a reconnect, with
+ * doubling attempt timeouts), refusals fail its transactions.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ResourceSpace, type Transaction, type TxnResult } from '@tessera/core';
@@ -11,6 +12,8 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { CommitPipeline, CommitRefusedError, CommitUnavailableError } from '../src/shell/commit-pipeline.ts';
 import { createSchedulerMetrics } from '../src/shell/metrics.ts';
+import type { ReconnectSignal } from '../src/shell/reconnects.ts';
+import { ReconnectedError } from '../src/shell/reconnects.ts';
 
 const space = ResourceSpace.of(['cpu_millis', 'mem_mib']);
 const subjects = subjectsFor('t');
@@ -28,11 +31,13 @@ type Answer = (req: CommitRequest) => unknown;
 /** A connection whose `request` is answered by hand: `pending` holds the requests not yet answered. */
 function fakeConnection() {
   const sent: CommitRequest[] = [];
+  const timeouts: number[] = [];
   const pending: { req: CommitRequest; answer: (a: Answer | Error) => void }[] = [];
   const nc = {
-    request(_subject: string, data: Uint8Array) {
+    request(_subject: string, data: Uint8Array, opts: { timeout: number }) {
       const req = decodeRaw(data) as CommitRequest;
       sent.push(req);
+      timeouts.push(opts.timeout);
       return new Promise((resolve, reject) => {
         pending.push({
           req,
@@ -41,7 +46,22 @@ function fakeConnection() {
       });
     },
   } as unknown as NatsConnection;
-  return { nc, sent, pending };
+  return { nc, sent, pending, timeouts };
+}
+
+/** A reconnect signal the test fires by hand (what ReconnectWatch does on a NATS reconnect). */
+function fakeReconnects(): ReconnectSignal & { fire(): void } {
+  let ctl = new AbortController();
+  return {
+    get signal() { return ctl.signal; },
+    fire() { const old = ctl; ctl = new AbortController(); old.abort(new ReconnectedError()); },
+  };
+}
+
+function timeoutError(): Error {
+  const e = new Error('timeout');
+  e.name = 'TimeoutError';
+  return e;
 }
 
 const commitAll: Answer = (req) => ({
@@ -49,10 +69,11 @@ const commitAll: Answer = (req) => ({
   results: req.txns.map((t) => ({ txnId: t.id, committed: t.claims.map((c) => c.taskId), rejected: [], nodes: [], seq: 1 })),
 });
 
-function pipeline(nc: NatsConnection, o: { inFlight?: number; maxClaims?: number; giveUpAfterMs?: number } = {}) {
+function pipeline(nc: NatsConnection, o: { inFlight?: number; maxClaims?: number; giveUpAfterMs?: number; maxTimeoutMs?: number; reconnects?: ReconnectSignal } = {}) {
   return new CommitPipeline({
     nc, subjects, space, log, metrics: createSchedulerMetrics(new Registry()),
-    maxClaimsPerRequest: o.maxClaims ?? 1000, inFlight: o.inFlight ?? 1, timeoutMs: 1000, giveUpAfterMs: o.giveUpAfterMs,
+    maxClaimsPerRequest: o.maxClaims ?? 1000, inFlight: o.inFlight ?? 1, timeoutMs: 1000, maxTimeoutMs: o.maxTimeoutMs,
+    giveUpAfterMs: o.giveUpAfterMs, reconnects: o.reconnects,
   });
 }
 
@@ -114,6 +135,46 @@ describe('CommitPipeline', () => {
     pending.shift()!.answer(commitAll);
     await until(() => result !== undefined);
     expect(result).toMatchObject({ txnId: 'a', committed: ['a/t/0'] });
+  });
+
+  it('resends a timed-out request at once, each attempt waiting twice as long up to the cap', async () => {
+    const { nc, sent, pending, timeouts } = fakeConnection();
+    const p = pipeline(nc, { maxTimeoutMs: 5000 });
+    let result: TxnResult | Error | undefined;
+    p.propose(txn('a'), (r) => (result = r));
+    await tick();
+    for (let i = 1; i <= 4; i++) {
+      const t0 = Date.now();
+      pending.shift()!.answer(timeoutError());
+      await until(() => sent.length === i + 1);
+      expect(Date.now() - t0).toBeLessThan(500); // no backoff after a timeout: the attempt already waited
+    }
+    expect(timeouts).toEqual([1000, 2000, 4000, 5000, 5000]);
+    expect(new Set(sent.map((r) => JSON.stringify(r))).size).toBe(1); // the same request every time
+    pending.shift()!.answer(commitAll);
+    await until(() => result !== undefined);
+    expect(result).toMatchObject({ txnId: 'a', committed: ['a/t/0'] });
+  });
+
+  it('resends a request that was out when NATS reconnected at once, and ignores the abandoned attempt\'s late answer', async () => {
+    const { nc, sent, pending } = fakeConnection();
+    const reconnects = fakeReconnects();
+    const p = pipeline(nc, { reconnects });
+    const results: (TxnResult | Error)[] = [];
+    p.propose(txn('a'), (r) => results.push(r));
+    await tick();
+    const lost = pending.shift()!;
+    reconnects.fire();
+    await until(() => sent.length === 2);
+    expect(sent[1]).toEqual(sent[0]);
+    lost.answer(commitAll); // the first attempt's answer after all: nobody waits for it any more
+    await tick();
+    expect(results).toEqual([]);
+    pending.shift()!.answer(commitAll);
+    await until(() => results.length === 1);
+    await tick();
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ txnId: 'a', committed: ['a/t/0'] });
   });
 
   it('fails the transactions of a refused request at once, and of a request that keeps failing in the end', async () => {

@@ -4,11 +4,18 @@
  * Reports are never dropped when the cell is unreachable: registration retries with backoff,
  * task ends wait in the TaskBook's outbox until a taskEnded request is acknowledged, and a
  * heartbeat that fails is simply sent again next period (the NATS client reconnects by itself).
+ *
+ * Heartbeats are what keeps the agent's nodes alive in the cell (cell-state marks a node lost
+ * after `--heartbeat-timeout-ms` of silence), so one lost heartbeat must never cost that much:
+ * a heartbeat request waits at most one period, a tick that comes while a round is out starts the
+ * next round as soon as it ends, and a NATS reconnect abandons the round out and heartbeats at
+ * once (core/heartbeat-pacer.ts).
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { assignMessage, decodeAs, heartbeatReply, registerReply, taskEndedReply, type Assignment, type Subjects } from '@tessera/protocol';
+import { assignMessage, decodeAs, heartbeatReply, registerReply, taskEndedReply, type Assignment, type HeartbeatReply, type Subjects } from '@tessera/protocol';
 import { request, type Logger } from '@tessera/runtime';
 import { heartbeatBatches, MAX_BATCH, planHeartbeatReply, taskEndedRequest } from '../core/heartbeat.ts';
+import { heartbeatRequestTimeoutMs, HeartbeatPacer } from '../core/heartbeat-pacer.ts';
 import { chunks, type AgentNode } from '../core/nodes.ts';
 import { TaskBook, type TaskResult } from '../core/task-book.ts';
 import type { TaskDriver } from './drivers.ts';
@@ -20,7 +27,10 @@ export interface NodeAgentOptions {
   readonly heartbeatMs: number;
   /** How often the task-end outbox is flushed (ends are batched over this window). */
   readonly reportMs?: number;
+  /** Timeout of registration and task-end requests (default 10 s). */
   readonly requestTimeoutMs?: number;
+  /** Timeout of one heartbeat request (default and at most `heartbeatMs`). */
+  readonly heartbeatTimeoutMs?: number;
 }
 
 export interface NodeAgentDeps {
@@ -33,6 +43,9 @@ export interface NodeAgentDeps {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Heartbeat requests out at once per round (an agent with more than 1,000 nodes sends several). */
+export const HEARTBEAT_CONCURRENCY = 4;
+
 export class NodeAgent {
   readonly book: TaskBook;
   private driver!: TaskDriver;
@@ -42,7 +55,9 @@ export class NodeAgent {
   private sub?: Subscription;
   private heartbeatTimer?: NodeJS.Timeout;
   private reportTimer?: NodeJS.Timeout;
-  private heartbeatBusy = false;
+  private readonly pacer = new HeartbeatPacer();
+  private heartbeating = false;
+  private statusIter?: AsyncIterable<{ type: string }> & { stop?: () => void };
   private flushing?: Promise<void>;
   private reportRetryAt = 0;
   private reportBackoffMs = 0;
@@ -110,12 +125,41 @@ export class NodeAgent {
     });
     const reportMs = this.opts.reportMs ?? 100;
     this.reportTimer = setInterval(() => void this.flushReports(), reportMs);
+    this.watchReconnects();
     // Register first (retrying until the cell answers), then heartbeat forever.
     void this.registerWithRetry(this.nodeIds).then(() => {
       if (this.stopped) return;
-      void this.heartbeat();
-      this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs);
+      this.heartbeating = true;
+      this.startRound(this.pacer.tick());
+      this.heartbeatTimer = setInterval(() => this.startRound(this.pacer.tick()), this.opts.heartbeatMs);
     });
+  }
+
+  /**
+   * On a NATS reconnect, requests out on the old connection are most likely lost: heartbeat at
+   * once (abandoning the round out) and retry pending task-end reports without their backoff.
+   */
+  private watchReconnects(): void {
+    const iter = this.deps.nc.status() as AsyncIterable<{ type: string }> & { stop?: () => void };
+    this.statusIter = iter;
+    void (async () => {
+      for await (const s of iter) {
+        if (s.type !== 'reconnect' || this.stopped) continue;
+        this.reportRetryAt = 0;
+        void this.flushReports();
+        if (this.heartbeating) {
+          this.deps.log.info({ abandoned: this.pacer.out !== 0 }, 'nats reconnected; heartbeating at once');
+          this.startRound(this.pacer.reconnected());
+        }
+      }
+    })().catch(() => undefined);
+  }
+
+  private startRound(id: number | undefined): void {
+    if (id === undefined || this.stopped) return;
+    void this.heartbeat(id)
+      .catch((e: unknown) => this.deps.log.error({ err: e }, 'heartbeat round failed'))
+      .finally(() => this.startRound(this.pacer.ended(id)));
   }
 
   /**
@@ -191,45 +235,58 @@ export class NodeAgent {
     }
   }
 
-  private async heartbeat(): Promise<void> {
-    if (this.heartbeatBusy || this.stopped) return;
-    this.heartbeatBusy = true;
+  /**
+   * One heartbeat round: every node, in batches, up to {@link HEARTBEAT_CONCURRENCY} requests out
+   * at once, each waiting at most the heartbeat request timeout. A batch that fails or times out
+   * does not hold back the others (a slow first batch must not keep the later nodes silent); the
+   * round stops sending once the pacer abandoned it (NATS reconnected) and ignores late answers.
+   */
+  private async heartbeat(round: number): Promise<void> {
     const started = performance.now();
-    let allOk = true;
-    try {
-      const isOwn = (id: string) => this.nodesById.has(id);
-      for (const req of heartbeatBatches(this.opts.agentId, this.nodeIds, this.book)) {
-        if (this.stopped) return;
+    const timeoutMs = heartbeatRequestTimeoutMs(this.opts.heartbeatMs, this.opts.heartbeatTimeoutMs);
+    const batches = heartbeatBatches(this.opts.agentId, this.nodeIds, this.book);
+    let next = 0;
+    let failed = 0;
+    const worker = async () => {
+      while (next < batches.length) {
+        if (this.stopped || !this.pacer.isCurrent(round)) return;
+        const req = batches[next++];
         let reply;
         try {
-          reply = await request(this.deps.nc, this.deps.subjects.nodeHeartbeat, req, heartbeatReply, { timeoutMs: this.opts.requestTimeoutMs ?? 10_000 });
+          reply = await request(this.deps.nc, this.deps.subjects.nodeHeartbeat, req, heartbeatReply, { timeoutMs });
         } catch (e) {
-          allOk = false;
+          if (!this.pacer.isCurrent(round)) return;
+          if (failed++ === 0) this.deps.log.warn({ err: (e as Error).message, timeoutMs, nodes: req.nodes.length }, 'heartbeat failed; abandoned, the next one goes out on schedule');
           this.deps.metrics.requestErrors.inc({ kind: 'heartbeat' });
-          this.deps.log.warn({ err: (e as Error).message }, 'heartbeat failed; will retry next period');
-          break;
+          continue;
         }
-        const plan = planHeartbeatReply(reply, isOwn, this.book);
-        for (const taskId of plan.stop) {
-          if (this.book.stop(taskId) !== undefined) {
-            this.driver.stop(taskId);
-            this.deps.metrics.tasksTotal.inc({ outcome: 'stopped' });
-            this.deps.log.info({ task: taskId }, 'stopped a task the cell holds no allocation for');
-          }
-        }
-        if (plan.run.length > 0) this.run(plan.run, 'missing');
-        if (plan.reRegister.length > 0) {
-          for (const id of plan.reRegister) this.registered.delete(id);
-          this.deps.log.info({ nodes: plan.reRegister.length }, 'the cell does not know some nodes; registering them again');
-          void this.registerWithRetry(plan.reRegister);
-        }
+        // A round abandoned meanwhile (NATS reconnected) ignores its late answers.
+        if (!this.pacer.isCurrent(round)) return;
+        this.applyHeartbeatReply(reply);
       }
-      if (allOk) this.lastHeartbeatOk = this.now();
-      this.deps.metrics.heartbeatSeconds.observe((performance.now() - started) / 1000);
-      this.deps.metrics.tasksRunning.set(this.book.runningCount);
-      this.book.expire(this.now());
-    } finally {
-      this.heartbeatBusy = false;
+    };
+    await Promise.all(Array.from({ length: Math.min(HEARTBEAT_CONCURRENCY, batches.length) }, worker));
+    if (!this.pacer.isCurrent(round)) return;
+    if (failed === 0) this.lastHeartbeatOk = this.now();
+    this.deps.metrics.heartbeatSeconds.observe((performance.now() - started) / 1000);
+    this.deps.metrics.tasksRunning.set(this.book.runningCount);
+    this.book.expire(this.now());
+  }
+
+  private applyHeartbeatReply(reply: HeartbeatReply): void {
+    const plan = planHeartbeatReply(reply, (id) => this.nodesById.has(id), this.book);
+    for (const taskId of plan.stop) {
+      if (this.book.stop(taskId) !== undefined) {
+        this.driver.stop(taskId);
+        this.deps.metrics.tasksTotal.inc({ outcome: 'stopped' });
+        this.deps.log.info({ task: taskId }, 'stopped a task the cell holds no allocation for');
+      }
+    }
+    if (plan.run.length > 0) this.run(plan.run, 'missing');
+    if (plan.reRegister.length > 0) {
+      for (const id of plan.reRegister) this.registered.delete(id);
+      this.deps.log.info({ nodes: plan.reRegister.length }, 'the cell does not know some nodes; registering them again');
+      void this.registerWithRetry(plan.reRegister);
     }
   }
 
@@ -260,6 +317,7 @@ export class NodeAgent {
   /** Stops heartbeats, tries to deliver the pending reports (bounded), stops every task. */
   async stop(flushTimeoutMs = 3000): Promise<void> {
     this.stopped = true;
+    this.statusIter?.stop?.();
     clearInterval(this.heartbeatTimer);
     clearInterval(this.reportTimer);
     this.sub?.unsubscribe();

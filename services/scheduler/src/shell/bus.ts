@@ -1,12 +1,16 @@
 /**
- * Request/reply for the hot subjects (sync, commit) that also reports the reply's size in bytes
- * (for `tessera_scheduler_sync_bytes_total`); otherwise the same contract as runtime's `request`:
- * an error reply throws RemoteError, a reply off schema throws RemoteError(invalid), transport
- * failures throw the NATS client's errors.
+ * Request/reply for the scheduler's subjects (sync, commit, job outcome) that also reports the
+ * reply's size in bytes (for `tessera_scheduler_sync_bytes_total`); otherwise the same contract as
+ * runtime's `request`: an error reply throws RemoteError, a reply off schema throws
+ * RemoteError(invalid), transport failures throw the NATS client's errors. With `signal` (see
+ * reconnects.ts), the attempt is abandoned with the signal's reason (ReconnectedError) when it
+ * aborts: the request stays out until its own timeout, but nobody waits for it any more.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeRaw, encode, ErrorCode, RemoteError } from '@tessera/protocol';
 import type { z } from 'zod';
+import type { AttemptFailure } from '../core/resend.ts';
+import { ReconnectedError } from './reconnects.ts';
 
 export interface SizedReply<T> {
   readonly value: T;
@@ -19,8 +23,9 @@ export async function requestSized<S extends z.ZodTypeAny>(
   payload: unknown,
   replySchema: S,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<SizedReply<z.output<S>>> {
-  const msg = await nc.request(subject, encode(payload), { timeout: timeoutMs });
+  const msg = await abandonOnAbort(nc.request(subject, encode(payload), { timeout: timeoutMs }), signal);
   let raw: unknown;
   try {
     raw = decodeRaw(msg.data);
@@ -35,6 +40,33 @@ export async function requestSized<S extends z.ZodTypeAny>(
   const parsed = replySchema.safeParse(raw);
   if (!parsed.success) throw new RemoteError({ code: ErrorCode.invalid, message: parsed.error.issues[0].message }, subject);
   return { value: parsed.data, bytes: msg.data.length };
+}
+
+/** `p`, or a rejection with `signal.reason` as soon as `signal` aborts (p's own outcome is then ignored). */
+export function abandonOnAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return p;
+  if (signal.aborted) {
+    p.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      p.catch(() => undefined);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
+      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
+}
+
+/** How an attempt failed, for the resend decision (see core/resend.ts). */
+export function attemptFailure(e: unknown): AttemptFailure {
+  if (e instanceof ReconnectedError) return 'reconnected';
+  if (e instanceof Error && e.name === 'TimeoutError') return 'timeout';
+  return 'refused';
 }
 
 /** Whether retrying the same request later may succeed (leader change, outage, timeout). */

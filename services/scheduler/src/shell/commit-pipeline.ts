@@ -6,17 +6,22 @@
  * group commit for many jobs. This is the scheduler's throughput lever.
  *
  * A request that fails in a way retrying can fix (timeout, no responders, not leader,
- * unavailable) is sent again, unchanged: transaction ids are idempotency keys, so a request that
- * did commit before its reply was lost returns the original outcome. After `giveUpAfterMs` the
- * transactions are failed with {@link CommitUnavailableError}; their outcome is then in doubt.
+ * unavailable, a NATS reconnect while it was out) is sent again, unchanged: transaction ids are
+ * idempotency keys, so a request that did commit before its reply was lost returns the original
+ * outcome. One attempt waits `timeoutMs` (2 s by default), doubling per failed attempt up to
+ * `maxTimeoutMs`, so a request lost with a dying NATS server or cell-state leader is resent within
+ * seconds, and at once when the client reports a reconnect (core/resend.ts). After `giveUpAfterMs`
+ * the transactions are failed with {@link CommitUnavailableError}; their outcome is then in doubt.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ResourceSpace, Transaction, TxnResult } from '@tessera/core';
 import { commitReply, RemoteError, txnResultFromWire, txnToWire, type Subjects, type WireTransaction } from '@tessera/protocol';
 import type { Logger } from '@tessera/runtime';
 import { nextBatchEnd } from '../core/commit-batching.ts';
-import { isTransient, requestSized, sleep } from './bus.ts';
+import { attemptTimeoutMs, resendDelayMs, type ResendPolicy } from '../core/resend.ts';
+import { attemptFailure, isTransient, requestSized, sleep } from './bus.ts';
 import type { SchedulerMetrics } from './metrics.ts';
+import type { ReconnectSignal } from './reconnects.ts';
 
 /** The committer could not be reached (or kept failing) for too long; the outcome is unknown. */
 export class CommitUnavailableError extends Error {
@@ -38,9 +43,14 @@ export interface CommitPipelineOptions {
   readonly metrics: SchedulerMetrics;
   readonly maxClaimsPerRequest: number;
   readonly inFlight: number;
+  /** The first attempt's timeout (ms). */
   readonly timeoutMs: number;
+  /** Attempt timeouts double per failure up to this (ms; default `timeoutMs`: no growth). */
+  readonly maxTimeoutMs?: number;
   /** Stop resending a failing request after this long (default 30 s). */
   readonly giveUpAfterMs?: number;
+  /** Aborts on a NATS reconnect: attempts out at that moment are resent at once. */
+  readonly reconnects?: ReconnectSignal;
 }
 
 export class CommitPipeline {
@@ -54,9 +64,11 @@ export class CommitPipeline {
   private stopped = false;
   private readonly abort = new AbortController();
   private readonly names: readonly string[];
+  private readonly resend: ResendPolicy;
 
   constructor(private readonly o: CommitPipelineOptions) {
     this.names = o.space.names;
+    this.resend = { attemptTimeoutMs: o.timeoutMs, maxAttemptTimeoutMs: o.maxTimeoutMs ?? o.timeoutMs };
   }
 
   /** Transactions queued and not yet sent. */
@@ -135,8 +147,10 @@ export class CommitPipeline {
     let failures = 0;
     for (;;) {
       const t0 = performance.now();
+      // The last attempt ends at the give-up time, not an attempt timeout after it.
+      const timeout = Math.max(100, Math.min(attemptTimeoutMs(failures + 1, this.resend), giveUpAt - Date.now()));
       try {
-        const reply = await requestSized(this.o.nc, this.o.subjects.commit, payload, commitReply, this.o.timeoutMs);
+        const reply = await requestSized(this.o.nc, this.o.subjects.commit, payload, commitReply, timeout, this.o.reconnects?.signal);
         this.o.metrics.commitSeconds.observe((performance.now() - t0) / 1000);
         this.deliver(txns, cbs, reply.value.results);
         return;
@@ -154,8 +168,10 @@ export class CommitPipeline {
           for (const cb of cbs) settle(cb, err, this.o.log);
           return;
         }
-        if (failures === 1 || failures % 10 === 0) this.o.log.warn({ err: e, txns: txns.length, failures }, 'commit request failed; resending');
-        await sleep(Math.min(1_000, 25 * 2 ** Math.min(failures, 6)), this.abort.signal);
+        const failure = attemptFailure(e);
+        if (failures === 1 || failures % 10 === 0) this.o.log.warn({ err: e, failure, txns: txns.length, failures, timeoutMs: timeout }, 'commit request failed; resending');
+        this.o.metrics.commitResends.inc({ cause: failure });
+        await sleep(resendDelayMs(failure, failures), this.abort.signal);
       }
     }
   }

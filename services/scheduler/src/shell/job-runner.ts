@@ -15,13 +15,15 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { ResourceSpace, TaskRequest, Transaction, TxnResult } from '@tessera/core';
 import { decodeAs, jobOutcomeRequest, jobSubmission, okReply, type Subjects } from '@tessera/protocol';
 import { SchedulerReplica, type JobRun, type JobStep } from '@tessera/replica';
-import { request, type Logger } from '@tessera/runtime';
+import type { Logger } from '@tessera/runtime';
 import PQueue from 'p-queue';
 import { formatReasons } from '../core/outcome.ts';
+import { attemptTimeoutMs, resendDelayMs, type ResendPolicy } from '../core/resend.ts';
 import { prepareJob, runKeyId, type SubmissionInput } from '../core/submission.ts';
-import { isTransient, sleep } from './bus.ts';
+import { abandonOnAbort, attemptFailure, isTransient, requestSized, sleep } from './bus.ts';
 import { CommitRefusedError, type CommitPipeline } from './commit-pipeline.ts';
 import type { JobOutcomeLabel, SchedulerMetrics } from './metrics.ts';
+import type { ReconnectSignal } from './reconnects.ts';
 import type { SyncLoop } from './sync-loop.ts';
 
 /** How often held messages get `working()` (the consumer's ack wait is 30 s). */
@@ -39,7 +41,10 @@ export interface JobRunnerDeps {
   readonly pipeline: CommitPipeline;
   readonly schedulerId: string;
   readonly concurrency: number;
-  readonly requestTimeoutMs: number;
+  /** Per-attempt timeouts of job outcome reports (see core/resend.ts). */
+  readonly resend: ResendPolicy;
+  /** Aborts on a NATS reconnect: a report out at that moment is sent again at once. */
+  readonly reconnects?: ReconnectSignal;
   readonly now?: () => number;
 }
 
@@ -168,14 +173,14 @@ export class JobRunner {
     const body = { jobId, schedulerId: this.d.schedulerId, state, reason };
     for (let attempt = 1; ; attempt++) {
       try {
-        await request(this.d.nc, this.d.subjects.jobOutcome, body, okReply, { timeoutMs: this.d.requestTimeoutMs });
+        await requestSized(this.d.nc, this.d.subjects.jobOutcome, body, okReply, attemptTimeoutMs(attempt, this.d.resend), this.d.reconnects?.signal);
         return true;
       } catch (e) {
-        if (!isTransient(e) || attempt >= 5 || this.abort.signal.aborted) {
+        if (!isTransient(e) || attempt >= 6 || this.abort.signal.aborted) {
           this.d.log.error({ err: e, job: jobId, state }, 'cannot report the job outcome');
           return false;
         }
-        await sleep(200 * attempt, this.abort.signal);
+        await sleep(resendDelayMs(attemptFailure(e), attempt), this.abort.signal);
       }
     }
   }
@@ -229,11 +234,18 @@ export class JobRunner {
         }
         case 'unschedulable':
           return await this.giveUp(m, jobId, 'unschedulable', formatReasons(step.reasons));
-        case 'retry':
+        case 'retry': {
           m.working();
+          // Partitions the committer's refusals showed stale are fetched during the backoff, and
+          // the next round waits for them: proposing again on the same stale view would only be
+          // refused again (after an outage, for every node that changed meanwhile).
+          const stale = replica.takeRefresh(run);
+          const refreshed = stale.length > 0 ? this.d.sync.refresh(stale) : undefined;
           // Timers have 1 ms resolution; propose refuses a run before its retryAt.
           while (this.now() < step.at && !this.abort.signal.aborted) await sleep(Math.ceil(step.at - this.now()) + 1, this.abort.signal);
+          if (refreshed !== undefined) await abandonOnAbort(refreshed, this.abort.signal).catch(() => undefined);
           continue;
+        }
         case 'error':
           return await this.inDoubt(m, replica, run, jobId, step.error);
         case 'wait':

@@ -19,6 +19,9 @@ export interface SchedulerMetrics {
   readonly commitSeconds: Histogram;
   readonly commitBatchClaims: Histogram;
   readonly commitBatchTxns: Histogram;
+  readonly commitResends: Counter<'cause'>;
+  readonly syncFailures: Counter<'cause'>;
+  readonly viewRefreshes: Counter;
   readonly refused: Counter<'what'>;
   readonly jobsInFlight: Gauge;
   readonly viewNodes: Gauge;
@@ -91,6 +94,23 @@ export function createSchedulerMetrics(registry: Registry): SchedulerMetrics {
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 4096],
       registers,
     }),
+    commitResends: new Counter({
+      name: 'tessera_scheduler_commit_resends_total',
+      help: 'Commit requests sent again, by why the attempt failed: timeout (no answer within the attempt timeout), reconnected (NATS reconnected while it was out), refused (no responders, unavailable, not leader)',
+      labelNames: ['cause'],
+      registers,
+    }),
+    syncFailures: new Counter({
+      name: 'tessera_scheduler_sync_failures_total',
+      help: 'Sync requests that failed (timeout, reconnected, refused); the loop goes on with the next round',
+      labelNames: ['cause'],
+      registers,
+    }),
+    viewRefreshes: new Counter({
+      name: 'tessera_scheduler_view_refreshes_total',
+      help: 'Partitions fetched out of the sync plan because the committer refused claims on them (before the job retries)',
+      registers,
+    }),
     refused: new Counter({
       name: 'tessera_scheduler_refused_messages_total',
       help: 'Messages refused because they did not decode or validate, by kind',
@@ -106,5 +126,9 @@ export function createSchedulerMetrics(registry: Registry): SchedulerMetrics {
   };
   for (const o of JOB_OUTCOME_LABELS) m.jobs.inc({ outcome: o }, 0);
   for (const c of ['conflict', 'no_room']) m.retries.inc({ cause: c }, 0);
+  for (const c of ['timeout', 'reconnected', 'refused']) {
+    m.commitResends.inc({ cause: c }, 0);
+    m.syncFailures.inc({ cause: c }, 0);
+  }
   return m;
 }

@@ -3,6 +3,12 @@
  * each round fetches and how often; this shell sends the `sync` requests, applies the replies and
  * runs the timer. The partition count P is learnt from the cell's first reply; the view (and the
  * replica around it) is rebuilt if the cell ever answers with another P (it was rebuilt).
+ *
+ * A sync request that gets no answer is abandoned after the attempt timeout (2 s by default,
+ * growing while failures go on), or at once when NATS reconnects, and the loop goes on with the
+ * next round: a view must not stay stale for a whole request timeout after a NATS restart or a
+ * cell-state takeover, or every proposal made on it meanwhile is refused. Besides the plan, jobs
+ * whose claims were refused ask for their stale partitions with {@link SyncLoop.refresh}.
  */
 import { setMaxListeners } from 'node:events';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -12,8 +18,10 @@ import { syncFromWire, syncReply, type Subjects, type SyncReply } from '@tessera
 import { partitionsForRound, SchedulerReplica, type SyncRequest } from '@tessera/replica';
 import type { Logger } from '@tessera/runtime';
 import { chunkSyncRequests, mergeSyncRequests, roundsPerRequest } from '../core/sync-batching.ts';
-import { requestSized, sleep } from './bus.ts';
+import { attemptTimeoutMs, type AttemptFailure, type ResendPolicy } from '../core/resend.ts';
+import { attemptFailure, requestSized, sleep } from './bus.ts';
 import type { SchedulerMetrics } from './metrics.ts';
+import type { ReconnectSignal } from './reconnects.ts';
 
 /** Requests are at least this far apart; faster rounds are fetched several per request. */
 export const MIN_SYNC_TICK_MS = 10;
@@ -29,6 +37,7 @@ export interface ReplicaSettings {
   readonly sampleSize: number;
   readonly syncIntervalMs: number;
   readonly maxConflictRetries: number;
+  readonly conflictWindowMs: number;
   readonly maxWaitMs: number;
   readonly adaptiveThresholdMs: number;
   readonly maxClaimsPerTxn: number;
@@ -42,7 +51,10 @@ export interface SyncLoopDeps {
   readonly log: Logger;
   readonly metrics: SchedulerMetrics;
   readonly settings: ReplicaSettings;
-  readonly requestTimeoutMs: number;
+  /** Per-attempt timeouts of sync requests (see core/resend.ts). */
+  readonly resend: ResendPolicy;
+  /** Aborts on a NATS reconnect: a sync request out at that moment is abandoned and the loop syncs again at once. */
+  readonly reconnects?: ReconnectSignal;
   /** Wall clock (ms); the same clock stamps job submissions, so staleness and delays compare. */
   readonly now?: () => number;
 }
@@ -57,6 +69,11 @@ export class SyncLoop {
   private nodesPerPartition = 0;
   private lastErrorLog = 0;
   private failures = 0;
+  private lastFailure: AttemptFailure = 'refused';
+  /** Out-of-plan refreshes asked for and not sent yet: partition → snapshot wanted; and their waiters. */
+  private refreshWanted = new Map<number, boolean>();
+  private refreshWaiters: (() => void)[] = [];
+  private refreshing = false;
   /** Listeners told when the replica is (re)built, e.g. to publish the mode gauge. */
   onReplica: ((r: SchedulerReplica) => void) | undefined;
 
@@ -109,7 +126,7 @@ export class SyncLoop {
     while (!signal.aborted) {
       if (this.current === undefined) {
         const ok = await this.bootstrap().catch((e) => this.failed(e, 'bootstrap sync'));
-        if (ok !== true) await sleep(Math.min(2_000, 100 * 2 ** Math.min(this.failures, 5)), signal);
+        if (ok !== true && this.lastFailure === 'refused') await sleep(Math.min(2_000, 100 * 2 ** Math.min(this.failures, 5)), signal);
         continue;
       }
       const replica = this.current;
@@ -130,12 +147,17 @@ export class SyncLoop {
         this.failed(e, 'sync');
       }
       const wait = (first + k) * interval - this.now();
-      await sleep(this.failures > 0 ? Math.max(wait, Math.min(1_000, 50 * 2 ** Math.min(this.failures, 5))) : wait, signal);
+      // After a timeout or a reconnect the next round goes out on time (the wait already
+      // happened, or the connection is fresh); quick refusals (no responders, unavailable) back off.
+      const backoff = this.failures > 0 && this.lastFailure === 'refused';
+      await sleep(backoff ? Math.max(wait, Math.min(1_000, 50 * 2 ** Math.min(this.failures, 5))) : wait, signal);
     }
   }
 
   private failed(e: unknown, what: string): false {
     this.failures++;
+    this.lastFailure = attemptFailure(e);
+    this.deps.metrics.syncFailures.inc({ cause: this.lastFailure });
     const t = this.now();
     if (t - this.lastErrorLog > 5_000) {
       this.lastErrorLog = t;
@@ -177,7 +199,7 @@ export class SyncLoop {
         scorer: s.scorer,
         sampleSize: s.sampleSize,
         syncIntervalMs: s.syncIntervalMs,
-        retry: { maxConflictRetries: s.maxConflictRetries, maxWaitMs: s.maxWaitMs },
+        retry: { maxConflictRetries: s.maxConflictRetries, conflictWindowMs: s.conflictWindowMs, maxWaitMs: s.maxWaitMs },
         adaptive: { thresholdMs: s.adaptiveThresholdMs },
         maxClaimsPerTxn: s.maxClaimsPerTxn,
         seed: s.seed,
@@ -187,7 +209,55 @@ export class SyncLoop {
   }
 
   private request(requests: readonly SyncRequest[]) {
-    return requestSized(this.deps.nc, this.deps.subjects.sync, { resources: this.deps.space.names, requests }, syncReply, this.deps.requestTimeoutMs);
+    const timeout = attemptTimeoutMs(this.failures + 1, this.deps.resend);
+    return requestSized(this.deps.nc, this.deps.subjects.sync, { resources: this.deps.space.names, requests }, syncReply, timeout, this.deps.reconnects?.signal);
+  }
+
+  /**
+   * Fetches these partitions now, outside the sync plan: a job whose claims the committer refused
+   * wants the partitions it was wrong about fresh before it proposes again. Requests made in the
+   * same turn (or while a refresh is out) share one sync request. `since` −1 asks for a snapshot;
+   * otherwise the delta since what the view holds when the request leaves. Resolves once the
+   * reply is applied, or the attempt failed (the job then goes on with what it has); never rejects.
+   */
+  refresh(requests: readonly SyncRequest[]): Promise<void> {
+    if (requests.length === 0 || this.current === undefined || this.abort.signal.aborted) return Promise.resolve();
+    for (const r of requests) this.refreshWanted.set(r.partition, r.since < 0 || this.refreshWanted.get(r.partition) === true);
+    const done = new Promise<void>((resolve) => this.refreshWaiters.push(resolve));
+    if (!this.refreshing) {
+      this.refreshing = true;
+      setImmediate(() => void this.flushRefresh());
+    }
+    return done;
+  }
+
+  private async flushRefresh(): Promise<void> {
+    while (this.refreshWanted.size > 0) {
+      const wanted = this.refreshWanted;
+      const waiters = this.refreshWaiters;
+      this.refreshWanted = new Map();
+      this.refreshWaiters = [];
+      const replica = this.current;
+      try {
+        if (replica !== undefined && !this.abort.signal.aborted) {
+          const reqs: SyncRequest[] = [];
+          for (const [partition, snapshot] of wanted) {
+            if (partition < replica.config.partitions) reqs.push({ partition, since: snapshot ? -1 : replica.view.partitions[partition].version });
+          }
+          this.deps.metrics.viewRefreshes.inc(reqs.length);
+          for (const chunk of chunkSyncRequests(reqs, this.nodesPerPartition, MAX_NODES_PER_SYNC)) {
+            if (!(await this.fetch(replica, chunk))) break;
+          }
+        }
+      } catch (e) {
+        const cause = attemptFailure(e);
+        this.deps.metrics.syncFailures.inc({ cause });
+        this.deps.log.debug({ err: e, partitions: wanted.size }, 'view refresh failed; the jobs retry on the view they have');
+      } finally {
+        for (const w of waiters) w();
+      }
+    }
+    this.refreshing = false;
   }
 
   /** One sync request; false when the cell's partition count changed (the view is rebuilt). */
