@@ -19,10 +19,11 @@ import {
 import { serve, type Logger } from '@tessera/runtime';
 import type { z } from 'zod';
 import {
-  assignmentOf, byAgent, taskEndedRecord, findLostNodes, isRefusal, ownershipRefusal, reconcileHeartbeat,
+  assignmentOf, byAgent, taskEndedRecord, isRefusal, ownershipRefusal, reconcileHeartbeat,
   registrationRecord, type Refusal,
 } from '../core/agents.ts';
 import { listJobs, listNodes, listPartitions } from '../core/listings.ts';
+import { decideLiveness, livenessPolicy, type LivenessPolicy } from '../core/liveness.ts';
 import type { JobRecord } from '../core/log-records.ts';
 import { pendingRequeues, type ApplyEffects, type CellModel, type Requeue } from '../core/model.ts';
 import type { CellMetrics } from './metrics.ts';
@@ -38,6 +39,8 @@ export interface ServiceOptions {
   readonly metrics: CellMetrics;
   /** Asked on every request: only a leader with a valid lease answers (a deposed one stays silent). */
   readonly isLeading: () => boolean;
+  /** Liveness tuning beyond the heartbeat timeout (tests); defaults from `livenessPolicy`. */
+  readonly liveness?: Partial<Omit<LivenessPolicy, 'timeoutMs'>>;
 }
 
 const MAX_ASSIGNMENTS_PER_MESSAGE = 5_000;
@@ -49,6 +52,13 @@ export class CellStateService {
   private readonly subs: Subscription[] = [];
   /** Node id → ms last heard (not logged: after a restart every node gets a fresh timeout). */
   readonly lastHeard = new Map<string, number>();
+  /** Node id → ms of its last real heartbeat (clock restarts do not count): evidence the cell-state hears agents. */
+  private readonly lastBeat = new Map<string, number>();
+  private readonly liveness: LivenessPolicy;
+  /** When the liveness check last ran (undefined: not since serving started or the clocks restarted). */
+  private lastCheck: number | undefined;
+  /** Our own NATS connection is down: silence proves nothing until it is back (then the clocks restart). */
+  private connectionDown = false;
   private readonly lostInFlight = new Set<string>();
   private readonly runningInFlight = new Set<string>();
   private readonly endedInFlight = new Set<string>();
@@ -65,12 +75,38 @@ export class CellStateService {
     private readonly opts: ServiceOptions,
   ) {
     this.js = jetstream(nc);
+    this.liveness = livenessPolicy(opts.heartbeatTimeoutMs, opts.liveness);
+    void this.watchConnection();
   }
 
-  /** Every node's liveness clock starts now (at start-up, after replay). */
+  /**
+   * Every node's liveness clock starts now: at a takeover (after replay), and whenever the
+   * cell-state itself could not listen (its NATS connection was down, its event loop stalled),
+   * so a silent agent gets one full heartbeat timeout from then before it is marked lost.
+   */
   startClocks(): void {
     const now = this.opts.now();
     for (const n of this.model.cell.nodes) this.lastHeard.set(n.id, now);
+    this.lastCheck = undefined;
+  }
+
+  /** Our own connection's disconnects and reconnects (for the life of the connection). */
+  private async watchConnection(): Promise<void> {
+    try {
+      for await (const st of this.nc.status()) {
+        if (st.type === 'disconnect' || st.type === 'staleConnection') {
+          this.connectionDown = true;
+        } else if (st.type === 'reconnect') {
+          this.connectionDown = false;
+          if (this.livenessTimer !== undefined) {
+            this.opts.log.warn({ nats: st.type }, 'own NATS connection was down: every node\'s liveness clock restarts');
+            this.startClocks();
+          }
+        }
+      }
+    } catch (e) {
+      this.opts.log.warn({ err: e }, 'NATS status watch ended');
+    }
   }
 
   // ---- effects ---------------------------------------------------------------------------------
@@ -223,7 +259,10 @@ export class CellStateService {
       const now = this.opts.now();
       const d = reconcileHeartbeat(model, req, now, this.opts.assignGraceMs, { running: this.runningInFlight, ended: this.endedInFlight });
       if (isRefusal(d)) return this.refusal(s.nodeHeartbeat, d);
-      for (const id of d.heard) this.lastHeard.set(id, now);
+      for (const id of d.heard) {
+        this.lastHeard.set(id, now);
+        this.lastBeat.set(id, now);
+      }
       if (d.running !== undefined) {
         const tasks = d.running.tasks.map((t) => t.taskId);
         for (const t of tasks) this.runningInFlight.add(t);
@@ -289,14 +328,35 @@ export class CellStateService {
     });
     this.serve(s.queryPartitions, listingRequest, (req) => listPartitions(model, req));
 
-    const period = Math.max(50, Math.min(1_000, Math.floor(this.opts.heartbeatTimeoutMs / 4)));
-    this.livenessTimer = setInterval(() => this.checkLiveness(), period);
+    this.lastCheck = this.opts.now();
+    this.livenessTimer = setInterval(() => this.checkLiveness(), this.liveness.periodMs);
     this.livenessTimer.unref();
   }
 
-  /** Marks nodes not heard from in time as lost (through the log, like every change). */
+  /**
+   * Marks nodes not heard from in time as lost (through the log, like every change) — unless the
+   * cell-state itself could not listen (see `core/liveness.ts`).
+   */
   checkLiveness(): void {
-    const lost = findLostNodes(this.model, this.lastHeard, this.opts.now(), this.opts.heartbeatTimeoutMs).filter((id) => !this.lostInFlight.has(id));
+    const now = this.opts.now();
+    if (this.connectionDown) {
+      this.lastCheck = now;
+      return;
+    }
+    const d = decideLiveness(this.model, {
+      lastHeard: this.lastHeard, lastBeat: this.lastBeat, inFlight: this.lostInFlight, now, previousCheck: this.lastCheck,
+    }, this.liveness);
+    if (d.kind === 'stalled') {
+      this.opts.log.warn({ lateMs: Math.round(d.lateMs), periodMs: this.liveness.periodMs }, 'liveness check ran late (this cell-state stalled): every node\'s liveness clock restarts');
+      this.startClocks();
+      this.lastCheck = now;
+      return;
+    }
+    this.lastCheck = now;
+    const lost = d.lost;
+    if (d.held > 0) {
+      this.opts.log.warn({ marking: lost.length, held: d.held, limit: d.limit }, 'many nodes silent at once and no other heartbeats arriving: marking only the longest silent lost, the rest are checked again');
+    }
     if (lost.length === 0) return;
     for (const id of lost) this.lostInFlight.add(id);
     this.opts.log.warn({ nodes: lost.length, first: lost.slice(0, 10), timeoutMs: this.opts.heartbeatTimeoutMs }, 'nodes not heard from: marking them lost');
