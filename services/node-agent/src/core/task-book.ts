@@ -44,6 +44,10 @@ interface EndedEntry {
   readonly end: TaskEnd;
   /** When the cell acknowledged the report; undefined while it is still in the outbox. */
   ackedAt?: number;
+  /** Still in the outbox (not acknowledged by key since it was queued). */
+  queued: boolean;
+  /** An older entry of the same task and node still in the outbox, replaced in `ended` by this one. */
+  older?: EndedEntry;
 }
 
 export interface TaskBookOptions {
@@ -51,16 +55,26 @@ export interface TaskBookOptions {
   readonly endedGraceMs: number;
 }
 
-function endKey(taskId: string, nodeId: string): string {
-  return `${nodeId}\u0000${taskId}`;
-}
-
+/**
+ * Every operation is O(1) or amortised O(1) per task (the agent books tens of thousands of tasks
+ * per second): ends are looked up per node then per task (no key strings built), the outbox is a
+ * queue with a moving head (acknowledged entries are dropped lazily, the array compacted in bulk),
+ * and expiry pops acknowledgements in the order they happened instead of scanning every end.
+ */
 export class TaskBook {
   private readonly running = new Map<string, RunningTask>();
   private readonly byNode = new Map<string, Set<string>>();
-  private readonly ended = new Map<string, EndedEntry>();
-  /** Unacknowledged ends in the order they happened. */
-  private outbox: TaskEnd[] = [];
+  /** Ends by node, then by task id. */
+  private readonly ended = new Map<string, Map<string, EndedEntry>>();
+  /** Ends in the order they happened, from `head` on; entries no longer `queued` are skipped. */
+  private outbox: EndedEntry[] = [];
+  private head = 0;
+  private queued = 0;
+  /** Acknowledgements in the order they happened (an entry acknowledged twice appears twice). */
+  private acks: { entry: EndedEntry; at: number }[] = [];
+  private acksHead = 0;
+  /** False once an acknowledgement time went backwards: expiry then scans every end. */
+  private acksOrdered = true;
 
   constructor(
     private readonly isOwnNode: (nodeId: string) => boolean,
@@ -72,14 +86,14 @@ export class TaskBook {
   }
 
   get pendingReports(): number {
-    return this.outbox.length;
+    return this.queued;
   }
 
   /** Decides whether to start `a`; on `start` the task is booked as running. */
   admit(a: Assignment, now: number): Admission {
     if (!this.isOwnNode(a.nodeId)) return { verdict: 'refuse', reason: REFUSAL.notMyNode };
     if (this.running.has(a.taskId)) return { verdict: 'refuse', reason: REFUSAL.alreadyRunning };
-    const prior = this.ended.get(endKey(a.taskId, a.nodeId));
+    const prior = this.ended.get(a.nodeId)?.get(a.taskId);
     if (prior !== undefined && (prior.ackedAt === undefined || now - prior.ackedAt < this.opts.endedGraceMs)) {
       return { verdict: 'refuse', reason: REFUSAL.recentlyEnded };
     }
@@ -109,8 +123,14 @@ export class TaskBook {
     const t = this.remove(taskId);
     if (t === undefined) return undefined;
     const end: TaskEnd = { taskId, nodeId: t.assignment.nodeId, endedAt: now, ...result };
-    this.ended.set(endKey(taskId, end.nodeId), { end });
-    this.outbox.push(end);
+    let onNode = this.ended.get(end.nodeId);
+    if (onNode === undefined) this.ended.set(end.nodeId, (onNode = new Map()));
+    const before = onNode.get(taskId);
+    const entry: EndedEntry = { end, queued: true };
+    if (before?.queued === true) entry.older = before;
+    onNode.set(taskId, entry);
+    this.outbox.push(entry);
+    this.queued++;
     return end;
   }
 
@@ -122,7 +142,7 @@ export class TaskBook {
   /** Task ids per node, for the heartbeat (nodes without tasks are absent). */
   tasksOn(nodeId: string): string[] {
     const set = this.byNode.get(nodeId);
-    return set === undefined ? [] : [...set];
+    return set === undefined ? [] : Array.from(set);
   }
 
   runningTaskIds(): string[] {
@@ -131,23 +151,74 @@ export class TaskBook {
 
   /** The oldest unacknowledged ends, at most `max`, for one taskEnded request. */
   nextReports(max: number): TaskEnd[] {
-    return this.outbox.slice(0, max);
+    const out: TaskEnd[] = [];
+    for (let i = this.head; i < this.outbox.length && out.length < max; i++) {
+      const e = this.outbox[i];
+      if (e.queued) out.push(e.end);
+    }
+    return out;
   }
 
   /** The cell acknowledged these reports. */
   acknowledge(reports: readonly TaskEnd[], now: number): void {
-    const done = new Set(reports.map((r) => endKey(r.taskId, r.nodeId)));
-    this.outbox = this.outbox.filter((r) => !done.has(endKey(r.taskId, r.nodeId)));
-    for (const k of done) {
-      const e = this.ended.get(k);
-      if (e !== undefined) e.ackedAt = now;
+    for (const r of reports) {
+      const e = this.ended.get(r.nodeId)?.get(r.taskId);
+      if (e === undefined) continue;
+      for (let q: EndedEntry | undefined = e; q !== undefined; q = q.older) {
+        if (q.queued) {
+          q.queued = false;
+          this.queued--;
+        }
+      }
+      e.older = undefined;
+      if (e.ackedAt === now) continue; // the same report twice in one call
+      e.ackedAt = now;
+      const last = this.acks.length > this.acksHead ? this.acks[this.acks.length - 1].at : -Infinity;
+      if (now < last) this.acksOrdered = false;
+      this.acks.push({ entry: e, at: now });
+    }
+    while (this.head < this.outbox.length && !this.outbox[this.head].queued) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.outbox.length) {
+      this.outbox = this.outbox.slice(this.head);
+      this.head = 0;
     }
   }
 
   /** Forgets acknowledged ends older than the grace period (bounded memory). */
   expire(now: number): void {
-    for (const [k, e] of this.ended) {
-      if (e.ackedAt !== undefined && now - e.ackedAt >= this.opts.endedGraceMs) this.ended.delete(k);
+    const grace = this.opts.endedGraceMs;
+    if (!this.acksOrdered) {
+      for (const [node, onNode] of this.ended) {
+        for (const [task, e] of onNode) {
+          if (e.ackedAt !== undefined && now - e.ackedAt >= grace) this.forget(node, task, onNode);
+        }
+      }
+      this.acks = [];
+      this.acksHead = 0;
+      this.acksOrdered = true;
+      for (const onNode of this.ended.values()) {
+        for (const e of onNode.values()) if (e.ackedAt !== undefined) this.acks.push({ entry: e, at: e.ackedAt });
+      }
+      this.acks.sort((x, y) => x.at - y.at);
+      return;
     }
+    while (this.acksHead < this.acks.length) {
+      const { entry, at } = this.acks[this.acksHead];
+      if (now - at < grace) break;
+      this.acksHead++;
+      // Skipped when acknowledged again later (a later acknowledgement is queued) or replaced.
+      if (entry.ackedAt !== at) continue;
+      const onNode = this.ended.get(entry.end.nodeId);
+      if (onNode?.get(entry.end.taskId) === entry) this.forget(entry.end.nodeId, entry.end.taskId, onNode);
+    }
+    if (this.acksHead > 1024 && this.acksHead * 2 > this.acks.length) {
+      this.acks = this.acks.slice(this.acksHead);
+      this.acksHead = 0;
+    }
+  }
+
+  private forget(node: string, task: string, onNode: Map<string, EndedEntry>): void {
+    onNode.delete(task);
+    if (onNode.size === 0) this.ended.delete(node);
   }
 }
