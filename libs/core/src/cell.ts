@@ -92,6 +92,12 @@ export class CellState {
   private readonly byId = new Map<string, NodeState>();
   private readonly parts: PartitionState[];
   private readonly placed = new Map<string, Allocation>();
+  /**
+   * Per node id, how many of its allocations have a fractional (non-whole) amount; nodes without
+   * any are absent. While a node has none, its `allocated` is a sum of whole numbers, exact in
+   * float64, so a release may subtract instead of re-summing.
+   */
+  private readonly fractionalOn = new Map<string, number>();
 
   constructor(space: ResourceSpace, partitions: number, options: CellOptions = {}) {
     if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be an integer ≥ 1, got ${partitions}`);
@@ -209,6 +215,7 @@ export class CellState {
       addInto(n.allocated, c.demand);
       n.allocations.set(c.taskId, a);
       this.placed.set(c.taskId, a);
+      if (!isWhole(c.demand)) this.fractionalOn.set(n.id, (this.fractionalOn.get(n.id) ?? 0) + 1);
       this.touch(n);
     }
   }
@@ -220,11 +227,22 @@ export class CellState {
     this.placed.delete(taskId);
     const n = this.byId.get(a.nodeId)!;
     n.allocations.delete(taskId);
-    // Re-summed rather than subtracted: with fractional amounts, `allocated - demand` drifts from
-    // the sum of what is left (and may drift below it, letting a later claim over-commit). The
-    // sum in insertion order is exactly what applyClaims would have built. O(tasks on the node).
-    n.allocated.fill(0);
-    for (const rest of n.allocations.values()) addInto(n.allocated, rest.demand);
+    const fractional = this.fractionalOn.get(n.id);
+    if (fractional === undefined && wholeSafe(n.allocated)) {
+      // Whole numbers only (below 2^53): the subtraction is exact and equals the re-sum. O(1).
+      const v = a.demand;
+      for (let i = 0; i < v.length; i++) n.allocated[i] -= v[i];
+    } else {
+      if (fractional !== undefined && !isWhole(a.demand)) {
+        if (fractional <= 1) this.fractionalOn.delete(n.id);
+        else this.fractionalOn.set(n.id, fractional - 1);
+      }
+      // Re-summed rather than subtracted: with fractional amounts, `allocated - demand` drifts from
+      // the sum of what is left (and may drift below it, letting a later claim over-commit). The
+      // sum in insertion order is exactly what applyClaims would have built. O(tasks on the node).
+      n.allocated.fill(0);
+      for (const rest of n.allocations.values()) addInto(n.allocated, rest.demand);
+    }
     this.touch(n);
     return a;
   }
@@ -340,6 +358,7 @@ export class CellState {
       return { version: p.version, logFloor: p.logFloor, logVersions: [...p.logVersions], logNodes };
     });
     const placed = new Map<string, Allocation>();
+    const fractional = new Map<string, number>();
     let n: NodeState | undefined;
     for (const a of data.allocations) {
       if (n === undefined || n.id !== a.nodeId) n = byId.get(a.nodeId);
@@ -350,6 +369,7 @@ export class CellState {
       placed.set(a.taskId, a);
       n!.allocations.set(a.taskId, a);
       addInto(n!.allocated, a.demand);
+      if (!isWhole(a.demand)) fractional.set(n!.id, (fractional.get(n!.id) ?? 0) + 1);
     }
     data.nodes.forEach((d, i) => {
       const sum = nodes[i].allocated;
@@ -370,6 +390,7 @@ export class CellState {
       into.logNodes = p.logNodes;
     });
     for (const [k, a] of placed) this.placed.set(k, a);
+    for (const [k, c] of fractional) this.fractionalOn.set(k, c);
   }
 
   /** Sum of capacity and allocation over ready nodes, per resource. */
@@ -383,4 +404,16 @@ export class CellState {
     }
     return { capacity, allocated };
   }
+}
+
+/** Every amount is a whole number (so sums of them are exact in float64 below 2^53). */
+function isWhole(v: ResourceVector): boolean {
+  for (let i = 0; i < v.length; i++) if (!Number.isInteger(v[i])) return false;
+  return true;
+}
+
+/** Every amount is a whole number ≤ 2^53 − 1 (every partial sum of whole amounts was exact). */
+function wholeSafe(v: ResourceVector): boolean {
+  for (let i = 0; i < v.length; i++) if (!Number.isSafeInteger(v[i])) return false;
+  return true;
 }
