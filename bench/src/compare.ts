@@ -116,7 +116,7 @@ export async function runCompare(o: CompareOptions, log: Log): Promise<CompareRe
   const cellSpec = (mode: string, schedulers: number): BenchCellSpec => ({
     nodes: o.nodes, schedulers, partitions: o.partitions, mode, timeScale: o.timeScale, nodeShape: o.shape,
   });
-  const criteria = { p99LimitMs: o.p99LimitMs, slopeFraction: 0.1, backlogSeconds: 2 };
+  const criteria = { p99LimitMs: o.p99LimitMs, slopeFraction: 0.1, backlogSeconds: 2, workLagSeconds: 3 };
 
   // 1. Transport baseline, on its own nats-server before any cell runs.
   log('== transport baseline (NATS request/reply, 1 000 records of ~100 bytes per request, 4 in flight)');

@@ -138,6 +138,7 @@ export async function searchSaturation(spec: BenchCellSpec, w: WorkloadSpec, o: 
     const { steps } = await runSteps(current.cell, [{ label: `probe`, rate, seconds: o.stepSeconds, warmSeconds: o.warmSeconds, restartSequence: true }], { log: (l) => log(`  ${l}`), criteria });
     const step = steps[0];
     const reasons = step.verdict.reasons;
+    // "Queue bounded" = every reason but the p99 one (jobs backlog, work lag, generator).
     const queueOk = !reasons.some((r) => !r.startsWith('p99'));
     probes.push({ rate, ok: step.verdict.ok, queueOk, reasons, step });
     current.cell.loadgen?.pause();

@@ -183,7 +183,7 @@ async function main(): Promise<void> {
   if (o.saturate) {
     const sat = await searchSaturation(spec, workload, {
       start: o.startRate, min: Math.min(1, o.startRate), max: o.maxRate, tolerance: 0.1, maxSteps: 8,
-      stepSeconds: o.probeSeconds, warmSeconds: Math.min(4, o.probeSeconds / 3), criteria: { p99LimitMs: o.p99LimitMs, slopeFraction: 0.1, backlogSeconds: 2 },
+      stepSeconds: o.probeSeconds, warmSeconds: Math.min(4, o.probeSeconds / 3), criteria: { p99LimitMs: o.p99LimitMs, slopeFraction: 0.1, backlogSeconds: 2, workLagSeconds: 3 },
     }, log);
     const best = [...sat.probes].filter((p) => (sat.saturationRate > 0 ? p.ok : p.queueOk)).sort((a, b) => b.rate - a.rate)[0];
     const r: ResultsFile = {
@@ -199,7 +199,7 @@ async function main(): Promise<void> {
   }
   const duration = o.duration ?? 30;
   const warm = Math.min(5, duration / 4);
-  const run = await runOnFreshCell('run', spec, workload, [{ label: o.workload ? 'trace' : `${rate}/s`, rate: o.workload ? 1 : rate, seconds: duration, warmSeconds: warm }], log, { criteria: { p99LimitMs: o.p99LimitMs, slopeFraction: 0.1, backlogSeconds: 2 } });
+  const run = await runOnFreshCell('run', spec, workload, [{ label: o.workload ? 'trace' : `${rate}/s`, rate: o.workload ? 1 : rate, seconds: duration, warmSeconds: warm }], log, { criteria: { p99LimitMs: o.p99LimitMs, slopeFraction: 0.1, backlogSeconds: 2, workLagSeconds: 3 } });
   const r: ResultsFile = { kind: 'run', version: 1, timestamp, command, setup, run };
   const path = writeResults(r, `${timestamp}-run`);
   log(`wrote ${path.replace(`${REPO_ROOT}/`, '')}`);

@@ -188,11 +188,11 @@ function modeRows(c: CompareResult): string {
       const x = s.metrics;
       rows.push([
         `${m.label} ×${m.spec.schedulers}`, s.label, fmt(s.rate, 1), fmt(x.generator.tasks / x.seconds), fmt(x.placementsPerS), fmt(x.delayMs.p50), fmt(x.delayMs.p90), fmt(x.delayMs.p99),
-        pct(x.conflictFraction, 2), fmt(x.retriesPerPlacement, 3), fmt(x.stalenessMs.mean), fmt(x.syncBytesPerS / 1e6, 2), `${fmt(x.backlog.end)} / ${fmt(x.taskBacklogEnd)}`, s.verdict.ok ? 'yes' : 'no', fmt(x.machine.otherCores, 2),
+        pct(x.conflictFraction, 2), fmt(x.retriesPerPlacement, 3), fmt(x.stalenessMs.mean), fmt(x.syncBytesPerS / 1e6, 2), `${fmt(x.backlog.end)} / ${fmt(x.taskBacklogEnd)}`, fmt(x.workLagS, 1), s.verdict.ok ? 'yes' : 'no', fmt(x.machine.otherCores, 2),
       ]);
     }
   }
-  return table(['mode', 'step', 'jobs/s', 'tasks/s offered', 'placements/s', 'p50 ms', 'p90 ms', 'p99 ms', 'conflicts', 'retries/placement', 'staleness ms (mean)', 'sync MB/s', 'backlog at end (jobs / tasks)', 'kept up', 'other cores'], rows);
+  return table(['mode', 'step', 'jobs/s', 'tasks/s offered', 'placements/s', 'p50 ms', 'p90 ms', 'p99 ms', 'conflicts', 'retries/placement', 'staleness ms (mean)', 'sync MB/s', 'backlog at end (jobs / tasks)', 'work lag s', 'kept up', 'other cores'], rows);
 }
 
 function processRows(c: CompareResult): string {
@@ -234,12 +234,12 @@ export function compareMarkdown(r: Compare, plots: readonly Plot[], plotDir: str
   if (c.saturation !== undefined) {
     const sat = c.saturation;
     out.push('## Saturation', '',
-      `Doubling from ${fmt(sat.probes[0]?.rate, 1)} jobs/s, then bisection; each probe ${fmt(sat.probes[0]?.step.metrics.seconds, 0)} s measured after a warm-up, on latency-first ×${s.schedulers}. Every probe offers the same job sequence from its first job (only the rate differs), so probes differ by rate, not by which heavy-tailed jobs they happened to draw. A probe *keeps up* when the jobs-stream backlog does not grow (slope ≤ max(1 job/s, 10% of the rate), ≤ max(20 jobs, 2 s of load) left at the end), the load generator stayed on schedule, and — for the brief's definition — p99 delay < ${sat.criteria.p99LimitMs} ms.`, '',
+      `Doubling from ${fmt(sat.probes[0]?.rate, 1)} jobs/s, then bisection; each probe ${fmt(sat.probes[0]?.step.metrics.seconds, 0)} s measured after a warm-up, on latency-first ×${s.schedulers}. Every probe offers the same job sequence from its first job (only the rate differs), so probes differ by rate, not by which heavy-tailed jobs they happened to draw. A probe *keeps up* when the jobs-stream backlog does not grow (slope ≤ max(1 job/s, 10% of the rate), ≤ max(20 jobs, 2 s of load) left at the end), the committed work trails the offered work by ≤ ${sat.criteria.workLagSeconds ?? 3} s at the end (*work lag*: the jobs backlog counts a 60 000-task job once), the load generator stayed on schedule, and — for the brief's definition — p99 delay < ${sat.criteria.p99LimitMs} ms.`, '',
       `- **Saturation (queue bounded and p99 < ${sat.criteria.p99LimitMs} ms): ${fmt(sat.saturationRate, 2)} jobs/s** — ${sat.why}.`,
       `- **Throughput saturation (queue bounded): ${fmt(sat.throughputSaturationRate, 2)} jobs/s** — ${sat.whyThroughput}.`,
       `- The load steps below are relative to **${fmt(c.referenceRate, 2)} jobs/s**: ${c.referenceSource}.`, '',
-      table(['probe', 'jobs/s', 'tasks/s offered', 'placements/s', 'p50 ms', 'p99 ms', 'conflicts', 'retries/placement', 'backlog slope jobs/s', 'backlog end (jobs / tasks)', 'verdict', 'other cores'],
-        sat.probes.map((p, i) => { const x = p.step.metrics; return [String(i + 1), fmt(p.rate, 2), fmt(x.generator.tasks / x.seconds), fmt(x.placementsPerS), fmt(x.delayMs.p50), fmt(x.delayMs.p99), pct(x.conflictFraction, 2), fmt(x.retriesPerPlacement, 2), fmt(x.backlog.slopePerS, 2), `${fmt(x.backlog.end)} / ${fmt(x.taskBacklogEnd)}`, p.ok ? 'kept up' : p.reasons.join('; '), fmt(x.machine.otherCores, 2)]; })),
+      table(['probe', 'jobs/s', 'tasks/s offered', 'placements/s', 'p50 ms', 'p99 ms', 'conflicts', 'retries/placement', 'backlog slope jobs/s', 'backlog end (jobs / tasks)', 'work lag s', 'verdict', 'other cores'],
+        sat.probes.map((p, i) => { const x = p.step.metrics; return [String(i + 1), fmt(p.rate, 2), fmt(x.generator.tasks / x.seconds), fmt(x.placementsPerS), fmt(x.delayMs.p50), fmt(x.delayMs.p99), pct(x.conflictFraction, 2), fmt(x.retriesPerPlacement, 2), fmt(x.backlog.slopePerS, 2), `${fmt(x.backlog.end)} / ${fmt(x.taskBacklogEnd)}`, fmt(x.workLagS, 1), p.ok ? 'kept up' : p.reasons.join('; '), fmt(x.machine.otherCores, 2)]; })),
       '', 'Job sizes are heavy-tailed: a probe of a few seconds holds a few dozen jobs, so its offered tasks/s depends on which big jobs fall inside the measured window. Probes are listed in the order run (several on one cell while it keeps up, a fresh cell after one that did not).',
       '', img(`${PLOT_PREFIX}saturation.svg`, 'saturation search'), '');
   }

@@ -39,7 +39,7 @@ export function describeStep(r: StepResult): string {
   const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '–');
   const top = [...m.processes].filter((p) => p.kind !== 'bench').sort((a, b) => b.cpuCores - a.cpuCores).slice(0, 3).map((p) => `${p.name} ${f(p.cpuCores, 2)}`).join(', ');
   return `${r.label.padEnd(10)} rate ${f(r.rate, 1).padStart(6)} jobs/s → ${f(m.placementsPerS).padStart(6)} placements/s, jobs ${m.jobsFinished}, delay p50/p90/p99 ${f(m.delayMs.p50)}/${f(m.delayMs.p90)}/${f(m.delayMs.p99)} ms, `
-    + `conflicts ${f(m.conflictFraction * 100, 2)}%, retries/placement ${f(m.retriesPerPlacement, 3)}, backlog ${f(m.backlog.end)} (slope ${f(m.backlog.slopePerS, 1)}/s), `
+    + `conflicts ${f(m.conflictFraction * 100, 2)}%, retries/placement ${f(m.retriesPerPlacement, 3)}, backlog ${f(m.backlog.end)} (slope ${f(m.backlog.slopePerS, 1)}/s), work lag ${f(m.workLagS, 1)} s, `
     + `cpu [${top}], others ${f(m.machine.otherCores, 2)} cores${r.verdict.ok ? '' : `  ✗ ${r.verdict.reasons.join('; ')}`}`;
 }
 
@@ -77,7 +77,7 @@ export async function runSteps(cell: BenchCell, steps: readonly StepPlan[], o: R
     const metrics = windowMetrics(a, prev, inWindow, cell.cores, cell.ticks);
     const verdict = judgeStep({
       rate: step.rate, backlogSlope: metrics.backlog.slopePerS, backlogEnd: metrics.backlog.end, p99Ms: metrics.delayMs.p99,
-      generatorBehind: metrics.generator.late, jobsFinished: metrics.jobsFinished,
+      generatorBehind: metrics.generator.late, jobsFinished: metrics.jobsFinished, workLagS: metrics.workLagS,
     }, o.criteria);
     const r: StepResult = { label: step.label, rate: step.rate, metrics, verdict };
     o.log?.(describeStep(r));

@@ -18,6 +18,8 @@ export interface StepVerdictInput {
   readonly generatorBehind: number;
   /** Jobs finished in the window (a step where nothing finished cannot be judged fine). */
   readonly jobsFinished: number;
+  /** Seconds the committed work trails the offered work at the end (NaN: unknown, not judged). */
+  readonly workLagS?: number;
 }
 
 export interface StepVerdict {
@@ -32,9 +34,14 @@ export interface SaturationCriteria {
   readonly slopeFraction: number;
   /** Backlog allowed at the end of a step, in seconds of offered load. Default 2. */
   readonly backlogSeconds: number;
+  /**
+   * Work lag allowed at the end of a step (s). The jobs backlog counts a 60 000-task job once;
+   * this catches a cell that keeps up in jobs while falling behind in tasks. Default 3.
+   */
+  readonly workLagSeconds?: number;
 }
 
-export const DEFAULT_CRITERIA: SaturationCriteria = { p99LimitMs: 1000, slopeFraction: 0.1, backlogSeconds: 2 };
+export const DEFAULT_CRITERIA: SaturationCriteria = { p99LimitMs: 1000, slopeFraction: 0.1, backlogSeconds: 2, workLagSeconds: 3 };
 
 /** Whether the system kept up with a step: bounded queue, p99 under the limit, open loop intact. */
 export function judgeStep(s: StepVerdictInput, c: SaturationCriteria = DEFAULT_CRITERIA): StepVerdict {
@@ -44,6 +51,8 @@ export function judgeStep(s: StepVerdictInput, c: SaturationCriteria = DEFAULT_C
   if (s.backlogSlope > slopeLimit) reasons.push(`queue grows ${s.backlogSlope.toFixed(1)} jobs/s (limit ${slopeLimit.toFixed(1)})`);
   const backlogLimit = Math.max(20, c.backlogSeconds * s.rate);
   if (s.backlogEnd > backlogLimit) reasons.push(`backlog ${Math.round(s.backlogEnd)} jobs at the end (limit ${Math.round(backlogLimit)})`);
+  const lagLimit = c.workLagSeconds ?? 3;
+  if (s.workLagS !== undefined && s.workLagS > lagLimit) reasons.push(`committed work ${s.workLagS.toFixed(1)} s behind the offered work (limit ${lagLimit} s)`);
   if (s.jobsFinished === 0) reasons.push('no job finished in the window');
   else if (!(s.p99Ms <= c.p99LimitMs)) reasons.push(`p99 delay ${Number.isFinite(s.p99Ms) ? Math.round(s.p99Ms) : '?'} ms ≥ ${c.p99LimitMs} ms`);
   if (s.generatorBehind > 0) reasons.push(`load generator fell behind by ${s.generatorBehind} jobs`);

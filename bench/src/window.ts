@@ -68,6 +68,13 @@ export interface WindowMetrics {
    * backlog whatever its size; this counts the work left.
    */
   readonly taskBacklogEnd: number;
+  /**
+   * How far the committed work trails the offered work at the end of the window, in seconds: the
+   * time since the load generator had published as many tasks as cell-state has now committed
+   * (reading both cumulative curves, as if tasks were placed in submission order). 0 when every
+   * published task is committed; `seconds` (the window) or more is reported as the window length.
+   */
+  readonly workLagS: number;
   readonly generator: { readonly published: number; readonly tasks: number; readonly late: number; readonly errors: number; readonly maxLagMs: number };
   readonly processes: readonly ProcessUsage[];
   readonly machine: {
@@ -183,6 +190,7 @@ export function windowMetrics(a: Scrape, b: Scrape, between: readonly Scrape[], 
       max: backlogPoints.reduce((m, [, v]) => Math.max(m, v), 0),
       slopePerS: slope(backlogPoints),
     },
+    workLagS: workLag(inWindow),
     taskBacklogEnd: gb === undefined ? Number.NaN : Math.max(0, gb.tasks - sumOf(b.cellState, 'tessera_commit_claims_total', { outcome: 'committed' })),
     generator: {
       published: (gb?.published ?? 0) - (ga?.published ?? 0),
@@ -194,6 +202,26 @@ export function windowMetrics(a: Scrape, b: Scrape, between: readonly Scrape[], 
     processes,
     machine: { cores, busyCores, oursCores: ours, otherCores: Math.max(0, busyCores - ours) },
   };
+}
+
+/**
+ * The work lag at the last scrape of `series` (see WindowMetrics.workLagS): committed claims at
+ * the end against the load generator's published tasks over the scrapes, interpolated linearly.
+ */
+export function workLag(series: readonly Scrape[]): number {
+  const last = series[series.length - 1];
+  if (last?.loadgen === undefined) return Number.NaN;
+  const committed = sumOf(last.cellState, 'tessera_commit_claims_total', { outcome: 'committed' });
+  if (committed >= last.loadgen.tasks) return 0;
+  for (let i = series.length - 1; i > 0; i--) {
+    const hi = series[i], lo = series[i - 1];
+    const pHi = hi.loadgen?.tasks ?? Number.NaN, pLo = lo.loadgen?.tasks ?? Number.NaN;
+    if (!(pLo <= committed)) continue;
+    // published crossed `committed` between lo and hi
+    const f = pHi > pLo ? (committed - pLo) / (pHi - pLo) : 1;
+    return (last.t - (lo.t + f * (hi.t - lo.t))) / 1000;
+  }
+  return (last.t - series[0].t) / 1000;
 }
 
 /** One point of a timeline (delay over time), between consecutive scrapes. */

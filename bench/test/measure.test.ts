@@ -6,6 +6,8 @@ import {
 import { cpuCores, machineBusy, parseMachineStat, parseProcStat, parseProcStatus, ProcParseError } from '../src/proc.ts';
 import { ArrivalClock } from '../src/arrivals.ts';
 import { listingBatches, summariseDelayCheck } from '../src/delay-check.ts';
+import { workLag } from '../src/window.ts';
+import type { Scrape } from '../src/scrape.ts';
 
 describe('percentiles', () => {
   it.each([
@@ -174,5 +176,22 @@ describe('exact-delay cross-check', () => {
     expect(s.unknownDelay).toBe(1);
     expect(s.all.n).toBe(2);
     expect(s.byClass.map((c) => c.delayMs.n)).toEqual([1, 0, 1, 0]);
+  });
+});
+
+describe('work lag', () => {
+  const scrape = (t: number, published: number, committed: number): Scrape => ({
+    t, schedulers: [], processes: [], failed: [], machine: { busy: 0, total: 0 },
+    cellState: [{ name: 'tessera_commit_claims_total', labels: { outcome: 'committed' }, value: committed }],
+    loadgen: { t: 'stats', published: 0, tasks: published, late: 0, errors: 0, inFlight: 0, maxLagMs: 0, rate: 1, sampled: [], done: false },
+  });
+
+  it.each([
+    { name: 'all committed', series: [scrape(0, 0, 0), scrape(1000, 500, 500)], want: 0 },
+    // 1 500 committed at 3 s; published reached 1 500 halfway between 1 s (1 000) and 2 s (2 000)
+    { name: 'behind, interpolated', series: [scrape(0, 0, 0), scrape(1000, 1000, 900), scrape(2000, 2000, 1200), scrape(3000, 3000, 1500)], want: 1.5 },
+    { name: 'behind by more than the window', series: [scrape(0, 5000, 0), scrape(4000, 9000, 100)], want: 4 },
+  ])('$name', ({ series, want }) => {
+    expect(workLag(series)).toBeCloseTo(want);
   });
 });

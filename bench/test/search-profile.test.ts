@@ -63,6 +63,8 @@ describe('saturation search', () => {
     { name: 'no p99 at all', s: { backlogSlope: 0, backlogEnd: 0, p99Ms: Number.NaN }, ok: false, reason: 'p99' },
     { name: 'a late generator', s: { backlogSlope: 0, backlogEnd: 0, p99Ms: 10, generatorBehind: 3 }, ok: false, reason: 'load generator' },
     { name: 'nothing finished', s: { backlogSlope: 0, backlogEnd: 0, p99Ms: 10, jobsFinished: 0 }, ok: false, reason: 'no job finished' },
+    { name: 'few jobs queued but much work behind', s: { backlogSlope: 0, backlogEnd: 2, p99Ms: 10, workLagS: 7 }, ok: false, reason: 'behind the offered work' },
+    { name: 'a short work lag', s: { backlogSlope: 0, backlogEnd: 2, p99Ms: 10, workLagS: 1.5 }, ok: true, reason: '' },
   ])('judges a step with $name', ({ s, ok, reason }) => {
     const v = judgeStep({ rate: 20, generatorBehind: 0, jobsFinished: 100, ...s });
     expect(v.ok).toBe(ok);
