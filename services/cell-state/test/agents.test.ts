@@ -72,6 +72,28 @@ describe('reconcileHeartbeat', () => {
     expect(d).toMatchObject({ unknownNodes: ['n1'], stopTasks: ['j/t/0'], missing: [], heard: [] });
   });
 
+  it('a node reporting the same clean list again is skipped, and any change is still reconciled', () => {
+    const m = setup();
+    apply(m, { t: 'running', agent: 'a', tasks: [{ taskId: 'j/t/0', nodeId: 'n1' }, { taskId: 'j/t/1', nodeId: 'n1' }] });
+    const none = { running: new Set<string>(), ended: new Set<string>() };
+    const hb = (tasks: string[], now: number) => {
+      const d = reconcileHeartbeat(m, { agent: 'a', nodes: [{ id: 'n1', tasks }] }, now, 1_000, none);
+      if (isRefusal(d)) throw new Error('refused');
+      return d;
+    };
+    for (const now of [5_000, 6_000, 7_000]) {
+      expect(hb(['j/t/0', 'j/t/1'], now)).toEqual({ unknownNodes: [], stopTasks: [], missing: [], heard: ['n1'], running: undefined });
+    }
+    // Same count, another set: j/t/2 is allocated on m1, j/t/1 is not reported.
+    const d = hb(['j/t/0', 'j/t/2'], 8_000);
+    expect(d.stopTasks).toEqual(['j/t/2']);
+    expect(d.missing.map((a) => a.taskId)).toEqual(['j/t/1']);
+    expect(hb(['j/t/0', 'j/t/1'], 9_000).stopTasks).toEqual([]);
+    // The node changes (j/t/1 ends): the same list is reconciled again.
+    apply(m, { t: 'ended', agent: 'a', tasks: [{ taskId: 'j/t/1', nodeId: 'n1', outcome: 'succeeded' }] });
+    expect(hb(['j/t/0', 'j/t/1'], 10_000).stopTasks).toEqual(['j/t/1']);
+  });
+
   it('refuses a heartbeat naming another agent\'s node', () => {
     const m = setup();
     expect(reconcileHeartbeat(m, { agent: 'a', nodes: [{ id: 'm1', tasks: [] }] }, 0, 0, { running: new Set(), ended: new Set() })).toMatchObject({ refused: true, code: 'forbidden' });

@@ -69,7 +69,42 @@ export interface InFlight {
   readonly ended: ReadonlySet<string>;
 }
 
-/** Reconciles what an agent runs with what the cell expects. */
+/**
+ * A node whose last full reconciliation found nothing to do: the agent reported exactly the
+ * node's allocations (this list), none placed-but-not-yet-running, at this node version.
+ */
+interface CleanNode {
+  readonly version: number;
+  readonly tasks: readonly string[];
+}
+
+/**
+ * Clean nodes per model (a memo, not state: dropping it only costs a full reconciliation).
+ * Keyed by the model's cell and job table, so a model rebuilt from a snapshot starts afresh.
+ */
+const cleanNodes = new WeakMap<object, { readonly jobs: object; readonly nodes: Map<string, CleanNode> }>();
+
+function cleanNodesOf(model: CellModel): Map<string, CleanNode> {
+  let memo = cleanNodes.get(model.cell);
+  if (memo === undefined || memo.jobs !== model.jobs) cleanNodes.set(model.cell, (memo = { jobs: model.jobs, nodes: new Map() }));
+  return memo.nodes;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Reconciles what an agent runs with what the cell expects.
+ *
+ * Every reported task is probed against the node's allocations, except on a node that was clean
+ * at its previous heartbeat (see {@link CleanNode}) and reports the same list again while its
+ * version did not move: every allocation change (commit, release) and condition change bumps the
+ * node version, and a task only leaves `placed` for `running`/ended, so the full reconciliation
+ * would again find nothing to stop, re-send or log. Such a node costs one list comparison.
+ */
 export function reconcileHeartbeat(
   model: CellModel,
   req: HeartbeatRequest,
@@ -79,6 +114,7 @@ export function reconcileHeartbeat(
 ): HeartbeatDecision | Refusal {
   const refusal = ownershipRefusal(model, req.agent, req.nodes.map((n) => n.id), 'nodes[#].id');
   if (refusal !== undefined) return refusal;
+  const clean = cleanNodesOf(model);
   const unknownNodes: string[] = [];
   const stopTasks: string[] = [];
   const missing: Allocation[] = [];
@@ -90,27 +126,45 @@ export function reconcileHeartbeat(
       // Unknown (e.g. the cell was reset) or lost: the agent registers it again; nothing runs there.
       unknownNodes.push(reported.id);
       for (const t of reported.tasks) stopTasks.push(t);
+      clean.delete(reported.id);
       continue;
     }
     heard.push(reported.id);
+    const before = clean.get(reported.id);
+    if (before !== undefined && before.version === node.version && sameList(before.tasks, reported.tasks)) continue;
     const seen = reported.tasks.length > 0 ? new Set<string>() : undefined;
+    let isClean = true;
+    let matched = 0; // distinct reported tasks allocated on the node
     for (const taskId of reported.tasks) {
-      seen!.add(taskId);
-      const a = model.cell.allocationOf(taskId);
-      if (a === undefined || a.nodeId !== reported.id) {
+      const first = !seen!.has(taskId);
+      if (first) seen!.add(taskId);
+      const a = node.allocations.get(taskId);
+      if (a === undefined) {
         stopTasks.push(taskId);
+        isClean = false;
         continue;
       }
+      if (first) matched++;
       if (!inFlight.running.has(taskId)) {
         const t = model.jobs.task(taskId);
-        if (t !== undefined && t.job.taskState[t.slot] === 1 /* placed */) running.push({ taskId, nodeId: reported.id });
+        if (t === undefined) isClean = false;
+        else if (t.job.taskState[t.slot] === 1 /* placed */) {
+          running.push({ taskId, nodeId: reported.id });
+          isClean = false;
+        }
+      } else isClean = false;
+    }
+    if (matched !== node.allocations.size) {
+      // Some allocation was not reported (otherwise none can be missing).
+      isClean = false;
+      for (const a of node.allocations.values()) {
+        if (seen?.has(a.taskId) || inFlight.ended.has(a.taskId)) continue;
+        const since = model.assignedAt.get(a.taskId) ?? -Infinity;
+        if (now - since >= graceMs) missing.push(a);
       }
     }
-    for (const a of node.allocations.values()) {
-      if (seen?.has(a.taskId) || inFlight.ended.has(a.taskId)) continue;
-      const since = model.assignedAt.get(a.taskId) ?? -Infinity;
-      if (now - since >= graceMs) missing.push(a);
-    }
+    if (isClean) clean.set(reported.id, { version: node.version, tasks: reported.tasks });
+    else clean.delete(reported.id);
   }
   return {
     unknownNodes, stopTasks, missing, heard,
