@@ -144,7 +144,10 @@ describe('sim driver', () => {
     await nats.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 2500)); // the task ends meanwhile
     await nats.restart();
+    const restartedAt = Date.now();
     await waitFor('the report after the outage', () => cell.endsOf('j7/t/0').length > 0, 30_000);
+    // A report out during the outage is abandoned on reconnect and sent again at once, not after its 10 s timeout.
+    expect(Date.now() - restartedAt).toBeLessThan(8_000);
     await new Promise((r) => setTimeout(r, 500));
     expect(cell.endsOf('j7/t/0')).toEqual([{ taskId: 'j7/t/0', nodeId: 'n-000006', outcome: 'succeeded', exitCode: 0 }]);
     expect(agent.state).toBe('running');

@@ -33,6 +33,12 @@ export const agentConfigSchema = z
     timeScale: z.coerce.number().positive().finite().default(1),
     /** For sim tasks without duration_s; "Infinity" = until the cell says stop. */
     defaultDurationS: z.coerce.number().positive().default(60),
+    /**
+     * Heartbeat period. cell-state marks a node lost after `--heartbeat-timeout-ms` (10 s) without
+     * a heartbeat, so keep this a small fraction of it (≤ 1/5; the launcher uses 1 s against 10 s).
+     * A heartbeat request times out after one period and the next one goes out on schedule, so a
+     * lost heartbeat costs about two periods of silence, never a whole liveness window.
+     */
     heartbeatMs: z.coerce.number().int().min(50).max(600_000).default(2000),
     /** Where exec tasks' output goes (one log file per task under `<dataDir>/logs`). */
     dataDir: z.string().min(1).optional(),

@@ -43,6 +43,26 @@ export interface NodeAgentDeps {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+class AbandonedError extends Error {
+  override readonly name = 'AbandonedError';
+}
+
+/** `p`, or an AbandonedError as soon as `signal` aborts (p's own outcome is then ignored). */
+function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      p.catch(() => undefined);
+      reject(new AbandonedError('abandoned on reconnect'));
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
+      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
+}
+
 /** Heartbeat requests out at once per round (an agent with more than 1,000 nodes sends several). */
 export const HEARTBEAT_CONCURRENCY = 4;
 
@@ -60,6 +80,8 @@ export class NodeAgent {
   private statusIter?: AsyncIterable<{ type: string }> & { stop?: () => void };
   private flushing?: Promise<void>;
   private reportRetryAt = 0;
+  /** Aborted on a NATS reconnect: a task-end report out then is abandoned and sent again at once. */
+  private reconnected = new AbortController();
   private reportBackoffMs = 0;
   private readonly registering = new Set<string>();
   private stopped = false;
@@ -145,6 +167,9 @@ export class NodeAgent {
     void (async () => {
       for await (const s of iter) {
         if (s.type !== 'reconnect' || this.stopped) continue;
+        const old = this.reconnected;
+        this.reconnected = new AbortController();
+        old.abort();
         this.reportRetryAt = 0;
         void this.flushReports();
         if (this.heartbeating) {
@@ -298,9 +323,16 @@ export class NodeAgent {
       while (this.book.pendingReports > 0) {
         const batch = this.book.nextReports(MAX_BATCH);
         try {
-          await request(this.deps.nc, this.deps.subjects.taskEnded, taskEndedRequest(this.opts.agentId, batch), taskEndedReply, { timeoutMs: this.opts.requestTimeoutMs ?? 10_000 });
+          const sent = request(this.deps.nc, this.deps.subjects.taskEnded, taskEndedRequest(this.opts.agentId, batch), taskEndedReply, { timeoutMs: this.opts.requestTimeoutMs ?? 10_000 });
+          await unlessAborted(sent, this.reconnected.signal);
         } catch (e) {
           this.deps.metrics.requestErrors.inc({ kind: 'task_ended' });
+          if (e instanceof AbandonedError) {
+            // Sent before a reconnect: most likely lost with the old connection. The ends stay
+            // queued (a duplicate report of an end is harmless) and go out again at once.
+            this.reportRetryAt = 0;
+            return;
+          }
           this.reportBackoffMs = Math.min(Math.max(this.reportBackoffMs * 2, 250), 5000);
           this.reportRetryAt = this.now() + this.reportBackoffMs;
           this.deps.log.warn({ err: (e as Error).message, reports: this.book.pendingReports, retryInMs: this.reportBackoffMs }, 'task-end report failed; kept for retry');
