@@ -204,6 +204,13 @@ export interface SimStats {
   busyMs: Float64Array;
   commitBatches: number;
   modeRounds: Record<string, number>;
+  /**
+   * Claims proposed / refused by the freshness rank of the chosen node's partition in the
+   * proposing view at decision time (0 = its most recently synced partition; partitions synced at
+   * the same instant share a rank, so every state-sync claim has rank 0).
+   */
+  proposedByRank: Float64Array;
+  refusedByRank: Float64Array;
   timeline: TimelineBucket[];
 }
 
@@ -244,6 +251,8 @@ export class Simulation {
   /** Every finished job, when `keepJobs` (tests check invariants on them). */
   readonly finished: JobRun[] | undefined;
   private qScratch = new Float64Array(64);
+  private readonly claimRanks = new Map<string, Uint16Array>();
+  private partRank = new Int32Array(0);
   private readonly qPending = new Map<NodeState, Float64Array>();
   private qTouched = new Uint8Array(0);
   private readonly qProbe: { capacity: Float64Array; allocated: Float64Array; reserved: Float64Array | undefined } = { capacity: new Float64Array(0), allocated: new Float64Array(0), reserved: undefined };
@@ -271,6 +280,7 @@ export class Simulation {
     this.allocated = space.zero();
     this.qualityRng = createRng(`${config.seed}/quality`);
     this.qTouched = new Uint8Array(this.cell.nodeCount);
+    this.partRank = new Int32Array(config.partitions);
     this.warmupMs = config.warmupS * 1000;
     this.bucketMs = config.timelineBucketS * 1000;
     this.finished = options.keepJobs ? [] : undefined;
@@ -280,7 +290,7 @@ export class Simulation {
       transactions: 0, delayMs: new Samples(), stalenessMs: new Samples(), qualitySum: 0, qualityCount: 0,
       allocatedArea: space.zero(), capacity: this.cell.totals().capacity, windowStartMs: this.warmupMs, windowEndMs: this.warmupMs,
       simEndMs: 0, events: 0, syncRounds: 0, syncedNodes: 0, busyMs: new Float64Array(config.schedulers), commitBatches: 0,
-      modeRounds: {}, timeline: [],
+      modeRounds: {}, timeline: [], proposedByRank: new Float64Array(config.partitions), refusedByRank: new Float64Array(config.partitions),
     };
   }
 
@@ -408,7 +418,39 @@ export class Simulation {
     }
     this.busy[s] = 1;
     st.busyMs[s] += d;
+    if (p.txns.length > 0 && t >= this.warmupMs) this.rankClaims(r, p.txns);
     this.queue.push(t + d, { k: DECIDED, s, rec, txns: p.txns });
+  }
+
+  /** Notes the freshness rank of each claim's partition (see SimStats.proposedByRank). */
+  private rankClaims(r: SchedulerReplica, txns: readonly Transaction[]): void {
+    const parts = r.view.partitions;
+    const rank = this.partRank;
+    for (let p = 0; p < parts.length; p++) {
+      let k = 0;
+      const at = parts[p].syncedAt;
+      for (let q = 0; q < parts.length; q++) if (parts[q].syncedAt > at) k++;
+      rank[p] = k;
+    }
+    for (const txn of txns) {
+      const ranks = new Uint16Array(txn.claims.length);
+      for (let i = 0; i < txn.claims.length; i++) {
+        const k = rank[r.view.node(txn.claims[i].nodeId)?.partition ?? 0];
+        ranks[i] = k;
+        this.stats.proposedByRank[k]++;
+      }
+      this.claimRanks.set(txn.id, ranks);
+    }
+  }
+
+  private countRanks(txn: Transaction, res: TxnResult): void {
+    const ranks = this.claimRanks.get(txn.id);
+    if (ranks === undefined) return;
+    this.claimRanks.delete(txn.id);
+    if (res.rejected.length === 0) return;
+    const refused = new Set<string>();
+    for (const x of res.rejected) if (x.reason !== ConflictReason.duplicate_task) refused.add(x.taskId);
+    for (let i = 0; i < txn.claims.length; i++) if (refused.has(txn.claims[i].taskId)) this.stats.refusedByRank[ranks[i]]++;
   }
 
   private onDecided(s: number, rec: JobRec, txns: readonly Transaction[], t: number): void {
@@ -463,6 +505,7 @@ export class Simulation {
       const measured = entry.proposedAt >= this.warmupMs;
       if (measured && this.config.qualitySample > 0) this.measureQuality(txn, entry.tasks);
       const res = this.committer.commit(txn, seq);
+      this.countRanks(txn, res);
       this.account(txn, entry.tasks, res, rec, measured, t);
       const step = this.replicas[rec.sched].onResult(run, res, t);
       if (step.kind === 'retry') this.queue.push(step.at, { k: RETRY, rec });

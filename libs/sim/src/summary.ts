@@ -46,6 +46,8 @@ export interface Summary {
   synced_nodes: number;
   scheduler_busy: number;
   mode_rounds: Record<string, number>;
+  /** Claims by freshness rank of the chosen partition (0 = freshest): share of claims and their conflict fraction. */
+  by_freshness_rank: { rank: number; share: number; conflict_fraction: number }[];
   events: number;
   sim_time_s: number;
   timeline?: TimelineRow[];
@@ -109,6 +111,7 @@ export function summarize(stats: SimStats, config: SimConfig, space: ResourceSpa
     synced_nodes: stats.syncedNodes,
     scheduler_busy: r6(busy),
     mode_rounds: sortedRecord(stats.modeRounds),
+    by_freshness_rank: byRank(stats),
     events: stats.events,
     sim_time_s: r3(stats.simEndMs / 1000),
   };
@@ -128,6 +131,16 @@ export function summarize(stats: SimStats, config: SimConfig, space: ResourceSpa
     });
   }
   return s;
+}
+
+function byRank(stats: SimStats): Summary['by_freshness_rank'] {
+  let total = 0;
+  for (const x of stats.proposedByRank) total += x;
+  const out: Summary['by_freshness_rank'] = [];
+  stats.proposedByRank.forEach((n, rank) => {
+    if (n > 0) out.push({ rank, share: r6(n / total), conflict_fraction: r6(stats.refusedByRank[rank] / n) });
+  });
+  return out;
 }
 
 function configRecord(c: SimConfig): Record<string, unknown> {
