@@ -5,6 +5,7 @@
  * and syncs for as long; instead every request races its attempt against `signal`, which aborts
  * on the next reconnect, and is resent at once (see bus.ts `requestSized`).
  */
+import { setMaxListeners } from 'node:events';
 import type { NatsConnection } from '@nats-io/transport-node';
 
 /** What requests need from the watch: a signal that aborts on the next reconnect. */
@@ -13,7 +14,7 @@ export interface ReconnectSignal {
 }
 
 export class ReconnectWatch implements ReconnectSignal {
-  private ctl = new AbortController();
+  private ctl = unlimited(new AbortController());
   private count = 0;
   private readonly iter: AsyncIterable<{ type: string }> & { stop?: () => void };
 
@@ -43,13 +44,19 @@ export class ReconnectWatch implements ReconnectSignal {
   /** Aborts the current signal (what a reconnect does; exposed for tests). */
   reconnected(): void {
     const old = this.ctl;
-    this.ctl = new AbortController();
+    this.ctl = unlimited(new AbortController());
     old.abort(new ReconnectedError());
   }
 
   stop(): void {
     this.iter.stop?.();
   }
+}
+
+/** Every request out listens on the signal (hundreds with many jobs reporting outcomes): no leak warning. */
+function unlimited(c: AbortController): AbortController {
+  setMaxListeners(0, c.signal);
+  return c;
 }
 
 /** An attempt abandoned because the connection was re-established while it was out. */
