@@ -3,3 +3,4 @@ export * from './errors.ts';
 export * from './codec.ts';
 export * from './messages.ts';
 export * from './wire.ts';
+export * from './fast.ts';

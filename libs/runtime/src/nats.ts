@@ -5,7 +5,7 @@
  */
 import { connect } from '@nats-io/transport-node';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { decodeAs, decodeRaw, encode, errorReply, ErrorCode, RemoteError, DEFAULT_MAX_MESSAGE_BYTES, type ErrorReply } from '@tessera/protocol';
+import { decodeAs, decodeRaw, encode, errorReply, ErrorCode, RemoteError, DEFAULT_MAX_MESSAGE_BYTES, type ErrorReply, type Infer, type Validator } from '@tessera/protocol';
 import type { z } from 'zod';
 import type { Logger } from './logger.ts';
 
@@ -45,11 +45,11 @@ export function replyTo(msg: Msg, reply: unknown): void {
 }
 
 /**
- * Serves `subject`: every message is decoded and validated against `schema`; bad ones get a
+ * Serves `subject`: every message is decoded and validated against `schema` (zod or a `Validator`); bad ones get a
  * typed error reply and never reach `handler`. Exceptions in `handler` become `internal` errors.
  * Handlers return the reply object (or undefined for no reply).
  */
-export function serve<S extends z.ZodTypeAny>(nc: NatsConnection, subject: string, schema: S, handler: Handler<z.output<S>>, opts: ServeOptions): Subscription {
+export function serve<S extends z.ZodTypeAny | Validator<unknown>>(nc: NatsConnection, subject: string, schema: S, handler: Handler<Infer<S>>, opts: ServeOptions): Subscription {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   return nc.subscribe(subject, {
     queue: opts.queue,
@@ -100,7 +100,7 @@ function isErrorReply(x: unknown): x is ErrorReply {
  * match `replySchema` throws RemoteError(invalid). Transport failures (timeout, no responders)
  * throw the NATS client's own errors.
  */
-export async function request<S extends z.ZodTypeAny>(nc: NatsConnection, subject: string, payload: unknown, replySchema: S, opts: RequestOptions = {}): Promise<z.output<S>> {
+export async function request<S extends z.ZodTypeAny | Validator<unknown>>(nc: NatsConnection, subject: string, payload: unknown, replySchema: S, opts: RequestOptions = {}): Promise<Infer<S>> {
   const msg = await nc.request(subject, encode(payload), { timeout: opts.timeoutMs ?? 5_000 });
   let raw: unknown;
   try {
@@ -109,7 +109,7 @@ export async function request<S extends z.ZodTypeAny>(nc: NatsConnection, subjec
     throw new RemoteError({ code: ErrorCode.decode_failed, message: (e as Error).message }, subject);
   }
   if (isErrorReply(raw)) throw new RemoteError(raw.error, subject);
-  const parsed = replySchema.safeParse(raw);
+  const parsed = (replySchema as Validator<Infer<S>>).safeParse(raw);
   if (!parsed.success) throw new RemoteError({ code: ErrorCode.invalid, message: parsed.error.issues[0].message }, subject);
   return parsed.data;
 }
