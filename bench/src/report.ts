@@ -175,7 +175,7 @@ function setupSection(s: Setup, command: string, timestamp: string, cont?: { mea
   }
   lines.push(
     `- **Cell**: ${fmt(s.nodes)} simulated nodes (sim node agents, ≤ 10 000 per process) of ${Object.entries(s.shape).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')} (the common alibaba2017 machine), ${s.partitions} partitions, ${s.schedulers} scheduler replicas unless said otherwise; nats-server, cell-state, schedulers and agents are separate processes on loopback started by @tessera/launcher.`,
-    `- **Workload**: ${s.workload.replay !== undefined ? `the trace ${s.workload.replay} replayed ${s.workload.speed}× faster` : `real alibaba2017 jobs drawn by @tessera/workloads' empirical sampler (${fmt(s.workload.jobs)} jobs, mean ${fmt(s.workload.meanTasksPerJob)} tasks per job, heavy tail: p99 ≈ 11 000, max 66 632), seed \`${s.workload.seed}\`, Poisson arrivals`}; published open loop to the JetStream jobs stream by a separate load-generator process, each job stamped with its *due* time (so a lagging generator shows up as delay, not as less load). Task run times are divided by ${s.timeScale} so the cell does not fill up: each job/s offers ${pct(s.utilisationPerJobPerS, 2)} utilisation of the bottleneck resource.`,
+    `- **Workload**: ${s.workload.replay !== undefined ? `the trace ${s.workload.replay} replayed ${s.workload.speed}× faster` : `real alibaba2017 jobs drawn by @tessera/workloads' empirical sampler (${fmt(s.workload.jobs)} jobs, mean ${fmt(s.workload.meanTasksPerJob)} tasks per job, heavy tail: p99 ≈ 11 000, max 66 632), seed \`${s.workload.seed}\`, Poisson arrivals`}; published open loop to the JetStream jobs stream by a separate load-generator process, each job stamped with its *due* time (so a lagging generator shows up as delay, not as less load). Task run times are divided by ${s.timeScale} so the cell does not fill up: each job/s offers ${pct(s.utilisationPerJobPerS, 2)} utilisation of the bottleneck resource at steady state, counting only tasks with a run time in the trace (the sim agents run the others for 60 s / ${s.timeScale}, so the real allocation is higher: see the *allocated* column).`,
     '- **Sources**: committed placements and conflict fraction (rejected / proposed claims) from cell-state\'s `tessera_commit_claims_total{outcome}`; job delay (submit → all tasks committed) from the schedulers\' `tessera_scheduler_job_delay_seconds` histograms, differenced between scrapes (every job, no extra load on cell-state; quantiles interpolated inside the buckets 5, 10, 25, 50, 100, 250, 500 ms, 1, 1.5, 2.5, 5 s…), cross-checked exactly on a sample via cell-state\'s `queryJobs` listing (`placedAt − submittedAt`); retries, staleness, sync bytes and sync time from the schedulers\' counters/histograms; the jobs-stream backlog (`num_pending + num_ack_pending` of the schedulers\' consumer) from JetStream; CPU from /proc/<pid>/stat (utime+stime) and peak RSS from /proc/<pid>/status (VmHWM).',
   );
   return lines.join('\n');
@@ -188,11 +188,11 @@ function modeRows(c: CompareResult): string {
       const x = s.metrics;
       rows.push([
         `${m.label} ×${m.spec.schedulers}`, s.label, fmt(s.rate, 1), fmt(x.generator.tasks / x.seconds), fmt(x.placementsPerS), fmt(x.delayMs.p50), fmt(x.delayMs.p90), fmt(x.delayMs.p99),
-        pct(x.conflictFraction, 2), fmt(x.retriesPerPlacement, 3), fmt(x.stalenessMs.mean), fmt(x.syncBytesPerS / 1e6, 2), `${fmt(x.backlog.end)} / ${fmt(x.taskBacklogEnd)}`, fmt(x.workLagS, 1), s.verdict.ok ? 'yes' : 'no', fmt(x.machine.otherCores, 2),
+        pct(x.conflictFraction, 2), fmt(x.retriesPerPlacement, 3), fmt(x.stalenessMs.mean), fmt(x.syncBytesPerS / 1e6, 2), `${fmt(x.backlog.end)} / ${fmt(x.taskBacklogEnd)}`, fmt(x.workLagS, 1), `${pct(x.allocatedRatio?.cpu_millis, 0)} / ${pct(x.allocatedRatio?.mem_mib, 0)}`, s.verdict.ok ? 'yes' : 'no', fmt(x.machine.otherCores, 2),
       ]);
     }
   }
-  return table(['mode', 'step', 'jobs/s', 'tasks/s offered', 'placements/s', 'p50 ms', 'p90 ms', 'p99 ms', 'conflicts', 'retries/placement', 'staleness ms (mean)', 'sync MB/s', 'backlog at end (jobs / tasks)', 'work lag s', 'kept up', 'other cores'], rows);
+  return table(['mode', 'step', 'jobs/s', 'tasks/s offered', 'placements/s', 'p50 ms', 'p90 ms', 'p99 ms', 'conflicts', 'retries/placement', 'staleness ms (mean)', 'sync MB/s', 'backlog at end (jobs / tasks)', 'work lag s', 'allocated cpu / mem', 'kept up', 'other cores'], rows);
 }
 
 function processRows(c: CompareResult): string {
