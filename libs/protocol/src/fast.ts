@@ -481,15 +481,32 @@ function plain<T>(check: (x: unknown) => R): Validator<T> {
 }
 
 /**
- * `check` wrapped as a zod schema (`z.any()` + one refinement: a constant cost per message, no
- * per-field work, and the input is passed through, not copied), so it also fits code typed for
- * zod schemas (`z.ZodTypeAny`), e.g. cell-state's and the scheduler's request helpers.
+ * `check` as a zod schema, so it also fits code typed for zod schemas (`z.ZodTypeAny`), e.g.
+ * cell-state's and the scheduler's request helpers. `safeParse` skips zod's machinery entirely
+ * (the input is returned, not copied; a ZodError is only built on failure); `_parse` keeps it
+ * usable inside other zod schemas.
  */
+class FastSchema<T> extends z.ZodType<T, z.ZodTypeDef, unknown> {
+  readonly #check: (x: unknown) => R;
+  constructor(check: (x: unknown) => R) {
+    super({});
+    this.#check = check;
+  }
+  override _parse(input: z.ParseInput): z.ParseReturnType<T> {
+    const f = this.#check(input.data);
+    if (f === null) return { status: 'valid', value: input.data as T };
+    z.addIssueToContext(this._getOrReturnCtx(input), { code: z.ZodIssueCode.custom, message: f.message, path: f.path });
+    return z.INVALID;
+  }
+  override safeParse(x: unknown): z.SafeParseReturnType<unknown, T> {
+    const f = this.#check(x);
+    if (f === null) return { success: true, data: x as T };
+    return { success: false, error: new z.ZodError([{ code: z.ZodIssueCode.custom, message: f.message, path: f.path }]) };
+  }
+}
+
 function asZod<T>(check: (x: unknown) => R): z.ZodType<T, z.ZodTypeDef, unknown> {
-  return z.any().superRefine((x, ctx) => {
-    const f = check(x);
-    if (f !== null) ctx.addIssue({ code: z.ZodIssueCode.custom, message: f.message, path: f.path });
-  }) as z.ZodType<T, z.ZodTypeDef, unknown>;
+  return new FastSchema<T>(check);
 }
 
 export const heartbeatRequestFast = asZod<HeartbeatRequest>(heartbeatRequestCheck);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   AGENT_ID, assignMessage, assignMessageFast, commitReply, commitReplyFast, commitRequest, commitRequestFast, decodeAs, encode,
   fastValidators, heartbeatRequest, heartbeatRequestFast, syncReply, syncReplyFast, taskEndedRequest, taskEndedRequestFast, type Validator,
@@ -200,6 +200,14 @@ describe('table-driven cases', () => {
       else expect(!r.success && r.error.issues[0].path.join('.')).toBe(path);
     });
   }
+
+  it('the zod-wrapped fast validators work nested in zod schemas (parse, path prefix)', () => {
+    const outer = z.object({ inner: commitRequestFast });
+    expect(outer.parse({ inner: commit }).inner).toBe(commit);
+    const r = outer.safeParse({ inner: withClaim({ ...claim0, demand: [-1] }) });
+    expect(!r.success && r.error.issues[0].path.join('.')).toBe('inner.txns.0.claims.1.demand.0');
+    expect(() => commitRequestFast.parse({})).toThrow(z.ZodError);
+  });
 
   it('decodeAs takes a fast validator and formats its path like zod', () => {
     const bytes = encode(withClaim({ ...claim0, demand: [-1] }));

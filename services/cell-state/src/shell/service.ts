@@ -12,8 +12,8 @@ import { jetstream, type ConsumerMessages, type JetStreamClient } from '@nats-io
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { validateJobSpec, type Allocation } from '@tessera/core';
 import {
-  commitRequest, decodeAs, encode, errorReply, ErrorCode, heartbeatRequest, jobOutcomeRequest, jobSubmission,
-  listingRequest, registerRequest, sameResources, syncRequest, syncToWire, taskEndedRequest, txnFromWire,
+  commitRequestFast, decodeAs, encode, errorReply, ErrorCode, heartbeatRequestFast, jobOutcomeRequest, jobSubmission,
+  listingRequest, registerRequest, sameResources, syncRequest, syncToWire, taskEndedRequestFast, txnFromWire,
   txnResultToWire, type Assignment, type ErrorReply, type JobSubmission, type Subjects,
 } from '@tessera/protocol';
 import { serve, type Logger } from '@tessera/runtime';
@@ -255,7 +255,7 @@ export class CellStateService {
       });
     });
 
-    this.serve(s.nodeHeartbeat, heartbeatRequest, (req) => {
+    this.serve(s.nodeHeartbeat, heartbeatRequestFast, (req) => {
       const now = this.opts.now();
       const d = reconcileHeartbeat(model, req, now, this.opts.assignGraceMs, { running: this.runningInFlight, ended: this.endedInFlight });
       if (isRefusal(d)) return this.refusal(s.nodeHeartbeat, d);
@@ -276,7 +276,7 @@ export class CellStateService {
       return { ok: true, unknownNodes: d.unknownNodes, stopTasks: d.stopTasks, missing };
     });
 
-    this.serve(s.taskEnded, taskEndedRequest, async (req) => {
+    this.serve(s.taskEnded, taskEndedRequestFast, async (req) => {
       const refusal = ownershipRefusal(model, req.agent, req.tasks.map((t) => t.nodeId), 'tasks[#].nodeId');
       if (refusal !== undefined) return this.refusal(s.taskEnded, refusal);
       const tasks = req.tasks.map((t) => t.taskId);
@@ -300,7 +300,7 @@ export class CellStateService {
         (n) => ({ ok: true, partitions: P, syncs: (n === syncs.length ? syncs : syncs.slice(0, n)).map(syncToWire) }));
     });
 
-    this.serve(s.commit, commitRequest, async (req) => {
+    this.serve(s.commit, commitRequestFast, async (req) => {
       if (!sameResources(space, req.resources)) {
         return this.refuse(s.commit, ErrorCode.invalid, `resources ${req.resources.join(',')} differ from the cell's ${space.names.join(',')}`, 'resources');
       }

@@ -12,7 +12,7 @@
  * once (core/heartbeat-pacer.ts).
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { assignMessage, decodeAs, heartbeatReply, registerReply, taskEndedReply, type Assignment, type HeartbeatReply, type Subjects } from '@tessera/protocol';
+import { assignMessageFast, decodeAs, heartbeatReply, registerReply, taskEndedReply, type Assignment, type HeartbeatReply, type Subjects } from '@tessera/protocol';
 import { request, type Logger } from '@tessera/runtime';
 import { heartbeatBatches, MAX_BATCH, planHeartbeatReply, taskEndedRequest } from '../core/heartbeat.ts';
 import { heartbeatRequestTimeoutMs, HeartbeatPacer } from '../core/heartbeat-pacer.ts';
@@ -135,7 +135,7 @@ export class NodeAgent {
           this.deps.log.error({ err }, 'assign subscription error');
           return;
         }
-        const decoded = decodeAs(msg.data, assignMessage);
+        const decoded = decodeAs(msg.data, assignMessageFast);
         if (!decoded.ok) {
           this.deps.metrics.refused.inc({ reason: decoded.error.code });
           this.deps.log.warn({ error: decoded.error }, 'refused an assign message');

@@ -15,7 +15,7 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ResourceSpace, Transaction, TxnResult } from '@tessera/core';
-import { commitReply, RemoteError, txnResultFromWire, txnToWire, type Subjects, type WireTransaction } from '@tessera/protocol';
+import { commitReplyFast, RemoteError, txnResultFromWire, txnToWire, type Subjects, type WireTransaction } from '@tessera/protocol';
 import type { Logger } from '@tessera/runtime';
 import { nextBatchEnd } from '../core/commit-batching.ts';
 import { attemptTimeoutMs, resendDelayMs, type ResendPolicy } from '../core/resend.ts';
@@ -150,7 +150,7 @@ export class CommitPipeline {
       // The last attempt ends at the give-up time, not an attempt timeout after it.
       const timeout = Math.max(100, Math.min(attemptTimeoutMs(failures + 1, this.resend), giveUpAt - Date.now()));
       try {
-        const reply = await requestSized(this.o.nc, this.o.subjects.commit, payload, commitReply, timeout, this.o.reconnects?.signal);
+        const reply = await requestSized(this.o.nc, this.o.subjects.commit, payload, commitReplyFast, timeout, this.o.reconnects?.signal);
         this.o.metrics.commitSeconds.observe((performance.now() - t0) / 1000);
         this.deliver(txns, cbs, reply.value.results);
         return;

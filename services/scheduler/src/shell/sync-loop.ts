@@ -14,7 +14,7 @@ import { setMaxListeners } from 'node:events';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SchedulerView, type ResourceSpace } from '@tessera/core';
 import type { PlacementMode, ScorerName } from '@tessera/policy';
-import { syncFromWire, syncReply, type Subjects, type SyncReply } from '@tessera/protocol';
+import { syncFromWire, syncReplyFast, type Subjects, type SyncReply } from '@tessera/protocol';
 import { partitionsForRound, SchedulerReplica, type SyncRequest } from '@tessera/replica';
 import type { Logger } from '@tessera/runtime';
 import { chunkSyncRequests, mergeSyncRequests, roundsPerRequest } from '../core/sync-batching.ts';
@@ -210,7 +210,7 @@ export class SyncLoop {
 
   private request(requests: readonly SyncRequest[]) {
     const timeout = attemptTimeoutMs(this.failures + 1, this.deps.resend);
-    return requestSized(this.deps.nc, this.deps.subjects.sync, { resources: this.deps.space.names, requests }, syncReply, timeout, this.deps.reconnects?.signal);
+    return requestSized(this.deps.nc, this.deps.subjects.sync, { resources: this.deps.space.names, requests }, syncReplyFast, timeout, this.deps.reconnects?.signal);
   }
 
   /**
