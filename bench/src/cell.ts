@@ -165,11 +165,11 @@ export class BenchCell {
   }
 
   /** Exact delays (placedAt − submittedAt, ms) of the given jobs from cell-state's listing, one request per batch of ids. */
-  async listedDelays(batches: readonly (readonly string[])[]): Promise<{ id: string; delayMs?: number; state: string }[]> {
+  async listedDelays(batches: readonly (readonly string[])[], timeoutMs = 15_000): Promise<{ id: string; delayMs?: number; state: string }[]> {
     const out: { id: string; delayMs?: number; state: string }[] = [];
     for (const chunk of batches) {
       try {
-        const r = await request(this.nc, this.subjects.queryJobs, { ids: [...chunk], limit: chunk.length, offset: 0 }, jobsListingReply, { timeoutMs: 15_000 });
+        const r = await request(this.nc, this.subjects.queryJobs, { ids: [...chunk], limit: chunk.length, offset: 0 }, jobsListingReply, { timeoutMs });
         for (const j of r.items as JobListing[]) {
           out.push({ id: j.id, state: j.state, ...(j.placedAt !== undefined && j.submittedAt !== undefined ? { delayMs: j.placedAt - j.submittedAt } : {}) });
         }

@@ -75,8 +75,9 @@ export async function crossCheck(cell: BenchCell, log: Log, drainS = 8, listS = 
   const deadline = performance.now() + listS * 1000;
   const listed: Awaited<ReturnType<BenchCell['listedDelays']>> = [];
   for (const batch of listingBatches(subs)) {
-    if (performance.now() > deadline) break;
-    listed.push(...(await cell.listedDelays([batch])));
+    const left = deadline - performance.now();
+    if (left < 200) break;
+    listed.push(...(await cell.listedDelays([batch], left)));
   }
   const check = summariseDelayCheck(subs, listed);
   log(`  exact delays of ${check.all.n}/${check.sampled} sampled jobs (${check.unknownDelay} with placedAt = submittedAt left out, ${check.sampled - check.listed} not listed in time): p50 ${check.all.p50.toFixed(0)} ms, p99 ${check.all.p99.toFixed(0)} ms; `
