@@ -7,7 +7,13 @@
  *
  * Unknown keys: zod's (non-strict) `.object()` accepts them and strips them from its output;
  * these validators accept them too and leave them in place (no copy is made). Handlers read only
- * the declared fields, so the difference is invisible to them.
+ * the declared fields, so the difference is invisible to them — with one pass-through to know of:
+ * `claimFromWire` hands a claim's `constraints` objects on as they are, so an extra key on a
+ * constraint may travel with the transaction (e.g. into the commit log); it is never read.
+ *
+ * Each validator is exported twice: `xxxFast` is a `z.ZodType` (so it fits code typed for zod
+ * schemas; its `safeParse` bypasses zod and only builds a ZodError on failure), and
+ * `fastValidators.xxx` is a plain `Validator<T>`.
  *
  * Checked against the zod schemas by a differential property test (test/fast-validators.test.ts).
  */
