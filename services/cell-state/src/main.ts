@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { ResourceSpace } from '@tessera/core';
 import { subjectsFor } from '@tessera/protocol';
 import {
-  compileConfig, ConfigError, connectNats, createLogger, createRegistry, ensureStreams, Lifecycle, startHttp,
+  compileConfig, ConfigError, connectNats, createLogger, createRegistry, ensureStreams, Lifecycle, startHttp, announceListening,
 } from '@tessera/runtime';
 import { cellStateFlags, type CellStateConfig } from './core/config.ts';
 import { createModel, LogMismatchError, type CellModel } from './core/model.ts';
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
   // Ready once the start-up election is decided: leading, or a live leader seen (a standby).
   const role = await leadership.settled(cfg.leaseMs + 2 * cfg.standbyCheckMs + 2_000);
   lifecycle.to('running');
-  log.info({ metrics: `${http.url}/metrics`, health: `${http.url}/healthz`, role, partitions: cfg.partitions, conflict: cfg.conflict, resources: space.names }, 'listening');
+  announceListening(log, { metrics: `${http.url}/metrics`, health: `${http.url}/healthz`, role, partitions: cfg.partitions, conflict: cfg.conflict, resources: space.names });
 }
 
 main().catch((e) => {

@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ResourceSpace } from '@tessera/core';
 import { subjectsFor } from '@tessera/protocol';
-import { compileConfig, ConfigError, connectNats, createLogger, createRegistry, Lifecycle, startHttp } from '@tessera/runtime';
+import { compileConfig, ConfigError, connectNats, createLogger, createRegistry, Lifecycle, startHttp, announceListening } from '@tessera/runtime';
 import { agentConfigSchema, type AgentConfig } from './config.ts';
 import { machineNodes, restrictCapacity, virtualNodes, type AgentNode } from './core/nodes.ts';
 import { NodeAgent } from './shell/agent.ts';
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   await agent.start();
   life.onDrain('agent', () => agent.stop());
   life.to('running');
-  log.info({ metrics: `${http.url}/metrics`, nodes: nodes.length, driver: cfg.driver, subject: subjects.assign(cfg.id) }, 'listening');
+  announceListening(log, { metrics: `${http.url}/metrics`, nodes: nodes.length, driver: cfg.driver, subject: subjects.assign(cfg.id) });
 }
 
 main().catch((e) => {

@@ -4,7 +4,7 @@
  * job runner; shutdown in reverse.
  */
 import { subjectsFor } from '@tessera/protocol';
-import { compileConfig, ConfigError, connectNats, createLogger, createRegistry, ensureStreams, Lifecycle, startHttp } from '@tessera/runtime';
+import { compileConfig, ConfigError, connectNats, createLogger, createRegistry, ensureStreams, Lifecycle, startHttp, announceListening } from '@tessera/runtime';
 import { deriveConfig, schedulerFlags, type SchedulerConfig } from './config.ts';
 import { CommitPipeline } from './shell/commit-pipeline.ts';
 import { JobRunner } from './shell/job-runner.ts';
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     }),
   });
   life.onDrain('http', () => http.close());
-  log.info({ metrics: `${http.url}/metrics`, health: `${http.url}/healthz` }, 'listening');
+  announceListening(log, { metrics: `${http.url}/metrics`, health: `${http.url}/healthz` });
 
   sync.start();
   life.onDrain('sync loop', () => sync.stop());
