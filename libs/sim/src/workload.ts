@@ -78,8 +78,9 @@ export async function cachedTrace(path: string, space: ResourceSpace): Promise<T
   const key = `${path}|${space.names.join(',')}`;
   let jobs = traceCache.get(key);
   if (jobs === undefined) {
-    // Groups without a run time are left out rather than given an invented one.
-    jobs = (await loadTrace(path, { space, requireDuration: true })).jobs;
+    // Groups without a run time are left out rather than given an invented one; google2011 jobs
+    // already running at the window start (`initial`) are not arrivals, so they are left out too.
+    jobs = (await loadTrace(path, { space, requireDuration: true, includeInitial: false })).jobs;
     if (jobs.length === 0) throw new RangeError(`${path}: no job with run times in it`);
     traceCache.set(key, jobs);
   }

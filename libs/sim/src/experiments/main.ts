@@ -148,7 +148,7 @@ async function experimentB(ctx: Context): Promise<void> {
     load: LOADS.map((load, i) => ({ load, 'latency-first': row(lfLoad[i], {}), 'state-sync': row(ssLoad[i], {}) })),
     sync_interval_ms: SYNCS.map((g, i) => ({ g, 'latency-first': row(lfG[i], {}), 'state-sync': row(ssG[i], {}) })),
     partitions: PARTS.map((p, i) => ({ p, 'latency-first': row(lfP[i], {}) })),
-    latency_first_fallback_bound: BOUNDS.map((b, i) => ({ bound: b.name, ms: b.ms === undefined ? 'default' : String(b.ms), ...row(bounds[i], {}) })),
+    latency_first_fallback_bound: BOUNDS.map((b, i) => ({ bound: b.name, ms: b.ms === undefined ? 'default' : String(b.ms), ...row(bounds[i], {}), by_freshness_rank: bounds[i].by_freshness_rank })),
   });
   const sub = 'alibaba2017, 1,313 machines, N = 8';
   await plot('b-load', lineChart({
