@@ -109,7 +109,9 @@ export function compileReplicaConfig(o: ReplicaOptions): ReplicaConfig {
   const maxClaimsPerTxn = o.maxClaimsPerTxn ?? Infinity;
   if (!(maxClaimsPerTxn >= 1)) throw new RangeError(`maxClaimsPerTxn must be ≥ 1, got ${maxClaimsPerTxn}`);
   const maxTasksPerRound = o.maxTasksPerRound ?? Infinity;
-  const latencyFirstMaxStalenessMs = o.latencyFirstMaxStalenessMs ?? Math.max(o.syncIntervalMs / 4, o.syncIntervalMs / o.partitions);
+  // The bound keeps latency-first off partitions other replicas hold fresher. A lone replica has no
+  // such rivals: its own commits refresh its view, and a stale partition can only under-state room.
+  const latencyFirstMaxStalenessMs = o.latencyFirstMaxStalenessMs ?? (o.schedulers === 1 ? Infinity : Math.max(o.syncIntervalMs / 4, o.syncIntervalMs / o.partitions));
   if (!(latencyFirstMaxStalenessMs >= 0)) throw new RangeError(`latencyFirstMaxStalenessMs must be ≥ 0, got ${latencyFirstMaxStalenessMs}`);
   if (!(maxTasksPerRound >= 1)) throw new RangeError(`maxTasksPerRound must be ≥ 1, got ${maxTasksPerRound}`);
   return Object.freeze({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictReason, FilterReason, type JobSpecInput, type Transaction, type TxnResult } from '@tessera/core';
 import { createRng } from '@tessera/policy';
-import { DEFAULT_RETRY_POLICY, GiveUpReason, IllegalJobTransitionError, isFinished, placeTasks, SchedulerReplica, STALE_ONLY, type JobRun, type JobStep, type ReplicaOptions } from '../src/index.ts';
+import { compileReplicaConfig, DEFAULT_RETRY_POLICY, GiveUpReason, IllegalJobTransitionError, isFinished, placeTasks, SchedulerReplica, STALE_ONLY, type JobRun, type JobStep, type ReplicaOptions } from '../src/index.ts';
 import { commit, job, makeCell, makeReplica, reservedTotal, space, type Fixture } from './helpers.ts';
 
 /** Proposes, commits at once, and follows retries until the job finishes (or `maxRounds`). */
@@ -434,10 +434,11 @@ describe('placeTasks', () => {
 });
 
 describe('latency-first staleness bound', () => {
-  // Two partitions: the fresh one is full, the other (synced long ago) shows room.
+  // Two partitions: the fresh one is full, the other (synced long ago) shows room. Two replicas,
+  // so the stale room may already be a rival's (a lone replica is unbounded by default).
   function setup(options: Partial<ReplicaOptions>) {
     const fx = makeCell([1000, 1000, 1000, 1000], 2);
-    const r = makeReplica(fx, { mode: 'latency-first', syncIntervalMs: 1000, ...options }, 0);
+    const r = makeReplica(fx, { mode: 'latency-first', syncIntervalMs: 1000, schedulers: 2, ...options }, 0);
     const fresh = fx.cell.partitionNodes(0).length > 0 ? 0 : 1;
     for (const n of fx.cell.partitionNodes(fresh)) fill(fx, n.index, 0);
     r.applySync(fx.cell.sync(fresh, r.view.partitions[fresh].version), 900);
@@ -464,5 +465,17 @@ describe('latency-first staleness bound', () => {
     const p = r.propose(run, now);
     expect(p.txns).toHaveLength(1);
     expect(run.state).toBe('in_flight');
+  });
+});
+
+describe('latency-first staleness bound defaults', () => {
+  const base: ReplicaOptions = { schedulerId: 's0', schedulerIndex: 0, schedulers: 4, partitions: 8, mode: 'latency-first', syncIntervalMs: 1000 };
+  it.each([
+    ['several replicas: max(G/4, G/P)', { schedulers: 4, partitions: 8 }, 250],
+    ['several replicas, few partitions: G/P', { schedulers: 2, partitions: 3 }, 1000 / 3],
+    ['a lone replica has no rivals: unbounded', { schedulers: 1, partitions: 8 }, Infinity],
+    ['an explicit bound wins', { schedulers: 1, latencyFirstMaxStalenessMs: 100 }, 100],
+  ] as const)('%s', (_name, over, expected) => {
+    expect(compileReplicaConfig({ ...base, ...over }).latencyFirstMaxStalenessMs).toBe(expected);
   });
 });
