@@ -81,6 +81,30 @@ describe('JobTable', () => {
     expect(j.placedAt).toBe(30);
   });
 
+  it('stamps placedAt with the last commit time of tasks committed before the job was read', () => {
+    const t = new JobTable();
+    const placed = new Map<string, string>();
+    t.taskPlaced('j/a/0', 'n1', 20);
+    placed.set('j/a/0', 'n1');
+    t.taskPlaced('j/a/1', 'n2', 35);
+    placed.set('j/a/1', 'n2');
+    t.taskPlaced('other/a/0', 'n1', 50);
+    expect(t.earlyPlacedAtList()).toEqual([['j', 35], ['other', 50]]);
+    const j = t.accept(spec('j', [{ name: 'a', count: 2 }]), 10, (id) => placed.get(id))!;
+    expect(j.placedAt).toBe(35);
+    expect(t.earlyPlacedAtList()).toEqual([['other', 50]]);
+    // Partly placed on arrival: placed when the last pending task is committed.
+    t.taskPlaced('k/a/0', 'n1', 60);
+    const k = t.accept(spec('k', [{ name: 'a', count: 2 }]), 55, (id) => (id === 'k/a/0' ? 'n1' : undefined))!;
+    expect(k.placedAt).toBeUndefined();
+    t.taskPlaced('k/a/1', 'n1', 70);
+    expect(k.placedAt).toBe(70);
+    // Restored from a snapshot: the same.
+    const r = new JobTable();
+    r.restoreEarlyPlacedAt('other', 50);
+    expect(r.accept(spec('other', [{ name: 'a', count: 1 }]), 40, () => 'n1')!.placedAt).toBe(50);
+  });
+
   it('only marks placed tasks running, and never brings an ended task back', () => {
     const t = new JobTable();
     t.accept(spec('j', [{ name: 'a', count: 1 }]), 10, none);

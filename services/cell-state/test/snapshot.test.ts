@@ -35,6 +35,7 @@ export function fullState(m: CellModel): unknown {
     outcomes: [...m.committer.rememberedOutcomes()],
     jobs,
     early: m.jobs.earlyOutcomeList(),
+    earlyPlacedAt: m.jobs.earlyPlacedAtList(),
     owners: [...m.owners],
     assignedAt: [...m.assignedAt],
     orphans: [...m.orphanReturns],
@@ -204,6 +205,36 @@ describe('snapshots', () => {
     expect(d.ok).toBe(true);
     const r = d.ok ? restoreModel(d.value, space, OPTS) : undefined;
     expect(r?.ok && fullState(r.value)).toEqual(fullState(m));
+  });
+
+  it('keeps the commit time of tasks committed before their job was read (optional field, older snapshots load)', async () => {
+    const live = model(OPTS);
+    const log = new MemLog();
+    let clock = 1_000;
+    const w = new LogWriter(live, log, {
+      writerId: 'w', batchMs: 0, batchMaxTxns: 64, appendTimeoutMs: 1_000, now: () => (clock += 7), log: silent, metrics: quietMetrics,
+      onEffects: () => undefined,
+    });
+    await w.append({ t: 'cell', resources: [...space.names] });
+    await w.append({ t: 'register', agent: 'a', nodes: [{ id: 'n0', labels: {}, capacity: [1000, 100, 0] }] });
+    await w.commit([claimTxn('x1', [{ task: 'j0/t/0', node: 'n0', cpu: 50 }])]);
+    await w.commit([claimTxn('x2', [{ task: 'j0/t/1', node: 'n0', cpu: 50 }])]);
+    const committedAt = clock;
+    const taken = takeSnapshot(live, { at: 1, writer: 'w' });
+    expect(taken.earlyPlacedAt).toEqual([['j0', committedAt]]);
+    const fromSnapshot = roundTrip(live);
+    const { earlyPlacedAt: _dropped, ...older } = taken;
+    const d = decodeSnapshot(encodeSnapshot(older));
+    const r = d.ok ? restoreModel(d.value, space, OPTS) : undefined;
+    if (r === undefined || !r.ok) throw new Error('an older snapshot (no earlyPlacedAt) must load');
+    await w.append({ t: 'job', id: 'j0', tenant: 't', submittedAt: 1, spec: spec('j0', [{ name: 't', count: 2, duration_s: 3 }]) as unknown as Record<string, unknown> });
+    await w.close();
+    expect(live.jobs.get('j0')?.placedAt).toBe(committedAt);
+    const full = replayRange(model(OPTS), log, 1, log.entries.length);
+    expect(full.jobs.get('j0')?.placedAt).toBe(committedAt);
+    expect(replayRange(fromSnapshot, log, fromSnapshot.lastSeq + 1, log.entries.length).jobs.get('j0')?.placedAt).toBe(committedAt);
+    // An older snapshot lacks the time: the job counts as placed when submitted, as before.
+    expect(replayRange(r.value, log, r.value.lastSeq + 1, log.entries.length).jobs.get('j0')?.placedAt).toBe(1);
   });
 
   it('an empty model round-trips', () => {

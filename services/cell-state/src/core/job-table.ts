@@ -82,6 +82,8 @@ export class JobTable {
   private readonly jobs = new Map<string, JobEntry>();
   /** Outcomes reported before the job itself was read from the jobs stream. */
   private readonly earlyOutcomes = new Map<string, { state: 'unschedulable' | 'failed'; reason: string }>();
+  /** Commit time (`at` of the log entry) of the last task committed before its job was read. */
+  private readonly earlyPlacedAt = new Map<string, number>();
 
   get size(): number {
     return this.jobs.size;
@@ -136,11 +138,14 @@ export class JobTable {
         if (node !== undefined) this.setTask(job, g.offset + i, TaskCode.placed, node);
       }
     }
-    if (job.counts[TaskCode.pending] === 0 && total > 0) job.placedAt = submittedAt;
-    const early = this.earlyOutcomes.get(job.id);
-    if (early !== undefined) {
+    // Placed before the job was read: placed when its last task was committed (a pure function of the log).
+    const early = this.earlyPlacedAt.get(job.id);
+    this.earlyPlacedAt.delete(job.id);
+    if (job.counts[TaskCode.pending] === 0 && total > 0) job.placedAt = early ?? submittedAt;
+    const earlyOutcome = this.earlyOutcomes.get(job.id);
+    if (earlyOutcome !== undefined) {
       this.earlyOutcomes.delete(job.id);
-      job.outcome = early;
+      job.outcome = earlyOutcome;
     }
     return job;
   }
@@ -166,7 +171,12 @@ export class JobTable {
   /** A claim for the task was committed at `at`. */
   taskPlaced(taskId: string, nodeId: string, at: number): void {
     const t = this.task(taskId);
-    if (t === undefined) return;
+    if (t === undefined) {
+      // The job was not read yet: remember when its tasks were committed (the last one counts).
+      const p = parseTaskId(taskId);
+      if (p !== undefined && !this.jobs.has(p.jobId)) this.earlyPlacedAt.set(p.jobId, Math.max(at, this.earlyPlacedAt.get(p.jobId) ?? at));
+      return;
+    }
     this.setTask(t.job, t.slot, TaskCode.placed, nodeId);
     if (t.job.placedAt === undefined && t.job.counts[TaskCode.pending] === 0) t.job.placedAt = at;
   }
@@ -233,6 +243,16 @@ export class JobTable {
     if (saved.firstFailure !== undefined) job.firstFailure = saved.firstFailure;
     this.jobs.set(job.id, job);
     return job;
+  }
+
+  /** Commit times of tasks committed before their job was read (for snapshots). */
+  earlyPlacedAtList(): [string, number][] {
+    return [...this.earlyPlacedAt];
+  }
+
+  /** Restores the commit time of tasks committed before their job was read. */
+  restoreEarlyPlacedAt(jobId: string, at: number): void {
+    this.earlyPlacedAt.set(jobId, at);
   }
 
   /** Restores an outcome reported before its job was read (after the jobs, so none is consumed). */

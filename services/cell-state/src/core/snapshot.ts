@@ -82,6 +82,8 @@ export interface ModelSnapshot {
   /** [id, tenant, submittedAt, placedAt, spec, taskState, taskNode (i32 string refs, -1 none), outcomeState, outcomeReason, attempt, firstFailure] */
   readonly jobs: JobRow[];
   readonly earlyOutcomes: [string, 'unschedulable' | 'failed', string][];
+  /** [job, at]: commit time of the last task committed before its job was read (absent in older snapshots). */
+  readonly earlyPlacedAt?: [string, number][];
   readonly outcomes: {
     readonly txn: string[];
     readonly seq: Uint8Array;
@@ -441,6 +443,7 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
     orphanReturns: [...model.orphanReturns].map(([job, tasks]) => [job, [...tasks]]),
     jobs,
     earlyOutcomes: model.jobs.earlyOutcomeList().map(([job, x]) => [job, x.state, x.reason]),
+    earlyPlacedAt: model.jobs.earlyPlacedAtList(),
     outcomes: {
       txn, seq: f64Bytes(oSeq), committedLength: i32Bytes(committedLength), committed: committed.wire(),
       rejectedLength: i32Bytes(rejectedLength), rejected, nodesLength: i32Bytes(nodesLength),
@@ -503,6 +506,7 @@ const snapshotSchema = z.object({
     z.enum(['unschedulable', 'failed']).nullable(), z.string().nullable(), z.number().int().nonnegative(), z.string().nullable(),
   ])),
   earlyOutcomes: z.array(z.tuple([z.string(), z.enum(['unschedulable', 'failed']), z.string()])),
+  earlyPlacedAt: z.array(z.tuple([z.string(), finite])).optional(),
   outcomes: z.object({
     txn: strings, seq: bytes, committedLength: bytes, committed: taskIds, rejectedLength: bytes, rejected: strings, nodesLength: bytes,
     nodeIndex: bytes, nodeLabels: bytes, nodeCapacity: bytes, nodeAllocated: bytes, nodeCondition: bytes, nodeVersion: bytes,
@@ -663,6 +667,7 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
     });
   }
   for (const [job, state, reason] of s.earlyOutcomes) model.jobs.restoreEarlyOutcome(job, { state, reason });
+  for (const [job, at] of s.earlyPlacedAt ?? []) model.jobs.restoreEarlyPlacedAt(job, at);
 
   // Owners, grace clocks, orphan hand-backs, position.
   const owNode = readI32(s.owners.node, 'owners.node'), owAgent = readI32(s.owners.agent, 'owners.agent');
