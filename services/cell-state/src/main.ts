@@ -53,7 +53,8 @@ async function main(): Promise<void> {
   const jsm = await ensureStreams(nc, subjects, { replicas: cfg.replicas });
   const commitLog = new CommitLog(nc, jsm, subjects.commitLogStream, subjects.commitLogSubject);
   const snapshotStore = await SnapshotStore.open(nc, subjects.snapshotBucket, { replicas: cfg.replicas });
-  const lease = await KvLease.open(nc, subjects.leaderBucket, cfg.replicas);
+  // Lease requests time out after a renewal period: one lost with its server is retried in time.
+  const lease = await KvLease.open(nc, subjects.leaderBucket, cfg.replicas, cfg.leaseRenewMs);
 
   // The latest snapshot (if usable), then the log after it: the truth, before anything else.
   const logId = await commitLog.describe();
@@ -148,6 +149,10 @@ async function main(): Promise<void> {
   });
   snapshotter.start();
   leadership.start();
+  // Lease requests out when the connection broke are lost: read / renew again at once.
+  void (async () => {
+    for await (const st of nc.status()) if (st.type === 'reconnect') leadership.reconnected();
+  })().catch((e: unknown) => log.warn({ err: e }, 'NATS status watch ended'));
 
   const http = await startHttp({
     port: cfg.httpPort, registry,

@@ -197,6 +197,65 @@ describe('Leadership', () => {
     expect(again.ok && again.value[0].committed).toEqual(['j/t/0']);
   });
 
+  it('after a NATS outage longer than the lease, the standby reads the lease again at the reconnect and takes over at once', async () => {
+    const lease = new MemLease();
+    const log = new MemLog();
+    const a = cellState('a', lease, log);
+    a.leadership.start();
+    await until(() => a.leadership.role === 'leader', 'a leads');
+    const b = cellState('b', lease, log);
+    b.leadership.start();
+    expect(await run(b.leadership.settled(5_000))).toBe('standby');
+    // The outage: every request out is lost with the server (never answered).
+    a.port.cut = true;
+    b.port.cut = true;
+    await vi.advanceTimersByTimeAsync(1_700);
+    expect(a.leadership.role).toBe('standby');
+    expect(a.serving.active).toBe(false);
+    a.port.cut = false;
+    b.port.cut = false;
+    const back = Date.now();
+    a.leadership.reconnected();
+    b.leadership.reconnected();
+    let both = false;
+    await until(() => {
+      if (a.leadership.isLeading() && b.leadership.isLeading()) both = true;
+      return b.leadership.role === 'leader';
+    }, 'b leads', 3_000);
+    expect(both).toBe(false);
+    // Not a check period later, and nowhere near a request timeout: at the reconnect.
+    expect(Date.now() - back).toBeLessThan(TIMING.checkMs);
+    expect(a.leadership.role).toBe('standby');
+    expect(leaderEntries(log)).toEqual([{ writer: 'a', term: 1 }, { writer: 'b', term: 2 }]);
+  });
+
+  it('a leader renews at a reconnect, and a renewal whose answer was lost does not depose it', async () => {
+    const lease = new MemLease();
+    const log = new MemLog();
+    const a = cellState('a', lease, log);
+    a.leadership.start();
+    await until(() => a.leadership.role === 'leader', 'a leads');
+    // A short blip: a renewal lands but its answer is lost.
+    const inner = lease.write.bind(lease);
+    let lose = true;
+    lease.write = async (v, r) => {
+      const rev = await inner(v, r);
+      if (lose) { lose = false; return new Promise<number>(() => undefined); }
+      return rev;
+    };
+    await vi.advanceTimersByTimeAsync(TIMING.renewMs + 10);
+    expect(lose).toBe(false);
+    const rev = lease.revision;
+    a.leadership.reconnected();
+    await vi.advanceTimersByTimeAsync(10);
+    // Renewed at once from the landed revision, and still leading well beyond the lease.
+    expect(lease.revision).toBeGreaterThan(rev);
+    await vi.advanceTimersByTimeAsync(3 * TIMING.leaseMs);
+    expect(a.leadership.role).toBe('leader');
+    expect(a.leadership.isLeading()).toBe(true);
+    expect(lease.value).toMatchObject({ holder: 'a', term: 1 });
+  });
+
   it('steps down when its renewal finds the lease taken', async () => {
     const lease = new MemLease();
     const log = new MemLog();

@@ -73,6 +73,8 @@ export class Leadership {
   private renewTimer: NodeJS.Timeout | undefined;
   private checking = false;
   private renewing = false;
+  /** Bumped at a reconnect: reads and renewals sent before it are abandoned (most likely lost). */
+  private epoch = 0;
   private transition: Promise<void> | undefined;
   private promotion: Promise<void> | undefined;
   private stopped = false;
@@ -155,11 +157,33 @@ export class Leadership {
     }
   }
 
+  /**
+   * The NATS client reconnected: requests out before were most likely lost with the old
+   * connection and would only end at their timeout. A standby reads the lease again at once, a
+   * leader renews at once (a lapsed lease after a long outage is taken over without waiting for
+   * the next tick; the safety rules are the usual ones: revision-checked writes, a leader that
+   * could not renew within its lease has stepped down already).
+   */
+  reconnected(): void {
+    if (this.stopped) return;
+    this.epoch++;
+    if (this.current === 'standby') {
+      this.checking = false;
+      void this.check();
+    } else if (this.current === 'leader') {
+      this.renewing = false;
+      void this.renew();
+    }
+  }
+
   private async check(): Promise<void> {
     if (this.checking || this.stopped) return;
     this.checking = true;
+    const epoch = this.epoch;
     try {
       const key = await this.parts.lease.read();
+      // Abandoned at a reconnect: a fresh read is out.
+      if (epoch !== this.epoch) return;
       if (this.current !== 'standby' || this.stopped) return;
       const before = this.obs;
       this.obs = observeLease(before, key, this.opts.mono());
@@ -172,13 +196,14 @@ export class Leadership {
       this.promotion = this.promote(verdict).finally(() => { this.promotion = undefined; });
       await this.promotion;
     } catch (e) {
+      if (epoch !== this.epoch) return;
       const now = this.opts.mono();
       if (now - this.lastReadError > 5_000) {
         this.lastReadError = now;
         this.opts.log.warn({ err: e }, 'cannot read the leader lease; retrying');
       }
     } finally {
-      this.checking = false;
+      if (epoch === this.epoch) this.checking = false;
     }
   }
 
@@ -193,7 +218,7 @@ export class Leadership {
       const last = await this.parts.commitLog.lastSequence();
       if (last > this.parts.model.lastSeq) await replayInto(this.parts.model, this.parts.commitLog, last, this.opts.log);
       const sentAt = this.opts.mono();
-      const rev = await this.parts.lease.write(leaseValueFor(this.opts.writerId, term, this.opts.wall(), this.opts.leaseMs), seen.revision, seen.deleted, this.opts.leaseMs);
+      const rev = await this.parts.lease.write(leaseValueFor(this.opts.writerId, term, this.opts.wall(), this.opts.leaseMs), seen.revision, seen.deleted, this.requestTimeoutMs);
       this.leaseRevision = rev;
       this.renewalSentAt = sentAt;
       this.term = term;
@@ -241,26 +266,63 @@ export class Leadership {
     this.renewTimer = undefined;
   }
 
+  /** Lease reads and writes time out after this: a lost request is retried well within the lease. */
+  private get requestTimeoutMs(): number {
+    return Math.max(50, this.opts.renewMs);
+  }
+
   private async renew(): Promise<void> {
     if (this.renewing || this.leaseRevision === 0) return;
     this.renewing = true;
+    const epoch = this.epoch;
     const sentAt = this.opts.mono();
     const revision = this.leaseRevision;
+    let again = false;
     try {
-      const rev = await this.parts.lease.write(leaseValueFor(this.opts.writerId, this.term, this.opts.wall(), this.opts.leaseMs), revision, false, Math.max(100, this.opts.leaseMs - this.opts.renewMs));
+      const rev = await this.parts.lease.write(leaseValueFor(this.opts.writerId, this.term, this.opts.wall(), this.opts.leaseMs), revision, false, this.requestTimeoutMs);
       if (this.leaseRevision === revision) {
         this.leaseRevision = rev;
         this.renewalSentAt = sentAt;
       }
     } catch (e) {
+      // Another renewal (after a reconnect) already moved on from this revision: nothing to do.
+      if (this.leaseRevision !== revision) return;
       if (e instanceof LeaseTakenError) {
+        if (await this.adoptLandedRenewal(revision)) {
+          again = true;
+          return;
+        }
         this.leaseRevision = 0;
         void this.demote('the lease was taken by another cell-state', false);
       } else {
         this.opts.log.warn({ err: e, validForMs: Math.round((this.renewalSentAt ?? 0) + this.opts.leaseMs - this.opts.mono()) }, 'lease renewal failed; retrying');
       }
     } finally {
-      this.renewing = false;
+      if (epoch === this.epoch) {
+        this.renewing = false;
+        // Renew from the adopted revision at once (that extends the lease).
+        if (again) void this.renew();
+      }
+    }
+  }
+
+  /**
+   * A renewal found the key moved on from `revision`. When the key still holds our own holder and
+   * term, the mover was our own earlier renewal whose answer was lost (timed out, or abandoned at a
+   * reconnect): nobody else writes that value, so we still hold the lease at the key's revision.
+   * Its validity is not extended (the send time of that renewal is unknown); the renewal that
+   * follows at once does.
+   */
+  private async adoptLandedRenewal(revision: number): Promise<boolean> {
+    try {
+      const key = await this.parts.lease.read();
+      if (key === null || key.deleted || key.value?.holder !== this.opts.writerId || key.value.term !== this.term) return false;
+      if (this.leaseRevision !== revision || this.current !== 'leader') return false;
+      this.leaseRevision = key.revision;
+      this.opts.log.info({ revision: key.revision }, 'an earlier renewal had landed; renewing from its revision');
+      return true;
+    } catch {
+      return false;
     }
   }
 

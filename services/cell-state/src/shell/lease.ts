@@ -3,7 +3,7 @@
  * when absent and renewed with revision-checked updates (compare-and-set on the key's last
  * revision), so two cell-states can never both acquire or renew it from the same revision.
  */
-import { JetStreamApiError } from '@nats-io/jetstream';
+import { JetStreamApiError, jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeLease, encodeLease, type LeaseKey, type LeaseValue } from '../core/lease.ts';
@@ -29,8 +29,16 @@ export interface LeasePort {
 export class KvLease implements LeasePort {
   private constructor(private readonly kv: KV) {}
 
-  static async open(nc: NatsConnection, bucket: string, replicas = 1): Promise<KvLease> {
-    const kv = await new Kvm(nc).create(bucket, { history: 1, replicas, description: 'tessera cell-state leader lease' });
+  /**
+   * Creates the bucket if needed (JetStream's default timeouts: start-up may be slow), then binds
+   * the handle every lease operation goes through with a JetStream client whose requests time out
+   * after `requestTimeoutMs` (a fraction of the lease). A request lost with its server (a NATS
+   * outage) would otherwise be waited out for JetStream's default 5 s, longer than the lease.
+   */
+  static async open(nc: NatsConnection, bucket: string, replicas = 1, requestTimeoutMs?: number): Promise<KvLease> {
+    const created = await new Kvm(nc).create(bucket, { history: 1, replicas, description: 'tessera cell-state leader lease' });
+    if (requestTimeoutMs === undefined) return new KvLease(created);
+    const kv = await new Kvm(jetstream(nc, { timeout: requestTimeoutMs })).open(bucket, { timeout: requestTimeoutMs });
     return new KvLease(kv);
   }
 
