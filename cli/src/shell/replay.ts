@@ -151,9 +151,9 @@ export async function runReplay(nc: NatsConnection, target: CellTarget, jobs: re
   const listed = await fetchWithRetries(() => fetchJobsByIds(nc, target.subjects.queryJobs, specs.map((s) => s.job.id), 30_000));
   const tally = tallyJobs(listed);
   const commits = commitDelta(commitSnapshot(await scrape(o.cellMetricsUrl)), commitBefore);
-  // The schedulers' histogram measures submit → all tasks committed where it happens; the job
-  // listing's placedAt is cell-state's view (it may learn of a job after its placements), so it is
-  // only the fallback when no scheduler metrics are reachable.
+  // The schedulers' histogram measures submit → all tasks committed where it happens, for every
+  // job and without loading cell-state with listings; the listing's placedAt − submittedAt (the
+  // commit time of the job's last task) is the fallback when no scheduler metrics are reachable.
   const d = bucketDelta(await delayBuckets(o.schedulerMetricsUrls), delayBefore);
   let delayP50S = histogramQuantile(d, 0.5);
   let delayP99S = histogramQuantile(d, 0.99);
