@@ -35,15 +35,3 @@ export interface NodeState extends NodeSnapshot {
   readonly index: number;
   readonly allocations: Map<string, Allocation>;
 }
-
-export function copySnapshot(n: NodeSnapshot): NodeSnapshot {
-  return {
-    id: n.id,
-    partition: n.partition,
-    labels: n.labels,
-    capacity: n.capacity,
-    allocated: Float64Array.from(n.allocated),
-    condition: n.condition,
-    version: n.version,
-  };
-}

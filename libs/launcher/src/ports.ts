@@ -1,4 +1,4 @@
-/** Free loopback ports and the nats-server binary (the same lookup as @tessera/testkit's). */
+/** Free loopback ports and the nats-server binary (also used by @tessera/testkit). */
 import { existsSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 

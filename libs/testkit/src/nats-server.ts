@@ -3,29 +3,14 @@
  * loopback port, for tests and the local launcher. Never a mock.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { createServer, connect as netConnect } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { freePort, natsServerBinary } from '@tessera/launcher';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export function natsServerBinary(): string {
-  const fromEnv = process.env.NATS_SERVER_BIN;
-  if (fromEnv) return fromEnv;
-  for (const p of ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']) if (existsSync(p)) return p;
-  return 'nats-server';
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+// One lookup of the binary and one free-port picker for the launcher and the tests.
+export { freePort, natsServerBinary };
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
