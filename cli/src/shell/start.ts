@@ -6,9 +6,10 @@
  */
 import { BUNDLED, CELL_SHAPES, type TraceFormat } from '@tessera/workloads';
 import { ResourceSpace } from '@tessera/core';
-import { startCell, type CellHandle } from '@tessera/launcher';
+import { startCell } from '@tessera/launcher';
 import { formatSummary } from '../core/summary.ts';
 import { CliError } from './errors.ts';
+import { stopCellOnSignals } from './foreground-signals.ts';
 import { loadReplayJobs, runReplay } from './replay.ts';
 import { connectTo, resolveTarget, cellDirOf, type GlobalOptions } from './target.ts';
 import { assertNotRunning, formatServices } from './up.ts';
@@ -41,25 +42,8 @@ export async function runStart(g: GlobalOptions, o: StartOptions, out: (s: strin
   const shape = shapeFor(jobs[0].format);
   const mem = Math.floor(shape.mem_mib ?? 131_072);
 
-  const ref: { handle?: CellHandle } = {};
-  const starting = new AbortController();
-  let stopping = false;
-  let stoppingSince = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    // The same Ctrl-C can arrive twice (terminal + a relaying wrapper like tsx or npm): only a
-    // second one a moment later means "stop waiting".
-    if (stopping) {
-      if (Date.now() - stoppingSince < 1000) return;
-      process.exit(130);
-    }
-    stopping = true;
-    stoppingSince = Date.now();
-    err(`tessera: ${sig}: stopping the cell…`);
-    if (ref.handle === undefined) { starting.abort(); return; } // startCell stops what it started, then rejects
-    void ref.handle.stop().finally(() => process.exit(0));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const ref = stopCellOnSignals(err);
+  const starting = ref.starting;
 
   err(`tessera: starting a local cell: nats-server, cell-state, ${o.schedulers} schedulers, ${o.nodes} sim nodes (${(shape.cpu_millis ?? 32_000) / 1000} cores, ${Math.round(mem / 1024)} GiB each)…`);
   const t0 = Date.now();

@@ -7,10 +7,11 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   nodeTsArgs, isProcessAlive, readStateFile, startCell, stateFilePath, stopFromStateFile, writeStateFile,
-  type CellHandle, type CellOptions, type CellStateFile, type ServiceInfo,
+  type CellOptions, type CellStateFile, type ServiceInfo,
 } from '@tessera/launcher';
 import { table } from '../core/tables.ts';
 import { CliError } from './errors.ts';
+import { stopCellOnSignals } from './foreground-signals.ts';
 import { cellDirOf, readLocalState, type GlobalOptions } from './target.ts';
 
 export interface UpOptions {
@@ -71,27 +72,9 @@ function readyBanner(h: { cell: string; natsUrl: string; nodes: number; services
 export async function upForeground(g: GlobalOptions, o: UpOptions, out: (s: string) => void, err: (s: string) => void): Promise<never> {
   assertNotRunning(g);
   const t0 = Date.now();
-  const ref: { handle?: CellHandle } = {};
-  const starting = new AbortController();
   let ready = false;
-  let stopping = false;
-  let stoppingSince = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    // The same Ctrl-C can arrive twice (terminal + a relaying wrapper like tsx or npm): only a
-    // second one a moment later means "stop waiting".
-    if (stopping) {
-      if (Date.now() - stoppingSince < 1000) return;
-      err(`tessera: ${sig} again: killing the cell now`);
-      process.exit(130);
-    }
-    stopping = true;
-    stoppingSince = Date.now();
-    err(`tessera: ${sig}: stopping the cell…`);
-    if (ref.handle === undefined) { starting.abort(); return; } // startCell stops what it started, then rejects
-    void ref.handle.stop().finally(() => process.exit(0));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const ref = stopCellOnSignals(err);
+  const starting = ref.starting;
   const handle = ref.handle = await startCell({
     ...cellOptionsFrom(g, o),
     onEvent: (e) => {
