@@ -5,7 +5,7 @@
  */
 import { connect } from '@nats-io/transport-node';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { decodeAs, decodeRaw, encode, errorReply, ErrorCode, RemoteError, DEFAULT_MAX_MESSAGE_BYTES, type ErrorReply, type Infer, type Validator } from '@tessera/protocol';
+import { decodeAs, decodeRaw, encode, errorReply, ErrorCode, RemoteError, DEFAULT_MAX_MESSAGE_BYTES, type Infer, type Validator } from '@tessera/protocol';
 import type { z } from 'zod';
 import type { Logger } from './logger.ts';
 
@@ -93,8 +93,26 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
 }
 
-function isErrorReply(x: unknown): x is ErrorReply {
-  return typeof x === 'object' && x !== null && (x as { ok?: unknown }).ok === false && typeof (x as { error?: unknown }).error === 'object';
+/**
+ * Decodes a reply: an error reply throws RemoteError (its code and message read defensively, since
+ * a reply is untrusted input too); a reply that does not match `replySchema` throws
+ * RemoteError(invalid). Shared by every typed request on the bus.
+ */
+export function decodeReply<S extends z.ZodTypeAny | Validator<unknown>>(subject: string, data: Uint8Array, replySchema: S): Infer<S> {
+  let raw: unknown;
+  try {
+    raw = decodeRaw(data);
+  } catch (e) {
+    throw new RemoteError({ code: ErrorCode.decode_failed, message: (e as Error).message }, subject);
+  }
+  if (typeof raw === 'object' && raw !== null && (raw as { ok?: unknown }).ok === false) {
+    const err = (raw as { error?: { code?: unknown; message?: unknown; path?: unknown } }).error;
+    const code = typeof err?.code === 'string' ? (err.code as ErrorCode) : ErrorCode.internal;
+    throw new RemoteError({ code, message: typeof err?.message === 'string' ? err.message : 'error reply', path: typeof err?.path === 'string' ? err.path : undefined }, subject);
+  }
+  const parsed = (replySchema as Validator<Infer<S>>).safeParse(raw);
+  if (!parsed.success) throw new RemoteError({ code: ErrorCode.invalid, message: parsed.error.issues[0].message }, subject);
+  return parsed.data;
 }
 
 /**
@@ -104,14 +122,5 @@ function isErrorReply(x: unknown): x is ErrorReply {
  */
 export async function request<S extends z.ZodTypeAny | Validator<unknown>>(nc: NatsConnection, subject: string, payload: unknown, replySchema: S, opts: RequestOptions = {}): Promise<Infer<S>> {
   const msg = await nc.request(subject, encode(payload), { timeout: opts.timeoutMs ?? 5_000 });
-  let raw: unknown;
-  try {
-    raw = decodeRaw(msg.data);
-  } catch (e) {
-    throw new RemoteError({ code: ErrorCode.decode_failed, message: (e as Error).message }, subject);
-  }
-  if (isErrorReply(raw)) throw new RemoteError(raw.error, subject);
-  const parsed = (replySchema as Validator<Infer<S>>).safeParse(raw);
-  if (!parsed.success) throw new RemoteError({ code: ErrorCode.invalid, message: parsed.error.issues[0].message }, subject);
-  return parsed.data;
+  return decodeReply(subject, msg.data, replySchema);
 }

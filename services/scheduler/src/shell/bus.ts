@@ -7,7 +7,8 @@
  * aborts: the request stays out until its own timeout, but nobody waits for it any more.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { decodeRaw, encode, ErrorCode, RemoteError } from '@tessera/protocol';
+import { encode, ErrorCode, RemoteError } from '@tessera/protocol';
+import { decodeReply } from '@tessera/runtime';
 import type { z } from 'zod';
 import type { AttemptFailure } from '../core/resend.ts';
 import { ReconnectedError } from './reconnects.ts';
@@ -26,20 +27,7 @@ export async function requestSized<S extends z.ZodTypeAny>(
   signal?: AbortSignal,
 ): Promise<SizedReply<z.output<S>>> {
   const msg = await abandonOnAbort(nc.request(subject, encode(payload), { timeout: timeoutMs }), signal);
-  let raw: unknown;
-  try {
-    raw = decodeRaw(msg.data);
-  } catch (e) {
-    throw new RemoteError({ code: ErrorCode.decode_failed, message: (e as Error).message }, subject);
-  }
-  if (typeof raw === 'object' && raw !== null && (raw as { ok?: unknown }).ok === false) {
-    const err = (raw as { error?: { code?: unknown; message?: unknown; path?: unknown } }).error;
-    const code = typeof err?.code === 'string' ? (err.code as ErrorCode) : ErrorCode.internal;
-    throw new RemoteError({ code, message: typeof err?.message === 'string' ? err.message : 'error reply', path: typeof err?.path === 'string' ? err.path : undefined }, subject);
-  }
-  const parsed = replySchema.safeParse(raw);
-  if (!parsed.success) throw new RemoteError({ code: ErrorCode.invalid, message: parsed.error.issues[0].message }, subject);
-  return { value: parsed.data, bytes: msg.data.length };
+  return { value: decodeReply(subject, msg.data, replySchema), bytes: msg.data.length };
 }
 
 /** `p`, or a rejection with `signal.reason` as soon as `signal` aborts (p's own outcome is then ignored). */
