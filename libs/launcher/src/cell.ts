@@ -12,7 +12,7 @@ import { nodesListingReply, subjectsFor } from '@tessera/protocol';
 import { connectNats, createLogger, request } from '@tessera/runtime';
 import { readMachines } from '@tessera/workloads';
 import { writeNatsConfig } from './nats.ts';
-import { commonArgs, planCell, type NodeShape } from './plan.ts';
+import { commonArgs, planCell, type CellPlanOptions } from './plan.ts';
 import { freePort, natsServerBinary } from './ports.ts';
 import { defaultDataDir, stateFilePath, writeStateFile, type CellRunState, type CellStateFile, type ServiceInfo, type ServiceKind } from './state-file.ts';
 import { ServiceStartError, Supervised } from './supervised.ts';
@@ -31,31 +31,12 @@ export function nodeTsArgs(entry: string, args: readonly string[] = []): string[
   return ['--import', TSX_IMPORT, resolve(REPO_ROOT, entry), ...args];
 }
 
-export interface CellOptions {
-  /** Cell name (subjects, streams, the data folder). Default `default`. */
-  readonly cell?: string;
+/** What to start: the plan's options (nodes, schedulers, partitions, shape, flags…), all optional here, plus how to run it. */
+export interface CellOptions extends Partial<CellPlanOptions> {
   /** Default `.tessera/<cell>` under the current directory. */
   readonly dataDir?: string;
   /** Use this NATS instead of starting one. */
   readonly natsUrl?: string;
-  /** Virtual nodes in total (default 1000; with `machines`, default every machine of the file). */
-  readonly nodes?: number;
-  /** At most this many nodes per agent process (default 10 000). */
-  readonly nodesPerAgent?: number;
-  readonly schedulers?: number;
-  readonly partitions?: number;
-  readonly mode?: string;
-  /** A machine file: nodes come from it instead of `nodeShape`. */
-  readonly machines?: string;
-  readonly nodeShape?: NodeShape;
-  readonly zones?: readonly string[];
-  /** Sim task durations are divided by this. */
-  readonly timeScale?: number;
-  readonly heartbeatMs?: number;
-  readonly resources?: readonly string[];
-  readonly logLevel?: string;
-  /** Extra flags per service kind (e.g. `{ scheduler: ['--sync-ms', '50'] }`). */
-  readonly extraArgs?: Partial<Record<ServiceKind, readonly string[]>>;
   /** Node.js flags per service kind, placed before the entry (e.g. `{ scheduler: ['--cpu-prof', '--cpu-prof-dir', dir] }`). */
   readonly nodeArgs?: Partial<Record<ServiceKind, readonly string[]>>;
   /** Restart services that die (default true). */

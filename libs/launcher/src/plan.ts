@@ -11,19 +11,25 @@ export interface NodeShape {
 }
 
 export interface CellPlanOptions {
+  /** Cell name (subjects, streams, the data folder). Default `default`. */
   readonly cell: string;
+  /** Virtual nodes in total (default 1000; with `machines`, default every machine of the file). */
   readonly nodes: number;
+  /** At most this many nodes per agent process (default 10 000). */
   readonly nodesPerAgent: number;
   readonly schedulers: number;
   readonly partitions?: number;
   readonly mode?: string;
+  /** A machine file: nodes come from it instead of `nodeShape`. */
   readonly machines?: string;
   readonly nodeShape?: NodeShape;
   readonly zones?: readonly string[];
+  /** Sim task durations are divided by this. */
   readonly timeScale?: number;
   readonly heartbeatMs?: number;
   readonly resources?: readonly string[];
   readonly logLevel?: string;
+  /** Extra flags per service kind (e.g. `{ scheduler: ['--sync-ms', '50'] }`). */
   readonly extraArgs?: Partial<Record<ServiceKind, readonly string[]>>;
 }
 
