@@ -126,6 +126,8 @@ export const jobSubmission = z.object({
   tasks: z.array(id).max(200_000).optional(),
   /** Hand-back count of the job (1 for the first hand-back); absent on a first submission. */
   attempt: z.number().int().nonnegative().optional(),
+  /** A restart's backoff: not placed before this time (ms since the epoch). */
+  notBefore: z.number().finite().optional(),
 });
 export type JobSubmission = z.output<typeof jobSubmission>;
 
@@ -154,7 +156,11 @@ export const jobListing = z.object({
   reason: z.string().optional(),
   submittedAt: z.number().optional(),
   placedAt: z.number().optional(),
-  tasks: z.array(z.object({ id, name: z.string(), state: z.enum(TASK_STATES), node: z.string().optional() })),
+  tasks: z.array(z.object({
+    id, name: z.string(), state: z.enum(TASK_STATES), node: z.string().optional(),
+    /** DESIGN §11: restarts used, times evicted, the last failure, and why it is pending (`preempted`). */
+    restarts: z.number().int().optional(), preemptions: z.number().int().optional(), lastFailure: z.string().optional(), reason: z.string().optional(),
+  })),
 });
 export type JobListing = z.output<typeof jobListing>;
 export const nodeListing = z.object({
