@@ -14,10 +14,11 @@ export interface OpsCell {
   close(): Promise<void>;
 }
 
-export async function startOpsCell(name: string, opts: { nodes?: number; schedulers?: number; partitions?: number } = {}): Promise<OpsCell> {
+/** `dataDirIn`: the cell's folder is `<dir>/<dataDirIn>/<name>` (where `tessera --data-dir <dir>/<dataDirIn> --cell <name>` finds its state file). */
+export async function startOpsCell(name: string, opts: { nodes?: number; schedulers?: number; partitions?: number; dataDirIn?: string } = {}): Promise<OpsCell> {
   const dir = mkdtempSync(join(tmpdir(), `tessera-${name}-`));
   const cell = await startCell({
-    cell: name, dataDir: join(dir, 'cell'), nodes: opts.nodes ?? 200, nodesPerAgent: 10_000, schedulers: opts.schedulers ?? 2,
+    cell: name, dataDir: opts.dataDirIn !== undefined ? join(dir, opts.dataDirIn, name) : join(dir, 'cell'), nodes: opts.nodes ?? 200, nodesPerAgent: 10_000, schedulers: opts.schedulers ?? 2,
     partitions: opts.partitions ?? 8, logLevel: 'warn', timeScale: 1,
   });
   return { cell, dir, close: async () => { await cell.stop(); rmSync(dir, { recursive: true, force: true }); } };

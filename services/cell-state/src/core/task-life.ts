@@ -30,14 +30,15 @@ export function lifeOf(job: { life?: TaskLife; readonly taskState: Uint8Array })
   });
 }
 
-/** Adds the non-zero counters and reasons to a job's task listing (slots in listing order). */
-export function listTaskLife(life: TaskLife, tasks: JobListing['tasks']): void {
-  for (let slot = 0; slot < tasks.length; slot++) {
+/** Adds the non-zero counters and reasons to a window of a job's task listing (`tasks[0]` is slot `from`). */
+export function listTaskLife(life: TaskLife, tasks: JobListing['tasks'], from: number): void {
+  for (let k = 0; k < tasks.length; k++) {
+    const slot = from + k;
     const r = life.restarts[slot];
     const p = life.preemptions[slot];
     const f = life.lastFailure.get(slot);
     if (r === 0 && p === 0 && f === undefined) continue;
-    const t = tasks[slot];
+    const t = tasks[k];
     if (r > 0) t.restarts = r;
     if (p > 0) t.preemptions = p;
     if (f !== undefined) t.lastFailure = f;
