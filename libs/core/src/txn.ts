@@ -19,12 +19,25 @@ export interface Claim {
 export type TxnKind = 'incremental' | 'all-or-nothing';
 export const TXN_KINDS: readonly TxnKind[] = ['incremental', 'all-or-nothing'];
 
+/**
+ * "Stop task t, which sits on node n, to make room": Nomad's plan `NodeUpdate`. Evictions and
+ * the claims they make room for travel in one transaction; the committer applies an eviction only
+ * when the victim is still there and a claim on its node is accepted (or the transaction claims
+ * nothing on that node).
+ */
+export interface Eviction {
+  readonly taskId: string;
+  readonly nodeId: string;
+}
+
 export interface Transaction {
   /** Idempotency key: replaying the same id returns the first outcome and changes nothing. */
   readonly id: string;
   readonly schedulerId: string;
   readonly kind: TxnKind;
   readonly claims: readonly Claim[];
+  /** Tasks to stop first; checked as "existing − evictions + claims fits" per node. */
+  readonly evictions?: readonly Eviction[];
 }
 
 /** Omega's two conflict-detection granularities. */
@@ -41,6 +54,10 @@ export interface Rejection {
 export interface TxnVerdict {
   readonly accepted: readonly number[];
   readonly rejected: readonly Rejection[];
+  /** Indices of the evictions to apply (before the accepted claims); absent when none. */
+  readonly evictions?: readonly number[];
+  /** Evictions refused by an eviction check (they free nothing); absent when none. */
+  readonly refusedEvictions?: readonly Rejection[];
 }
 
 export interface RejectedClaim {
@@ -60,4 +77,6 @@ export interface TxnResult {
   readonly seq: number;
   /** True when this result was returned from the idempotency table, not decided now. */
   readonly replayed?: boolean;
+  /** Task ids evicted by this transaction (released before its claims were booked); absent when none. */
+  readonly evicted?: readonly string[];
 }
