@@ -12,7 +12,6 @@
 import {
   ConflictReason,
   expandTasks,
-  type Claim,
   type JobSpec,
   type PartitionSync,
   type SchedulerView,
