@@ -91,6 +91,8 @@ const commitTxn = z.object({
   n: z.number().int().nonnegative(),
   /** Rejected claims: [taskId, nodeId, reason]. */
   rej: z.array(z.tuple([z.string().max(400), z.string().max(400), z.enum(conflictReasons)])).max(100_000).optional(),
+  /** Tasks the transaction evicted, released (in this order) before its claims are booked; absent in older logs. */
+  ev: z.array(id).max(100_000).optional(),
 });
 
 /** A group-committed batch: every decided transaction (for idempotency) and its committed claims. */
