@@ -13,6 +13,10 @@ export interface Claim {
   readonly seenVersion: number;
   /** Re-checked by the fine-grained validator: labels may have changed since the decision. */
   readonly constraints?: readonly Constraint[];
+  /** The job's leaf queue path (DESIGN §10); absent = `default`. */
+  readonly queue?: string;
+  /** A preemptible task does not count against its queue's quota. */
+  readonly preemptible?: boolean;
 }
 
 /** `incremental`: commit what fits. `all-or-nothing`: a gang, all claims or none. */

@@ -156,9 +156,13 @@ function postFilter(ctx: PlacementContext, task: TaskRequest, failure: Placement
 export function bookPlacement(ctx: PlacementContext, task: TaskRequest, p: PlacementSuccess): Claim {
   ctx.view.assume(p.node.id, task.demand);
   ctx.reserve(task, p.node);
-  return task.constraints === undefined
+  const claim: Claim = task.constraints === undefined
     ? { taskId: task.id, jobId: task.jobId, nodeId: p.node.id, demand: task.demand, seenVersion: p.node.version }
     : { taskId: task.id, jobId: task.jobId, nodeId: p.node.id, demand: task.demand, seenVersion: p.node.version, constraints: task.constraints };
+  const job = ctx.job;
+  if (job === undefined || (job.queue === undefined && job.preemptible !== true)) return claim;
+  // The committer books quota by the claim's queue; preemptible tasks count against none.
+  return { ...claim, ...(job.queue === undefined ? {} : { queue: job.queue }), ...(job.preemptible === true ? { preemptible: true } : {}) };
 }
 
 /** Places one task on the view without booking it (a call of its own). */

@@ -374,6 +374,11 @@ function claimCheck(x: unknown): R {
   if (e !== null) return at(e, 'demand');
   e = nonNegInt(x.seenVersion);
   if (e !== null) return at(e, 'seenVersion');
+  if (x.queue !== undefined) {
+    e = str(x.queue, 1, 600);
+    if (e !== null) return at(e, 'queue');
+  }
+  if (x.preemptible !== undefined && typeof x.preemptible !== 'boolean') return at(invalidType('boolean', x.preemptible), 'preemptible');
   const cs = x.constraints;
   if (cs !== undefined) {
     e = arr(cs, 0, 100);

@@ -91,7 +91,7 @@ export type WirePartitionSync = z.output<typeof wirePartitionSync>;
 export const syncReply = z.object({ ok: z.literal(true), partitions: z.number().int().positive(), syncs: z.array(wirePartitionSync) });
 export type SyncReply = z.output<typeof syncReply>;
 
-export const wireClaim = z.object({ taskId: id, jobId: id, nodeId: id, demand: resourceArray, seenVersion: version, constraints: z.array(constraint).max(100).optional() });
+export const wireClaim = z.object({ taskId: id, jobId: id, nodeId: id, demand: resourceArray, seenVersion: version, constraints: z.array(constraint).max(100).optional(), queue: z.string().min(1).max(600).optional(), preemptible: z.boolean().optional() });
 export type WireClaim = z.output<typeof wireClaim>;
 export const wireEviction = z.object({ taskId: id, nodeId: id });
 export type WireEviction = z.output<typeof wireEviction>;

@@ -54,13 +54,17 @@ export function syncFromWire(space: ResourceSpace, w: WirePartitionSync): Partit
 export function claimToWire(c: Claim): WireClaim {
   const w: WireClaim = { taskId: c.taskId, jobId: c.jobId, nodeId: c.nodeId, demand: fromVector(c.demand), seenVersion: c.seenVersion };
   if (c.constraints !== undefined && c.constraints.length > 0) w.constraints = c.constraints.map((k) => ({ ...k, values: k.values ? [...k.values] : undefined }));
+  if (c.queue !== undefined) w.queue = c.queue;
+  if (c.preemptible === true) w.preemptible = true;
   return w;
 }
 
 /** Wire claims with a bad demand vector become claims the validator rejects as `invalid`. */
 export function claimFromWire(space: ResourceSpace, w: WireClaim): Claim {
   const demand = toVector(space, w.demand) ?? new Float64Array(0);
-  return { taskId: w.taskId, jobId: w.jobId, nodeId: w.nodeId, demand, seenVersion: w.seenVersion, constraints: w.constraints as readonly Constraint[] | undefined };
+  const c: Claim = { taskId: w.taskId, jobId: w.jobId, nodeId: w.nodeId, demand, seenVersion: w.seenVersion, constraints: w.constraints as readonly Constraint[] | undefined };
+  if (w.queue === undefined && w.preemptible === undefined) return c;
+  return { ...c, ...(w.queue === undefined ? {} : { queue: w.queue }), ...(w.preemptible === true ? { preemptible: true } : {}) };
 }
 
 export function txnToWire(t: Transaction): WireTransaction {

@@ -262,6 +262,7 @@ function applyCommitRecord(model: CellModel, r: CommitRecord, at: number, seq: n
     return;
   }
   const cell = model.cell;
+  const pre = r.pre === undefined ? undefined : new Set(r.pre);
   const committedNow: Allocation[] = [];
   let c = 0;
   for (const t of r.txns) {
@@ -277,7 +278,9 @@ function applyCommitRecord(model: CellModel, r: CommitRecord, at: number, seq: n
         effects.anomalies.push(`commit: claim of ${taskId} on ${nodeId} cannot be applied (${node === undefined ? 'unknown node' : 'task already placed'})`);
         continue;
       }
-      claims.push({ taskId, jobId: r.job[c], nodeId, demand: demands[c], seenVersion: 0 });
+      const queue = r.queue?.[c];
+      const claim: Claim = { taskId, jobId: r.job[c], nodeId, demand: demands[c], seenVersion: 0 };
+      claims.push(queue === undefined || queue === '' ? (pre?.has(c) ? { ...claim, preemptible: true } : claim) : { ...claim, queue, ...(pre?.has(c) ? { preemptible: true } : {}) });
     }
     // Applied as logged, never re-validated: the log says what was committed.
     cell.applyClaims(claims, seq);
@@ -360,7 +363,7 @@ export function decideCommitBatch(model: CellModel, txns: readonly Transaction[]
     for (const taskId of r.committed) {
       const a = model.cell.allocationOf(taskId)!;
       committed.push(a);
-      cols.push(a.taskId, a.jobId, a.nodeId, a.demand);
+      cols.push(a.taskId, a.jobId, a.nodeId, a.demand, a.queue, a.preemptible);
     }
     const rec: CommitRecord['txns'][number] = r.rejected.length === 0
       ? { id: r.txnId, n: r.committed.length }
@@ -369,7 +372,10 @@ export function decideCommitBatch(model: CellModel, txns: readonly Transaction[]
   }
   const record: CommitRecord | undefined = recTxns.length === 0
     ? undefined
-    : { t: 'commit', txns: recTxns, task: cols.task, job: cols.job, node: cols.node, demand: cols.demandBytes() };
+    : {
+      t: 'commit', txns: recTxns, task: cols.task, job: cols.job, node: cols.node, demand: cols.demandBytes(),
+      ...(cols.queue === undefined ? {} : { queue: cols.queue }), ...(cols.pre === undefined ? {} : { pre: cols.pre }),
+    };
   return { results, record, committed, decidedTxnIds, evicted };
 }
 
