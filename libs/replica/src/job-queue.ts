@@ -6,6 +6,10 @@
  */
 import type { ResourceVector } from '@tessera/core';
 
+/** The orderings a dispatcher can be configured with (`--queue-order`). */
+export type QueueOrder = 'fifo' | 'drf';
+export const QUEUE_ORDERS: readonly QueueOrder[] = Object.freeze(['fifo', 'drf'] as const);
+
 /** What a queue ordering needs to know of a job. */
 export interface QueuedJob {
   readonly id: string;

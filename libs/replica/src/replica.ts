@@ -527,8 +527,7 @@ export function placeTasks(view: SchedulerView, tasks: readonly TaskRequest[], o
 
 /** What placement rules see of a job spec. */
 export function placementJobOf(job: JobSpec): PlacementJob {
-  const preemptible = (job as { preemptible?: boolean }).preemptible;
-  return { id: job.id, queue: job.queue, priority: job.priority, gang: job.gang, ...(preemptible === undefined ? {} : { preemptible }) };
+  return { id: job.id, queue: job.queue, priority: job.priority, gang: job.gang, ...(job.preemptible === true ? { preemptible: true } : {}) };
 }
 
 /**
