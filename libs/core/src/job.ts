@@ -48,6 +48,8 @@ export const jobSpecSchema = z
     gang: z.boolean().default(false),
     /** Restarts of failed tasks (see restart.ts for the defaults when absent). */
     restart: restartSchema.optional(),
+    /** DESIGN §10: does not count against quota, fills idle capacity, first to be preempted. */
+    preemptible: z.boolean().optional(),
     tasks: z.array(taskGroupSchema).min(1, 'a job needs at least one task group').max(1000),
   })
   .strict();
