@@ -2,6 +2,8 @@ export * from './resources.ts';
 export * from './reasons.ts';
 export * from './constraints.ts';
 export * from './node.ts';
+export * from './running-task.ts';
+export * from './preemption.ts';
 export * from './partitioning.ts';
 export * from './job.ts';
 export * from './restart.ts';

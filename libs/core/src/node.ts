@@ -1,6 +1,7 @@
 /** Nodes: identity, labels, capacity, allocations, condition and a version. */
 import type { Labels } from './constraints.ts';
 import type { ResourceVector } from './resources.ts';
+import type { RunningTask } from './running-task.ts';
 
 export type NodeCondition = 'ready' | 'draining' | 'lost';
 export const NODE_CONDITIONS: readonly NodeCondition[] = ['ready', 'draining', 'lost'];
@@ -18,6 +19,8 @@ export interface NodeSnapshot {
   allocated: ResourceVector;
   condition: NodeCondition;
   version: number;
+  /** The tasks on the node, when the sync was asked for them (preemption); absent otherwise. */
+  tasks?: readonly RunningTask[];
 }
 
 /** One task's booking on a node, as the authoritative cell keeps it. */

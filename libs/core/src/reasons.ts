@@ -21,6 +21,8 @@ export const ConflictReason = {
   invalid: 'invalid',
   /** An eviction names a task that is no longer on that node. */
   victim_gone: 'victim_gone',
+  /** An eviction the preemption rules do not allow (DESIGN §11: eligibility, guaranteed share, no cycles). */
+  preemption_policy: 'preemption_policy',
 } as const;
 export type ConflictReason = (typeof ConflictReason)[keyof typeof ConflictReason];
 

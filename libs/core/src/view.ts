@@ -114,6 +114,7 @@ export class SchedulerView {
         id: s.id, partition: s.partition, labels: s.labels, capacity: s.capacity,
         allocated: s.allocated, condition: s.condition, version: s.version, reserved: undefined,
       };
+      if (s.tasks !== undefined) created.tasks = s.tasks;
       this.byId.set(s.id, created);
       return created;
     }
@@ -124,6 +125,9 @@ export class SchedulerView {
       n.allocated = s.allocated;
       n.condition = s.condition;
       n.version = s.version;
+      // A commit reply's node states carry no tasks: the last synced list stays (the committer
+      // refuses an eviction whose victim is gone).
+      if (s.tasks !== undefined) n.tasks = s.tasks;
     }
     return n;
   }

@@ -25,6 +25,8 @@ export class PlacementContext {
   readonly view: SchedulerView;
   readonly pipeline: Pipeline;
   readonly job: PlacementJob | undefined;
+  /** The call's clock (ms, PlaceOptions.now): rules with a time (preemption's min runtime) read it. */
+  now = 0;
   /** Every task of this call, in order. */
   readonly tasks: readonly TaskRequest[];
   private readonly states = new Map<string, unknown>();

@@ -91,7 +91,9 @@ function checkOptions(opts: PlaceOptions): void {
 export function beginPlacement(view: SchedulerView, tasks: readonly TaskRequest[], opts: PlaceOptions): PlacementContext {
   checkOptions(opts);
   const pipeline = opts.pipeline ?? defaultPipeline(opts.scorer, view.space);
-  return new PlacementContext(view, pipeline, tasks, opts.job);
+  const ctx = new PlacementContext(view, pipeline, tasks, opts.job);
+  ctx.now = opts.now;
+  return ctx;
 }
 
 /**

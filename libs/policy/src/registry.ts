@@ -9,6 +9,7 @@ import { resourceFitFilter } from './filters/resource-fit.ts';
 import type {
   FilterFactory, FilterPlugin, PluginHandle, PostFilterFactory, PostFilterPlugin, ScorerFactory, ScorerPlugin,
 } from './plugin.ts';
+import { PREEMPTION, preemptionPostFilter } from './post-filters/preemption.ts';
 import { binpackScorer } from './scorers/binpack.ts';
 import { preferencesScorer } from './scorers/preferences.ts';
 import { spreadScorer } from './scorers/spread.ts';
@@ -130,7 +131,8 @@ export function createDefaultRegistry(): PluginRegistry {
     .registerFilter(nodeStateFilter)
     .registerScorer(binpackScorer)
     .registerScorer(spreadScorer)
-    .registerScorer(preferencesScorer);
+    .registerScorer(preferencesScorer)
+    .registerPostFilter(PREEMPTION, preemptionPostFilter);
 }
 
 /** The built-ins. Shared by the default pipelines; register into your own registry (or this one at start-up). */

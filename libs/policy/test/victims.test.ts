@@ -1,9 +1,6 @@
-import { ResourceSpace } from '@tessera/core';
+import { ResourceSpace, victimCause, type PreemptionPolicy, type Preemptor, type QuotaUsage } from '@tessera/core';
 import { describe, expect, it } from 'vitest';
-import {
-  pickCandidate, selectVictims, victimCause, PreemptionReason,
-  type PreemptionNode, type PreemptionPolicy, type Preemptor, type QuotaUsage, type VictimTask,
-} from '../src/index.ts';
+import { pickCandidate, selectVictims, PreemptionReason, type PreemptionNode, type VictimTask } from '../src/index.ts';
 
 const space = ResourceSpace.of(['cpu_millis', 'mem_mib']);
 const v = (cpu: number, mem = 0) => space.vector({ cpu_millis: cpu, mem_mib: mem });

@@ -295,6 +295,30 @@ function wireNodeCheck(x: unknown): R {
   if (e !== null) return at(e, 'condition');
   e = nonNegInt(x.version);
   if (e !== null) return at(e, 'version');
+  if (x.tasks !== undefined) {
+    e = runningTasks(x.tasks);
+    if (e !== null) return at(e, 'tasks');
+  }
+  return null;
+}
+
+/** A node's running tasks (sync with `tasks: true`). */
+function runningTasks(x: unknown): R {
+  const e = arr(x, 0, MAX_BATCH);
+  if (e !== null) return e;
+  const a = x as unknown[];
+  for (let i = 0; i < a.length; i++) {
+    const t = a[i];
+    if (!isObj(t)) return at(invalidType('object', t), i);
+    let f = id(t.taskId);
+    if (f === null) f = id(t.jobId);
+    if (f === null) f = resourceArray(t.demand);
+    if (f === null) f = int(t.priority);
+    if (f === null && (typeof t.queue !== 'string' || t.queue.length > 400)) f = invalidType('string', t.queue);
+    if (f === null && typeof t.preemptible !== 'boolean') f = invalidType('boolean', t.preemptible);
+    if (f === null && !(typeof t.startedAt === 'number' && Number.isFinite(t.startedAt))) f = invalidType('number', t.startedAt);
+    if (f !== null) return at(f, i);
+  }
   return null;
 }
 

@@ -27,6 +27,10 @@ export const wireNode = z.object({
   allocated: resourceArray,
   condition: nodeCondition,
   version,
+  /** The node's tasks, when the sync asked for them (preemption). */
+  tasks: z.array(z.object({
+    taskId: id, jobId: id, demand: resourceArray, priority: z.number().int(), queue: z.string().max(400), preemptible: z.boolean(), startedAt: z.number().finite(),
+  })).max(MAX_BATCH).optional(),
 });
 export type WireNode = z.output<typeof wireNode>;
 
@@ -84,6 +88,8 @@ export type TaskEndedReply = z.output<typeof taskEndedReply>;
 export const syncRequest = z.object({
   resources: resourceNames,
   requests: z.array(z.object({ partition: z.number().int().nonnegative(), since: z.number().int().min(-1) })).min(1).max(4096),
+  /** Also send each node's running tasks (for preemption; costs bytes, so only on request). */
+  tasks: z.boolean().optional(),
 });
 export type SyncRequest = z.output<typeof syncRequest>;
 export const wirePartitionSync = z.object({ partition: z.number().int().nonnegative(), version, kind: z.enum(['delta', 'snapshot']), nodes: z.array(wireNode) });

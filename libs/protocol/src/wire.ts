@@ -2,7 +2,7 @@
  * Conversions between the core's in-memory forms (Float64Array vectors) and wire forms
  * (number arrays). Both sides must use the same resource names, checked by `sameResources`.
  */
-import type { Claim, Constraint, ConflictReason, NodeSnapshot, PartitionSync, ResourceSpace, Transaction, TxnResult } from '@tessera/core';
+import type { Claim, Constraint, ConflictReason, NodeSnapshot, PartitionSync, ResourceSpace, RunningTask, Transaction, TxnResult } from '@tessera/core';
 import type { WireClaim, WireNode, WirePartitionSync, WireTransaction, WireTxnResult } from './messages.ts';
 
 export function sameResources(space: ResourceSpace, names: readonly string[]): boolean {
@@ -24,17 +24,29 @@ function fromVector(v: Float64Array): number[] {
 }
 
 export function nodeToWire(n: NodeSnapshot): WireNode {
-  return {
+  const w: WireNode = {
     id: n.id, partition: n.partition, labels: n.labels as Record<string, string>,
     capacity: fromVector(n.capacity), allocated: fromVector(n.allocated), condition: n.condition, version: n.version,
   };
+  if (n.tasks !== undefined) w.tasks = n.tasks.map((t) => ({ ...t, demand: fromVector(t.demand) }));
+  return w;
 }
 
 export function nodeFromWire(space: ResourceSpace, w: WireNode): NodeSnapshot | undefined {
   const capacity = toVector(space, w.capacity);
   const allocated = toVector(space, w.allocated);
   if (capacity === undefined || allocated === undefined) return undefined;
-  return { id: w.id, partition: w.partition, labels: w.labels, capacity, allocated, condition: w.condition, version: w.version };
+  const n: NodeSnapshot = { id: w.id, partition: w.partition, labels: w.labels, capacity, allocated, condition: w.condition, version: w.version };
+  if (w.tasks !== undefined) {
+    const tasks: RunningTask[] = [];
+    for (const t of w.tasks) {
+      const demand = toVector(space, t.demand);
+      if (demand === undefined) return undefined;
+      tasks.push({ ...t, demand });
+    }
+    n.tasks = tasks;
+  }
+  return n;
 }
 
 export function syncToWire(s: PartitionSync): WirePartitionSync {

@@ -46,7 +46,10 @@ async function main(): Promise<void> {
   const subjects = subjectsFor(cfg.cell);
   const space = ResourceSpace.of(cfg.resources);
   const now = () => Date.now();
-  const modelOpts = { partitions: cfg.partitions, granularity: cfg.conflict };
+  const modelOpts = {
+    partitions: cfg.partitions, granularity: cfg.conflict, now: Date.now,
+    preemption: { priorityGap: cfg.preemptionPriorityGap, minRuntimeMs: cfg.preemptionMinRuntimeS * 1000 },
+  };
 
   const nc = await connectNats(cfg.nats, `cell-state ${id}`, log);
   lifecycle.onDrain('nats', () => nc.drain());

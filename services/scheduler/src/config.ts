@@ -3,9 +3,12 @@
  * Nothing deeper in the service reads argv or process.env.
  */
 import { hostname } from 'node:os';
-import { DEFAULT_RESOURCE_NAMES, ResourceSpace } from '@tessera/core';
+import { DEFAULT_PREEMPTION_MIN_RUNTIME_S, DEFAULT_PREEMPTION_PRIORITY_GAP, DEFAULT_RESOURCE_NAMES, ResourceSpace } from '@tessera/core';
 import { existsSync, readFileSync } from 'node:fs';
-import { PLACEMENT_MODES, PipelineSpecError, defaultRegistry, pipelineSpecFromText, type PipelineSpec, type PlacementMode } from '@tessera/policy';
+import {
+  DEFAULT_PREEMPTION_MAX_PER_SECOND, PLACEMENT_MODES, PREEMPTION,
+  PipelineSpecError, defaultRegistry, pipelineSpecFromText, scorerShorthand, type PipelineSpec, type PlacementMode,
+} from '@tessera/policy';
 import { QUEUE_ORDERS, isValidSchedulerId, type QueueOrder } from '@tessera/replica';
 import { z } from 'zod';
 
@@ -65,6 +68,18 @@ export const schedulerFlags = z
     commitGiveUpMs: int(1_000, 3_600_000).default(30_000),
     /** JetStream replicas of the streams this service creates if missing (1 locally; 3 on a 3-node NATS cluster). */
     replicas: int(1, 5).default(1),
+    /**
+     * DESIGN §11: a non-preemptible task that fits nowhere may evict (`on`, the default: the
+     * `preemption` post-filter joins the pipeline and syncs carry each node's tasks, which costs
+     * sync bytes); `off` never preempts and syncs without tasks.
+     */
+    preemption: z.enum(['on', 'off']).default('on'),
+    /** A victim's priority must be lower by at least this (preemptible victims aside). */
+    preemptionPriorityGap: int(0, 1_000_000).default(DEFAULT_PREEMPTION_PRIORITY_GAP),
+    /** A task that started less than this long ago is never a victim (no preemption storms). */
+    preemptionMinRuntimeS: z.coerce.number().finite().min(0).default(DEFAULT_PREEMPTION_MIN_RUNTIME_S),
+    /** Preempting placements per second at most, per scheduler. */
+    preemptionMaxPerS: z.coerce.number().finite().positive().default(DEFAULT_PREEMPTION_MAX_PER_SECOND),
   })
   .strict()
   .refine((f) => f.index < f.count, { message: 'must be smaller than --count', path: ['index'] })
@@ -93,12 +108,25 @@ export function pipelineOf(value: string | undefined): PipelineSpec | undefined 
   }
 }
 
+/**
+ * The pipeline with the `preemption` post-filter added when `--preemption on` and the spec does
+ * not configure it itself (undefined stays undefined when preemption is off: the --scorer shorthand).
+ */
+export function withPreemption(spec: PipelineSpec | undefined, flags: Pick<SchedulerFlags, 'scorer' | 'preemption' | 'preemptionPriorityGap' | 'preemptionMinRuntimeS' | 'preemptionMaxPerS'>): PipelineSpec | undefined {
+  if (flags.preemption === 'off') return spec;
+  const base = spec ?? scorerShorthand(flags.scorer);
+  const post = base.postFilters ?? [];
+  if (post.some((p) => (typeof p === 'string' ? p : p.name) === PREEMPTION)) return base;
+  const args = { priorityGap: flags.preemptionPriorityGap, minRuntimeS: flags.preemptionMinRuntimeS, maxPerSecond: flags.preemptionMaxPerS };
+  return { ...base, postFilters: [...post, { name: PREEMPTION, args }] };
+}
+
 /** Derives what the flags imply (resource space, default id and seed, pipeline); throws RangeError on a bad resource list or pipeline. */
 export function deriveConfig(flags: SchedulerFlags): SchedulerConfig {
   const id = flags.id ?? defaultSchedulerId(flags.index);
   return Object.freeze({
     ...flags,
-    pipeline: pipelineOf(flags.pipeline),
+    pipeline: withPreemption(pipelineOf(flags.pipeline), flags),
     id,
     seed: flags.seed ?? id,
     space: ResourceSpace.of(flags.resources.split(',')),

@@ -24,23 +24,13 @@
  * seeded rng, as placement does); `maxCandidates` bounds how many helpful nodes are examined
  * (kube's minCandidateNodes), the first found in visit order.
  */
-import { addInto, dominantShare, fitsWith, type ResourceVector } from '@tessera/core';
+import {
+  addInto, fitsWith, reclaimHeadroom, victimCause, DEFAULT_PREEMPTION_MAX_CANDIDATES,
+  type PreemptionPolicy, type Preemptor, type QuotaUsage, type ResourceVector, type RunningTask, type VictimCause,
+} from '@tessera/core';
 
-/** The task that needs room. */
-export interface Preemptor {
-  readonly taskId: string;
-  readonly jobId: string;
-  readonly demand: ResourceVector;
-  readonly priority: number;
-  readonly queue: string;
-  readonly preemptible: boolean;
-}
-
-/** A running task as preemption sees it. */
-export interface VictimTask extends Preemptor {
-  /** ms (caller's clock) when the task was committed; the min-runtime rule counts from here. */
-  readonly startedAt: number;
-}
+/** A running task as preemption sees it (what a sync with `tasks: true` carries per node). */
+export type VictimTask = RunningTask;
 
 /** A node with the tasks running on it. `allocated` (+ `reserved`) includes those tasks. */
 export interface PreemptionNode {
@@ -50,32 +40,6 @@ export interface PreemptionNode {
   readonly reserved?: ResourceVector | undefined;
   readonly tasks: readonly VictimTask[];
 }
-
-export interface PreemptionPolicy {
-  /** `--preemption-priority-gap`: a victim's priority must be lower by at least this (default 10). */
-  readonly priorityGap: number;
-  /** `--preemption-min-runtime-s` in ms: a task younger than this is never a victim. */
-  readonly minRuntimeMs: number;
-  /** Helpful nodes examined per preemptor task (default 100). */
-  readonly maxCandidates?: number;
-}
-
-export const DEFAULT_PREEMPTION_PRIORITY_GAP = 10;
-export const DEFAULT_PREEMPTION_MIN_RUNTIME_S = 30;
-export const DEFAULT_PREEMPTION_MAX_CANDIDATES = 100;
-
-/**
- * Queue usage for reclaim: the committer's numbers (non-preemptible tasks only, DESIGN §10).
- * Absent queues (or no quota view at all) have nothing guaranteed, so reclaim never applies.
- */
-export interface QuotaUsage {
-  /** Total capacity of the cell (shares are ÷ this, as in DRF ordering). */
-  readonly cellCapacity: ResourceVector;
-  readonly queues: ReadonlyMap<string, { readonly allocated: ResourceVector; readonly guaranteed: ResourceVector; readonly weight: number }>;
-}
-
-/** Why a task may be evicted; undefined when it may not. */
-export type VictimCause = 'preemptible' | 'priority' | 'reclaim';
 
 /** Why no preemption was proposed (constant strings; operators see them). */
 export const PreemptionReason = {
@@ -102,54 +66,6 @@ export interface PreemptionChoice {
 export type PreemptionResult =
   | { readonly ok: true; readonly choices: readonly PreemptionChoice[] }
   | { readonly ok: false; readonly reason: PreemptionReason; readonly taskId: string };
-
-/**
- * The rule by which `victim` may be evicted for `preemptor`, ignoring quota headroom (reclaim's
- * "not below guaranteed" needs the other victims too; see {@link reclaimHeadroom}). The committer
- * asks the same question of its authoritative state.
- */
-export function victimCause(victim: VictimTask, preemptor: Preemptor, policy: PreemptionPolicy, now: number, quota?: QuotaUsage): VictimCause | undefined {
-  if (preemptor.preemptible || victim.jobId === preemptor.jobId) return undefined;
-  if (!(now - victim.startedAt >= policy.minRuntimeMs)) return undefined;
-  if (victim.preemptible) return 'preemptible';
-  if (victim.priority + policy.priorityGap <= preemptor.priority) return 'priority';
-  if (quota !== undefined && victim.queue !== preemptor.queue && isAboveGuaranteed(quota, victim.queue) && isWithinGuaranteedWith(quota, preemptor.queue, preemptor.demand)) return 'reclaim';
-  return undefined;
-}
-
-/** Allocated exceeds guaranteed on some resource (the queue borrows). */
-export function isAboveGuaranteed(quota: QuotaUsage, queue: string): boolean {
-  const q = quota.queues.get(queue);
-  if (q === undefined) return false;
-  for (let i = 0; i < q.allocated.length; i++) if (q.allocated[i] > q.guaranteed[i]) return true;
-  return false;
-}
-
-/** allocated + extra ≤ guaranteed on every resource `extra` asks for (the queue does not borrow). */
-export function isWithinGuaranteedWith(quota: QuotaUsage, queue: string, extra: ResourceVector): boolean {
-  const q = quota.queues.get(queue);
-  if (q === undefined) return false;
-  for (let i = 0; i < extra.length; i++) if (extra[i] > 0 && !(q.allocated[i] + extra[i] <= q.guaranteed[i])) return false;
-  return true;
-}
-
-/** What reclaim may still take from a queue without pushing it below guaranteed: allocated − guaranteed. */
-export function reclaimHeadroom(quota: QuotaUsage, queue: string): ResourceVector | undefined {
-  const q = quota.queues.get(queue);
-  if (q === undefined) return undefined;
-  const h = new Float64Array(q.allocated.length);
-  for (let i = 0; i < h.length; i++) h[i] = q.allocated[i] - q.guaranteed[i];
-  return h;
-}
-
-/** Weighted dominant share of a queue's allocation (+ `delta`), as DRF orders queues. */
-export function weightedShare(quota: QuotaUsage, queue: string, delta?: ResourceVector): number {
-  const q = quota.queues.get(queue);
-  if (q === undefined) return 0;
-  const used = Float64Array.from(q.allocated);
-  if (delta !== undefined) addInto(used, delta);
-  return dominantShare(quota.cellCapacity, used) / (q.weight > 0 ? q.weight : 1);
-}
 
 /** kube-scheduler's MoreImportantPod: non-preemptible first, then higher priority, then started earlier. */
 function moreImportant(a: VictimTask, b: VictimTask): number {
@@ -296,6 +212,62 @@ export function pickCandidate<C extends { readonly victims: readonly ChosenVicti
 }
 
 /**
+ * The working state of one placement call that may preempt: room freed by the victims chosen so
+ * far, victims taken, queue usage moved. Tasks placed through one session never share room or
+ * victims. The preemption post-filter keeps one per placement call (its `prepare` state).
+ */
+export class PreemptionSession {
+  private readonly overlay: Overlay;
+  private readonly scratch: Float64Array;
+
+  constructor(dims: number, quota?: QuotaUsage) {
+    this.overlay = new Overlay(quota);
+    this.scratch = new Float64Array(dims);
+  }
+
+  /** Tasks evicted by the choices of this session. */
+  get evicted(): ReadonlySet<string> {
+    return this.overlay.evicted;
+  }
+
+  /**
+   * Finds room for `p` on `nodes` (in the caller's visit order), evicting victims where it does
+   * not fit as is, and books the choice. `bookPreemptor`: also book `p`'s demand on the chosen
+   * node (false when the caller books it itself, e.g. as a view reservation that `reserved` shows).
+   */
+  choose(
+    nodes: Iterable<PreemptionNode>, p: Preemptor, policy: PreemptionPolicy, now: number,
+    nodeAllows?: (node: PreemptionNode, task: Preemptor) => boolean, bookPreemptor = true,
+  ): PreemptionChoice | undefined {
+    if (p.preemptible) return undefined;
+    const overlay = this.overlay;
+    const limit = policy.maxCandidates ?? DEFAULT_PREEMPTION_MAX_CANDIDATES;
+    let chosen: NodeCandidate | undefined;
+    const candidates: NodeCandidate[] = [];
+    for (const node of nodes) {
+      if (nodeAllows !== undefined && !nodeAllows(node, p)) continue;
+      // Room without evicting anyone (left by another task's victims, or never taken): no victims.
+      if (fitsWith(node.capacity, overlay.used(node, this.scratch), undefined, p.demand)) {
+        chosen = { node, victims: [], violations: 0 };
+        break;
+      }
+      const c = victimsOnNode(node, p, policy, now, overlay);
+      if (c !== undefined && candidates.push(c) >= limit) break;
+    }
+    chosen ??= pickCandidate(candidates);
+    if (chosen === undefined) return undefined;
+    for (const v of chosen.victims) {
+      overlay.evicted.add(v.task.taskId);
+      overlay.book(chosen.node.id, v.task.demand, -1);
+      if (!v.task.preemptible) overlay.moveUsage(v.task.queue, v.task.demand, -1);
+    }
+    if (bookPreemptor) overlay.book(chosen.node.id, p.demand, 1);
+    overlay.moveUsage(p.queue, p.demand, 1);
+    return { taskId: p.taskId, nodeId: chosen.node.id, victims: chosen.victims, violations: chosen.violations };
+  }
+}
+
+/**
  * Finds room for every preemptor task in turn on `nodes` (in the caller's visit order), evicting
  * victims where it does not fit as is. `nodeAllows` says whether a node passes every check but
  * resources (node state, constraints): only those are candidates. Tasks of one call never share
@@ -308,40 +280,12 @@ export function selectVictims(
   now: number,
   options: { readonly quota?: QuotaUsage; readonly allOrNothing?: boolean; readonly nodeAllows?: (node: PreemptionNode, task: Preemptor) => boolean } = {},
 ): PreemptionResult {
-  const overlay = new Overlay(options.quota);
-  const limit = policy.maxCandidates ?? DEFAULT_PREEMPTION_MAX_CANDIDATES;
+  const session = new PreemptionSession(nodes[0]?.capacity.length ?? 0, options.quota);
   const choices: PreemptionChoice[] = [];
-  const scratch = new Float64Array(nodes[0]?.capacity.length ?? 0);
   for (const p of preemptors) {
-    if (p.preemptible) {
-      if (options.allOrNothing) return { ok: false, reason: PreemptionReason.preemptor_preemptible, taskId: p.taskId };
-      continue;
-    }
-    let chosen: NodeCandidate | undefined;
-    const candidates: NodeCandidate[] = [];
-    for (const node of nodes) {
-      if (options.nodeAllows !== undefined && !options.nodeAllows(node, p)) continue;
-      // Room without evicting anyone (left by another task's victims, or never taken): no victims.
-      if (fitsWith(node.capacity, overlay.used(node, scratch), undefined, p.demand)) {
-        chosen = { node, victims: [], violations: 0 };
-        break;
-      }
-      const c = victimsOnNode(node, p, policy, now, overlay);
-      if (c !== undefined && candidates.push(c) >= limit) break;
-    }
-    chosen ??= pickCandidate(candidates);
-    if (chosen === undefined) {
-      if (options.allOrNothing) return { ok: false, reason: PreemptionReason.no_victims, taskId: p.taskId };
-      continue;
-    }
-    for (const v of chosen.victims) {
-      overlay.evicted.add(v.task.taskId);
-      overlay.book(chosen.node.id, v.task.demand, -1);
-      if (!v.task.preemptible) overlay.moveUsage(v.task.queue, v.task.demand, -1);
-    }
-    overlay.book(chosen.node.id, p.demand, 1);
-    overlay.moveUsage(p.queue, p.demand, 1);
-    choices.push({ taskId: p.taskId, nodeId: chosen.node.id, victims: chosen.victims, violations: chosen.violations });
+    const c = session.choose(nodes, p, policy, now, options.nodeAllows);
+    if (c !== undefined) choices.push(c);
+    else if (options.allOrNothing) return { ok: false, reason: p.preemptible ? PreemptionReason.preemptor_preemptible : PreemptionReason.no_victims, taskId: p.taskId };
   }
   if (choices.length === 0 && preemptors.length > 0) return { ok: false, reason: PreemptionReason.no_victims, taskId: preemptors[0].taskId };
   return { ok: true, choices };

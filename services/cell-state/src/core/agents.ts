@@ -6,7 +6,7 @@
 import { isResourceError, type Allocation } from '@tessera/core';
 import type { Assignment, HeartbeatRequest, RegisterRequest, TaskEndedRequest } from '@tessera/protocol';
 import { mayRegister, type CellModel } from './model.ts';
-import type { EndedRecord, RegisterRecord, RunningRecord } from './log-records.ts';
+import type { EndedRecord, RegisterRecord, RunningRecord, StoppedRecord } from './log-records.ts';
 
 /** A request refused as a whole, with the typed error code and the offending path. */
 export interface Refusal {
@@ -56,6 +56,8 @@ export interface HeartbeatDecision {
   readonly heard: string[];
   /** Tasks reported for the first time while placed: to log as running (undefined when none). */
   readonly running: RunningRecord | undefined;
+  /** Victims of preemption no longer reported: their stop is confirmed, to log (undefined when none). */
+  readonly stopped: StoppedRecord | undefined;
 }
 
 /** Records on their way to the log that a heartbeat must not contradict. */
@@ -67,6 +69,8 @@ export interface InFlight {
    * not missing (sending them again would run a finished task a second time).
    */
   readonly ended: ReadonlySet<string>;
+  /** Victims whose `stopped` record is being appended (not logged twice). */
+  readonly stopped?: ReadonlySet<string>;
 }
 
 /**
@@ -120,6 +124,7 @@ export function reconcileHeartbeat(
   const missing: Allocation[] = [];
   const heard: string[] = [];
   const running: RunningRecord['tasks'] = [];
+  const stopped: StoppedRecord['tasks'] = [];
   for (const reported of req.nodes) {
     const node = model.cell.node(reported.id);
     if (node === undefined || node.condition === 'lost' || model.owners.get(reported.id) !== req.agent) {
@@ -130,6 +135,11 @@ export function reconcileHeartbeat(
       continue;
     }
     heard.push(reported.id);
+    const victims = model.stopping.get(reported.id);
+    if (victims !== undefined) {
+      // Victims of preemption the agent no longer runs: their stop is confirmed (DESIGN §11).
+      for (const taskId of victims) if (!reported.tasks.includes(taskId) && !inFlight.stopped?.has(taskId)) stopped.push({ taskId, nodeId: reported.id });
+    }
     const before = clean.get(reported.id);
     if (before !== undefined && before.version === node.version && sameList(before.tasks, reported.tasks)) continue;
     const seen = reported.tasks.length > 0 ? new Set<string>() : undefined;
@@ -154,7 +164,8 @@ export function reconcileHeartbeat(
         }
       } else isClean = false;
     }
-    if (matched !== node.allocations.size) {
+    // While victims are stopping, the node's new tasks wait: the preemptor must not start next to them.
+    if (matched !== node.allocations.size && victims === undefined) {
       // Some allocation was not reported (otherwise none can be missing).
       isClean = false;
       for (const a of node.allocations.values()) {
@@ -169,6 +180,7 @@ export function reconcileHeartbeat(
   return {
     unknownNodes, stopTasks, missing, heard,
     running: running.length > 0 ? { t: 'running', agent: req.agent, tasks: running } : undefined,
+    stopped: stopped.length > 0 ? { t: 'stopped', agent: req.agent, tasks: stopped } : undefined,
   };
 }
 

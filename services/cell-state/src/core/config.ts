@@ -49,6 +49,10 @@ export const cellStateFlags = z
     leaseRenewMs: z.coerce.number().int().min(20).max(300_000).default(400),
     /** A standby reads the lease this often. */
     standbyCheckMs: z.coerce.number().int().min(20).max(300_000).default(200),
+    /** DESIGN §11, the committer's side: a victim's priority must be lower by at least this (as the schedulers' flag). */
+    preemptionPriorityGap: z.coerce.number().int().min(0).max(1_000_000).default(10),
+    /** ...and it must have run at least this long (s). */
+    preemptionMinRuntimeS: z.coerce.number().finite().min(0).default(30),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -8,7 +8,7 @@
  */
 import { restartPolicyOf, type JobSpec } from '@tessera/core';
 import type { JobListing, JobState, TaskState } from '@tessera/protocol';
-import { lifeOf, listTaskLife, type TaskLife } from './task-life.ts';
+import { lifeOf, listTaskLife, PREEMPTED, type TaskLife } from './task-life.ts';
 
 /** Task state codes (index into TASK_STATE_NAMES). */
 export const TaskCode = { pending: 0, placed: 1, running: 2, finished: 3, failed: 4 } as const;
@@ -225,6 +225,22 @@ export class JobTable {
     return { job, restarted: true, restarts: life.restarts[t.slot] };
   }
 
+  /**
+   * The task was evicted by preemption (its allocation is released): pending again, reason
+   * `preempted`, its preemption count up by one. Not a failure: no restart is used.
+   */
+  taskPreempted(taskId: string): JobEntry | undefined {
+    const t = this.task(taskId);
+    if (t === undefined) return undefined;
+    const s = t.job.taskState[t.slot];
+    if (s === TaskCode.finished || s === TaskCode.failed) return t.job;
+    const life = lifeOf(t.job);
+    life.preemptions[t.slot] += 1;
+    life.preempted.add(t.slot);
+    this.setTask(t.job, t.slot, TaskCode.pending, undefined);
+    return t.job;
+  }
+
   /** A scheduler's verdict. Kept for later if the job is not known yet. */
   setOutcome(jobId: string, state: 'unschedulable' | 'failed', reason: string): void {
     const job = this.jobs.get(jobId);
@@ -344,6 +360,7 @@ export function jobListingOf(job: JobEntry, from = 0, to = Infinity): JobListing
   const out: JobListing = { id: job.id, tenant: job.tenant, state: jobStateOf(job), submittedAt: job.submittedAt, tasks, taskTotal: total, taskStates };
   if (job.outcome !== undefined && out.state === job.outcome.state) out.reason = job.outcome.reason;
   else if (out.state === 'failed' && job.firstFailure !== undefined) out.reason = job.firstFailure;
+  else if (job.life !== undefined && job.life.preempted.size > 0) out.reason = PREEMPTED;
   if (job.placedAt !== undefined) out.placedAt = job.placedAt;
   return out;
 }

@@ -53,6 +53,16 @@ export const runningRecord = z.object({
   tasks: z.array(z.object({ taskId: id, nodeId: id })).max(100_000),
 });
 
+/**
+ * Victims of preemption an agent no longer runs (its heartbeat stopped listing them): their stop
+ * is confirmed, so they are handed back for placement and their node's preemptor may start.
+ */
+export const stoppedRecord = z.object({
+  t: z.literal('stopped'),
+  agent,
+  tasks: z.array(z.object({ taskId: id, nodeId: id })).max(100_000),
+});
+
 /** A job read from the jobs stream: its validated spec, or the validation error. */
 export const jobRecord = z.object({
   t: z.literal('job'),
@@ -124,11 +134,12 @@ export type RegisterRecord = z.output<typeof registerRecord>;
 export type LostRecord = z.output<typeof lostRecord>;
 export type EndedRecord = z.output<typeof endedRecord>;
 export type RunningRecord = z.output<typeof runningRecord>;
+export type StoppedRecord = z.output<typeof stoppedRecord>;
 export type JobRecord = z.output<typeof jobRecord>;
 export type OutcomeRecord = z.output<typeof outcomeRecord>;
 export type CommitRecord = z.output<typeof commitRecord>;
 export type LeaderRecord = z.output<typeof leaderRecord>;
-export type LogRecord = CellRecord | RegisterRecord | LostRecord | EndedRecord | RunningRecord | JobRecord | OutcomeRecord | CommitRecord | LeaderRecord;
+export type LogRecord = CellRecord | RegisterRecord | LostRecord | EndedRecord | RunningRecord | StoppedRecord | JobRecord | OutcomeRecord | CommitRecord | LeaderRecord;
 export type LogRecordKind = LogRecord['t'];
 
 const recordSchemas: Record<LogRecordKind, z.ZodTypeAny> = {
@@ -137,6 +148,7 @@ const recordSchemas: Record<LogRecordKind, z.ZodTypeAny> = {
   lost: lostRecord,
   ended: endedRecord,
   running: runningRecord,
+  stopped: stoppedRecord,
   job: jobRecord,
   outcome: outcomeRecord,
   commit: commitRecord,

@@ -9,14 +9,15 @@
  * and `undoCommitBatch` takes it back when the append fails.
  */
 import {
-  CellState, Committer, DEFAULT_CLAIM_CHECKS, DUPLICATE_TASK_CHECK, restartBackoffMs, restartPolicyOf, retiredTaskCheck, snapshotOf, withCheck,
+  CellState, Committer, DEFAULT_CLAIM_CHECKS, DEFAULT_EVICTION_CHECKS, DUPLICATE_TASK_CHECK, preemptionPolicyCheck, restartBackoffMs,
+  restartPolicyOf, retiredTaskCheck, snapshotOf, withCheck, DEFAULT_PREEMPTION_MIN_RUNTIME_S, DEFAULT_PREEMPTION_PRIORITY_GAP, type PreemptionPolicy,
   type Allocation, type Claim, type ConflictReason, type Granularity,
   type JobSpec, type NodeSnapshot, type NodeState, type ResourceSpace, type Transaction, type TxnResult,
 } from '@tessera/core';
 import { JobTable, type JobEntry } from './job-table.ts';
 import {
   ClaimColumns, demandsOf, type CommitRecord, type EndedRecord, type JobRecord, type LogEntry, type LogRecord,
-  type LostRecord, type RegisterRecord, type RunningRecord,
+  type LostRecord, type RegisterRecord, type RunningRecord, type StoppedRecord,
 } from './log-records.ts';
 
 export interface CellModel {
@@ -30,6 +31,12 @@ export interface CellModel {
   readonly assignedAt: Map<string, number>;
   /** Tasks handed back (node lost) before their job was read from the jobs stream. */
   readonly orphanReturns: Map<string, string[]>;
+  /**
+   * Node id → victims of preemption evicted there whose stop the agent has not confirmed yet
+   * (DESIGN §11). They are handed back only once stopped (never two copies at once), and the
+   * node's new assignments wait for them.
+   */
+  readonly stopping: Map<string, Set<string>>;
   /** Sequence of the last log entry applied (0: none). */
   lastSeq: number;
   /** Resource names fixed by the log's `cell` record, once seen. */
@@ -41,6 +48,9 @@ export interface ModelOptions {
   readonly granularity: Granularity;
   readonly changeLogLimit?: number;
   readonly dedupLimit?: number;
+  /** The committer's preemption rules (DESIGN §11) and its clock; default gap 10, min runtime 30 s, Date.now. */
+  readonly preemption?: PreemptionPolicy;
+  readonly now?: () => number;
 }
 
 export function createModel(space: ResourceSpace, opts: ModelOptions): CellModel {
@@ -49,10 +59,17 @@ export function createModel(space: ResourceSpace, opts: ModelOptions): CellModel
   // A task that already ran to its end is refused like a placed one: its allocation is gone, and
   // without this check a redelivered job would run it a second time.
   const checks = withCheck(DEFAULT_CLAIM_CHECKS, retiredTaskCheck((taskId) => jobs.isTaskEnded(taskId)), DUPLICATE_TASK_CHECK);
+  const assignedAt = new Map<string, number>();
+  const evictionChecks = [...DEFAULT_EVICTION_CHECKS, preemptionPolicyCheck({
+    policy: opts.preemption ?? { priorityGap: DEFAULT_PREEMPTION_PRIORITY_GAP, minRuntimeMs: DEFAULT_PREEMPTION_MIN_RUNTIME_S * 1000 },
+    now: opts.now ?? Date.now,
+    priorityOf: (jobId) => jobs.get(jobId)?.spec?.priority,
+    startedAt: (taskId) => assignedAt.get(taskId),
+  })];
   return {
     space, cell, jobs,
-    committer: new Committer(cell, { granularity: opts.granularity, dedupLimit: opts.dedupLimit, checks }),
-    owners: new Map(), assignedAt: new Map(), orphanReturns: new Map(), lastSeq: 0,
+    committer: new Committer(cell, { granularity: opts.granularity, dedupLimit: opts.dedupLimit, checks, evictionChecks }),
+    owners: new Map(), assignedAt, orphanReturns: new Map(), stopping: new Map(), lastSeq: 0,
   };
 }
 
@@ -82,10 +99,12 @@ export interface ApplyEffects {
   readonly anomalies: string[];
   /** Allocations released by transactions' evictions (their tasks are to be stopped on their agents). */
   readonly evicted: Allocation[];
+  /** Nodes whose last victim's stop was confirmed (their waiting assignments may go out). */
+  readonly unblocked: string[];
 }
 
 export function emptyEffects(): ApplyEffects {
-  return { committed: [], requeues: [], registered: [], lost: [], jobsAccepted: [], anomalies: [], evicted: [] };
+  return { committed: [], requeues: [], registered: [], lost: [], jobsAccepted: [], anomalies: [], evicted: [], unblocked: [] };
 }
 
 /** The per-record answer a live request waits for. */
@@ -126,6 +145,9 @@ export function applyRecord(model: CellModel, r: LogRecord, at: number, seq: num
       return applyEnded(model, r, at, effects);
     case 'running':
       return applyRunning(model, r);
+    case 'stopped':
+      applyStopped(model, r, at, effects);
+      return { t: 'other' };
     case 'job':
       return applyJob(model, r, effects);
     case 'outcome':
@@ -188,7 +210,7 @@ function requeueAll(model: CellModel, byJob: HandBacks, at: number, effects: App
       // also covered the tasks never placed; without it nobody would try or report them again,
       // so they are handed back too (every pending task of the job, released ones included).
       job.outcome = undefined;
-      tasks = model.jobs.pendingTasks(job);
+      tasks = model.jobs.pendingTasks(job).filter((t) => !isStopping(model, t));
     }
     if (job.spec === undefined) continue;
     const r: Requeue = { jobId, tasks, attempt: job.attempt, spec: job.spec, submittedAt: job.submittedAt };
@@ -211,6 +233,13 @@ function applyLost(model: CellModel, r: LostRecord, at: number, effects: ApplyEf
     if (n === undefined || n.condition === 'lost') continue;
     model.cell.setCondition(nodeId, 'lost');
     effects.lost.push(nodeId);
+    // Victims evicted there are gone with the node: nothing runs them any more.
+    const victims = model.stopping.get(nodeId);
+    model.stopping.delete(nodeId);
+    for (const taskId of victims ?? []) {
+      const job = model.jobs.task(taskId)?.job;
+      if (job !== undefined) handBack(byJob, job.id, taskId, at);
+    }
     for (const a of model.cell.releaseNode(nodeId)) {
       model.assignedAt.delete(a.taskId);
       if (restartOrFail(model, byJob, a.taskId, `node ${nodeId} lost`, at)) continue;
@@ -238,6 +267,42 @@ function applyEnded(model: CellModel, r: EndedRecord, at: number, effects: Apply
   }
   requeueAll(model, byJob, at, effects);
   return { t: 'ended', released };
+}
+
+/** True while `taskId` is a victim whose stop its agent has not confirmed. */
+export function isStopping(model: CellModel, taskId: string): boolean {
+  for (const set of model.stopping.values()) if (set.has(taskId)) return true;
+  return false;
+}
+
+/**
+ * Victims of committed evictions (live after the ack, and replay): pending again with reason
+ * `preempted`, and waiting for their agent to confirm the stop before they are handed back.
+ */
+export function settleEvicted(model: CellModel, evicted: readonly Allocation[]): void {
+  for (const a of evicted) {
+    model.jobs.taskPreempted(a.taskId);
+    let set = model.stopping.get(a.nodeId);
+    if (set === undefined) model.stopping.set(a.nodeId, (set = new Set()));
+    set.add(a.taskId);
+  }
+}
+
+/** Confirmed stops: each victim is handed back once (the same road as lost and failed tasks). */
+function applyStopped(model: CellModel, r: StoppedRecord, at: number, effects: ApplyEffects): void {
+  const byJob: HandBacks = new Map();
+  for (const t of r.tasks) {
+    if (model.owners.get(t.nodeId) !== r.agent) continue;
+    const set = model.stopping.get(t.nodeId);
+    if (set === undefined || !set.delete(t.taskId)) continue;
+    if (set.size === 0) {
+      model.stopping.delete(t.nodeId);
+      effects.unblocked.push(t.nodeId);
+    }
+    const job = model.jobs.task(t.taskId)?.job;
+    if (job !== undefined) handBack(byJob, job.id, t.taskId, at);
+  }
+  requeueAll(model, byJob, at, effects);
 }
 
 function applyRunning(model: CellModel, r: RunningRecord): RecordResult {
@@ -291,12 +356,16 @@ function applyCommitRecord(model: CellModel, r: CommitRecord, at: number, seq: n
   const cell = model.cell;
   const pre = r.pre === undefined ? undefined : new Set(r.pre);
   const committedNow: Allocation[] = [];
+  const evictedNow: Allocation[] = [];
   let c = 0;
   for (const t of r.txns) {
     const claims: Claim[] = [];
     const touched = new Set<NodeState>();
     const evicted = t.ev === undefined ? undefined : releaseEvicted(model, t.ev, effects);
-    for (const a of evicted ?? []) touched.add(cell.node(a.nodeId)!);
+    for (const a of evicted ?? []) {
+      touched.add(cell.node(a.nodeId)!);
+      evictedNow.push(a);
+    }
     for (let k = 0; k < t.n; k++, c++) {
       const taskId = r.task[c];
       const nodeId = r.node[c];
@@ -330,6 +399,7 @@ function applyCommitRecord(model: CellModel, r: CommitRecord, at: number, seq: n
   }
   settleCommitted(model, committedNow, at);
   for (const a of committedNow) effects.committed.push(a);
+  if (evictedNow.length > 0) settleEvicted(model, evictedNow);
 }
 
 /** Releases the tasks a logged transaction evicted (replay); a task no longer placed is an anomaly. */
@@ -421,7 +491,7 @@ export function pendingRequeues(model: CellModel): Requeue[] {
   const out: Requeue[] = [];
   for (const job of model.jobs.entries()) {
     if (job.attempt === 0 || job.spec === undefined || job.outcome !== undefined) continue;
-    const tasks = model.jobs.pendingTasks(job);
+    const tasks = model.jobs.pendingTasks(job).filter((t) => !isStopping(model, t));
     if (tasks.length > 0) out.push({ jobId: job.id, tasks, attempt: job.attempt, spec: job.spec, submittedAt: job.submittedAt });
   }
   return out;

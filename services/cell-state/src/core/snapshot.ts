@@ -91,6 +91,8 @@ export interface ModelSnapshot {
   readonly earlyPlacedAt?: [string, number][];
   /** [job, its tasks' restarts/preemptions/last failures] for jobs that have any (absent in older snapshots). */
   readonly taskLife?: [string, SavedTaskLife][];
+  /** [node, victims whose stop is not confirmed yet] (absent in older snapshots). */
+  readonly stopping?: [string, string[]][];
   readonly outcomes: {
     readonly txn: string[];
     readonly seq: Uint8Array;
@@ -456,6 +458,7 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
     earlyOutcomes: model.jobs.earlyOutcomeList().map(([job, x]) => [job, x.state, x.reason]),
     earlyPlacedAt: model.jobs.earlyPlacedAtList(),
     taskLife: [...model.jobs.entries()].filter((j) => j.life !== undefined).map((j) => [j.id, saveTaskLife(j.life!)]),
+    stopping: [...model.stopping].map(([node, tasks]) => [node, [...tasks]]),
     outcomes: {
       txn, seq: f64Bytes(oSeq), committedLength: i32Bytes(committedLength), committed: committed.wire(),
       rejectedLength: i32Bytes(rejectedLength), rejected, nodesLength: i32Bytes(nodesLength),
@@ -519,6 +522,7 @@ const snapshotSchema = z.object({
   ])),
   earlyOutcomes: z.array(z.tuple([z.string(), z.enum(['unschedulable', 'failed']), z.string()])),
   earlyPlacedAt: z.array(z.tuple([z.string(), finite])).optional(),
+  stopping: z.array(z.tuple([z.string(), strings])).optional(),
   taskLife: z.array(z.tuple([z.string(), z.tuple([bytes, bytes, z.array(z.tuple([z.number().int(), z.string()])), z.array(z.number().int())])])).optional(),
   outcomes: z.object({
     txn: strings, seq: bytes, committedLength: bytes, committed: taskIds, rejectedLength: bytes, rejected: strings, nodesLength: bytes,
@@ -705,6 +709,7 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
   need(assignedTask.length, at.length, 'assignedAt.at');
   for (let i = 0; i < at.length; i++) model.assignedAt.set(assignedTask[i], at[i]);
   for (const [job, tasks] of s.orphanReturns) model.orphanReturns.set(job, [...tasks]);
+  for (const [node, tasks] of s.stopping ?? []) model.stopping.set(node, new Set(tasks));
   if (s.logResources !== null) model.logResources = s.logResources;
   model.lastSeq = s.meta.seq;
   return model;

@@ -1,6 +1,6 @@
 /** The cell-state's Prometheus metrics (DESIGN §7 names). */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ConflictReason, NODE_CONDITIONS, type TxnResult } from '@tessera/core';
+import { ConflictReason, NODE_CONDITIONS, type Allocation, type TxnResult } from '@tessera/core';
 import type { CellModel } from '../core/model.ts';
 
 export interface CellMetrics {
@@ -9,6 +9,8 @@ export interface CellMetrics {
   observeBatch(seconds: number, txns: number): void;
   refused(subject: string, code: string): void;
   appendFailed(): void;
+  /** Victims of committed evictions (DESIGN §11). */
+  preempted(victims: readonly Allocation[]): void;
 }
 
 const TXN_OUTCOMES = ['committed', 'partial', 'rejected', 'replayed'] as const;
@@ -35,6 +37,10 @@ export function createCellMetrics(registry: Registry, model: CellModel): CellMet
   const batchTxns = new Histogram({
     name: 'tessera_commit_batch_transactions', registers,
     help: 'Transactions per group-commit batch', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096],
+  });
+  const preemptionVictims = new Counter({
+    name: 'tessera_preemption_victims_total', registers, labelNames: ['queue'],
+    help: 'Tasks evicted by committed preemptions, by the victim\'s queue',
   });
   const appendFailures = new Counter({
     name: 'tessera_commit_log_append_failures_total', registers,
@@ -107,6 +113,9 @@ export function createCellMetrics(registry: Registry, model: CellModel): CellMet
     },
     appendFailed() {
       appendFailures.inc();
+    },
+    preempted(victims) {
+      for (const a of victims) preemptionVictims.inc({ queue: a.queue ?? 'default' });
     },
   };
 }

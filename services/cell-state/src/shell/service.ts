@@ -23,6 +23,7 @@ import {
   registrationRecord, type Refusal,
 } from '../core/agents.ts';
 import { listJobs, listNodes, listPartitions } from '../core/listings.ts';
+import { withRunningTasks } from '../core/running-tasks.ts';
 import { decideLiveness, livenessPolicy, type LivenessPolicy } from '../core/liveness.ts';
 import type { JobRecord } from '../core/log-records.ts';
 import { pendingRequeues, type ApplyEffects, type CellModel, type Requeue } from '../core/model.ts';
@@ -62,6 +63,9 @@ export class CellStateService {
   private readonly lostInFlight = new Set<string>();
   private readonly runningInFlight = new Set<string>();
   private readonly endedInFlight = new Set<string>();
+  private readonly stoppedInFlight = new Set<string>();
+  /** Committed claims on nodes whose preemption victims are still stopping: sent once the node is unblocked. */
+  private readonly awaitingStop = new Map<string, Allocation[]>();
   /** Committed claims of jobs not read yet, by job id: their assignments go out when the job arrives. */
   private readonly deferred = new Map<string, Allocation[]>();
   private livenessTimer: NodeJS.Timeout | undefined;
@@ -118,7 +122,18 @@ export class CellStateService {
     for (const id of effects.lost) this.opts.log.warn({ node: id }, 'node lost: allocations released, tasks handed back');
     for (const a of effects.anomalies) this.opts.log.warn({ anomaly: a, source }, 'record applied in part');
     if (source === 'replay') return;
-    if (effects.committed.length > 0) this.publishAssignments(effects.committed);
+    if (effects.evicted.length > 0) {
+      this.opts.metrics.preempted(effects.evicted);
+      this.opts.log.info({ victims: effects.evicted.length, first: effects.evicted.slice(0, 5).map((a) => a.taskId) }, 'tasks preempted: stopped on their agents at the next heartbeat, handed back once stopped');
+    }
+    if (effects.committed.length > 0) this.publishAssignments(this.holdForVictims(effects.committed));
+    for (const nodeId of effects.unblocked) {
+      const waiting = this.awaitingStop.get(nodeId);
+      this.awaitingStop.delete(nodeId);
+      const still = waiting?.filter((a) => this.model.cell.allocationOf(a.taskId) === a) ?? [];
+      if (still.length > 0) this.publishAssignments(still);
+    }
+    for (const id of effects.lost) this.awaitingStop.delete(id);
     for (const jobId of effects.jobsAccepted) {
       const waiting = this.deferred.get(jobId);
       if (waiting === undefined) continue;
@@ -128,6 +143,26 @@ export class CellStateService {
     }
     for (const r of effects.requeues) void this.publishRequeue(r);
   };
+
+  /**
+   * Claims on a node whose preemption victims have not stopped yet wait (the preemptor must not
+   * start next to them); the rest go out now. A cell-state taking over learns the waiting ones
+   * from heartbeats (`missing`, once the node's victims stopped).
+   */
+  private holdForVictims(allocs: readonly Allocation[]): readonly Allocation[] {
+    if (this.model.stopping.size === 0) return allocs;
+    const now: Allocation[] = [];
+    for (const a of allocs) {
+      if (!this.model.stopping.has(a.nodeId)) {
+        now.push(a);
+        continue;
+      }
+      let list = this.awaitingStop.get(a.nodeId);
+      if (list === undefined) this.awaitingStop.set(a.nodeId, (list = []));
+      list.push(a);
+    }
+    return now;
+  }
 
   private publishAssignments(allocs: readonly Allocation[]): void {
     const ready: Assignment[] = [];
@@ -260,7 +295,7 @@ export class CellStateService {
 
     this.serve(s.nodeHeartbeat, heartbeatRequestFast, (req) => {
       const now = this.opts.now();
-      const d = reconcileHeartbeat(model, req, now, this.opts.assignGraceMs, { running: this.runningInFlight, ended: this.endedInFlight });
+      const d = reconcileHeartbeat(model, req, now, this.opts.assignGraceMs, { running: this.runningInFlight, ended: this.endedInFlight, stopped: this.stoppedInFlight });
       if (isRefusal(d)) return this.refusal(s.nodeHeartbeat, d);
       for (const id of d.heard) {
         this.lastHeard.set(id, now);
@@ -270,6 +305,11 @@ export class CellStateService {
         const tasks = d.running.tasks.map((t) => t.taskId);
         for (const t of tasks) this.runningInFlight.add(t);
         void this.writer.append(d.running).finally(() => { for (const t of tasks) this.runningInFlight.delete(t); });
+      }
+      if (d.stopped !== undefined) {
+        const tasks = d.stopped.tasks.map((t) => t.taskId);
+        for (const t of tasks) this.stoppedInFlight.add(t);
+        void this.writer.append(d.stopped).finally(() => { for (const t of tasks) this.stoppedInFlight.delete(t); });
       }
       const missing: Assignment[] = [];
       for (const a of d.missing) {
@@ -296,9 +336,10 @@ export class CellStateService {
       for (let i = 0; i < req.requests.length; i++) {
         if (req.requests[i].partition >= P) return this.refuse(s.sync, ErrorCode.invalid, `the cell has ${P} partitions (0..${P - 1})`, `requests[${i}].partition`);
       }
-      const syncs = req.requests.map((r) => model.cell.sync(r.partition, r.since));
+      const plain = req.requests.map((r) => model.cell.sync(r.partition, r.since));
+      const syncs = req.tasks === true ? plain.map((x) => withRunningTasks(model, x)) : plain;
       let nodes = 0;
-      for (const x of syncs) nodes += x.nodes.length;
+      for (const x of syncs) for (const n of x.nodes) nodes += 1 + (n.tasks?.length ?? 0);
       return this.fitted(s.sync, syncs.length, nodes * (60 + 24 * space.size),
         (n) => ({ ok: true, partitions: P, syncs: (n === syncs.length ? syncs : syncs.slice(0, n)).map(syncToWire) }));
     });
@@ -431,5 +472,6 @@ export class CellStateService {
     this.jobsLoop = undefined;
     // Deferred assignments are the leader's bookkeeping; the next leader reports them `missing`.
     this.deferred.clear();
+    this.awaitingStop.clear();
   }
 }

@@ -23,7 +23,7 @@ import { errorReply, ErrorCode, type ErrorReply } from '@tessera/protocol';
 import type { Logger } from '@tessera/runtime';
 import { encodeEntry, type LogEntry, type LogRecord } from '../core/log-records.ts';
 import {
-  applyRecord, decideCommitBatch, emptyEffects, settleCommitted, undoCommitBatch,
+  applyRecord, decideCommitBatch, emptyEffects, settleCommitted, settleEvicted, undoCommitBatch,
   type ApplyEffects, type CellModel, type DecidedBatch, type RecordResult,
 } from '../core/model.ts';
 import { AppendError, type CommitLogPort } from './commit-log.ts';
@@ -356,6 +356,10 @@ export class LogWriter {
     if (decided !== undefined) {
       settleCommitted(model, decided.committed, at);
       for (const a of decided.committed) effects.committed.push(a);
+      if (decided.evicted.length > 0) {
+        settleEvicted(model, decided.evicted);
+        for (const a of decided.evicted) effects.evicted.push(a);
+      }
     }
     for (const it of intents) {
       if (it.kind !== 'record') continue;

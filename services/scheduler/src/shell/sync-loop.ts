@@ -44,6 +44,8 @@ export interface ReplicaSettings {
   readonly adaptiveThresholdMs: number;
   readonly maxClaimsPerTxn: number;
   readonly seed: string;
+  /** Ask syncs for each node's running tasks (preemption needs them). */
+  readonly syncTasks?: boolean;
 }
 
 export interface SyncLoopDeps {
@@ -213,7 +215,8 @@ export class SyncLoop {
 
   private request(requests: readonly SyncRequest[]) {
     const timeout = attemptTimeoutMs(this.failures + 1, this.deps.resend);
-    return requestSized(this.deps.nc, this.deps.subjects.sync, { resources: this.deps.space.names, requests }, syncReplyFast, timeout, this.deps.reconnects?.signal);
+    const body = this.deps.settings.syncTasks === true ? { resources: this.deps.space.names, requests, tasks: true } : { resources: this.deps.space.names, requests };
+    return requestSized(this.deps.nc, this.deps.subjects.sync, body, syncReplyFast, timeout, this.deps.reconnects?.signal);
   }
 
   /**
