@@ -34,6 +34,10 @@ export interface Subjects {
   readonly queryPartitions: string;
   /** pub, CLI → schedulers: switch the placement mode live (also kept in the config bucket). */
   readonly controlMode: string;
+  /** req/reply, CLI (admin) → cell-state: cordon, uncordon, drain nodes (DESIGN §12). */
+  readonly nodeAdmin: string;
+  /** req/reply, CLI → cell-state: why a job waits (`tessera explain`). */
+  readonly queryExplain: string;
   /** Every subject cell-state serves with replies (for fuzz tests and diagnostics). */
   readonly cellStateRequestSubjects: readonly string[];
   /** JetStream names. */
@@ -64,6 +68,8 @@ export function subjectsFor(cell = 'default'): Subjects {
     queryNodes: `${p}.query.nodes`,
     queryPartitions: `${p}.query.partitions`,
     controlMode: `${p}.control.mode`,
+    nodeAdmin: `${p}.admin.node`,
+    queryExplain: `${p}.query.explain`,
     jobsStream: `TESSERA_${cell.toUpperCase().replace(/-/g, '_')}_JOBS`,
     jobsConsumer: 'schedulers',
     jobsCellStateConsumer: 'cell-state',
@@ -75,7 +81,7 @@ export function subjectsFor(cell = 'default'): Subjects {
   };
   return {
     ...s,
-    cellStateRequestSubjects: [s.nodeRegister, s.nodeHeartbeat, s.taskEnded, s.sync, s.commit, s.jobOutcome, s.queryJobs, s.queryNodes, s.queryPartitions],
+    cellStateRequestSubjects: [s.nodeRegister, s.nodeHeartbeat, s.taskEnded, s.sync, s.commit, s.jobOutcome, s.queryJobs, s.queryNodes, s.queryPartitions, s.nodeAdmin, s.queryExplain],
   };
 }
 

@@ -14,7 +14,7 @@ import {
 } from '@tessera/core';
 import { JobTable, type JobEntry } from './job-table.ts';
 import {
-  ClaimColumns, demandsOf, type CommitRecord, type EndedRecord, type JobRecord, type LogEntry, type LogRecord,
+  ClaimColumns, demandsOf, type CommitRecord, type LifecycleRecord, type EndedRecord, type JobRecord, type LogEntry, type LogRecord,
   type LostRecord, type RegisterRecord, type RunningRecord,
 } from './log-records.ts';
 
@@ -41,6 +41,8 @@ export interface CellModel {
   readonly assignedAt: Map<string, number>;
   /** Tasks handed back (node lost) before their job was read from the jobs stream. */
   readonly orphanReturns: Map<string, string[]>;
+  /** Draining node id → ms by which its tasks are handed back (from its `drain` record). */
+  readonly drainDeadlines: Map<string, number>;
   /** Sequence of the last log entry applied (0: none). */
   lastSeq: number;
   /** Resource names fixed by the log's `cell` record, once seen. */
@@ -61,7 +63,7 @@ export function createModel(space: ResourceSpace, opts: ModelOptions): CellModel
   return {
     space, cell, jobs,
     committer: new Committer(cell, { granularity: opts.granularity, dedupLimit: opts.dedupLimit }),
-    owners: new Map(), assignedAt: new Map(), orphanReturns: new Map(), lastSeq: 0,
+    owners: new Map(), assignedAt: new Map(), orphanReturns: new Map(), drainDeadlines: new Map(), lastSeq: 0,
   };
 }
 
@@ -141,6 +143,9 @@ export function applyRecord(model: CellModel, r: LogRecord, at: number, seq: num
       return { t: 'other' };
     case 'leader':
       return { t: 'other' };
+    case 'lifecycle':
+      applyLifecycle(model, r, at, effects);
+      return { t: 'other' };
   }
 }
 
@@ -171,12 +176,22 @@ function applyRegister(model: CellModel, r: RegisterRecord, effects: ApplyEffect
 }
 
 function applyLost(model: CellModel, r: LostRecord, effects: ApplyEffects): void {
-  const byJob = new Map<string, string[]>();
+  const lost: string[] = [];
   for (const nodeId of r.nodes) {
     const n = model.cell.node(nodeId);
     if (n === undefined || n.condition === 'lost') continue;
     model.cell.setCondition(nodeId, 'lost');
+    model.drainDeadlines.delete(nodeId);
     effects.lost.push(nodeId);
+    lost.push(nodeId);
+  }
+  handBackTasksOf(model, lost, effects);
+}
+
+/** Releases every allocation on these nodes and hands the tasks back for rescheduling (a lost or drained node). */
+export function handBackTasksOf(model: CellModel, nodeIds: readonly string[], effects: ApplyEffects): void {
+  const byJob = new Map<string, string[]>();
+  for (const nodeId of nodeIds) {
     for (const a of model.cell.releaseNode(nodeId)) {
       model.assignedAt.delete(a.taskId);
       const job = model.jobs.taskReturned(a.taskId);
@@ -205,6 +220,40 @@ function applyLost(model: CellModel, r: LostRecord, effects: ApplyEffects): void
     }
     if (job.spec !== undefined) effects.requeues.push({ jobId, tasks, attempt: job.attempt, spec: job.spec, submittedAt: job.submittedAt });
   }
+}
+
+/**
+ * cordon: a ready node takes no new placements; uncordon: an administrative state back to ready;
+ * drain: not lost → draining until its deadline; drained: a draining node's remaining tasks are
+ * released and handed back, and it ends drained. A lost node stays lost (its tasks are gone already).
+ */
+function applyLifecycle(model: CellModel, r: LifecycleRecord, at: number, effects: ApplyEffects): void {
+  const drained: string[] = [];
+  for (const nodeId of r.nodes) {
+    const n = model.cell.node(nodeId);
+    if (n === undefined || n.condition === 'lost') continue;
+    switch (r.op) {
+      case 'cordon':
+        if (n.condition === 'ready') model.cell.setCondition(nodeId, 'cordoned');
+        break;
+      case 'uncordon':
+        model.cell.setCondition(nodeId, 'ready');
+        model.drainDeadlines.delete(nodeId);
+        break;
+      case 'drain':
+        if (n.condition === 'drained') break;
+        model.cell.setCondition(nodeId, 'draining');
+        model.drainDeadlines.set(nodeId, r.deadline ?? at);
+        break;
+      case 'drained':
+        if (n.condition !== 'draining') break;
+        model.cell.setCondition(nodeId, 'drained');
+        model.drainDeadlines.delete(nodeId);
+        drained.push(nodeId);
+        break;
+    }
+  }
+  handBackTasksOf(model, drained, effects);
 }
 
 function applyEnded(model: CellModel, r: EndedRecord): RecordResult {
