@@ -144,6 +144,10 @@ export const listingRequest = z.object({
   offset: z.number().int().nonnegative().default(0),
   limit: z.number().int().positive().max(10_000).default(1000),
   ids: z.array(id).max(10_000).optional(),
+  /** Jobs only: each job's tasks from this index (default 0)… */
+  taskOffset: z.number().int().nonnegative().optional(),
+  /** …at most this many (default all; 0 = none, with `taskStates` still counted). Pages a job too big for one message. */
+  taskLimit: z.number().int().nonnegative().optional(),
 });
 export type ListingRequest = z.output<typeof listingRequest>;
 
@@ -155,6 +159,10 @@ export const jobListing = z.object({
   submittedAt: z.number().optional(),
   placedAt: z.number().optional(),
   tasks: z.array(z.object({ id, name: z.string(), state: z.enum(TASK_STATES), node: z.string().optional() })),
+  /** All the job's tasks (`tasks` may be one window of them: see `taskOffset`/`taskLimit`). */
+  taskTotal: z.number().int().optional(),
+  /** Tasks per state, over all the job's tasks. */
+  taskStates: z.record(z.number()).optional(),
 });
 export type JobListing = z.output<typeof jobListing>;
 export const nodeListing = z.object({

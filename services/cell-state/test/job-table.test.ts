@@ -42,6 +42,17 @@ describe('JobTable', () => {
     ]);
   });
 
+  it('lists a window of a job\'s tasks across groups, with the total and the counts per state over all', () => {
+    const t = new JobTable();
+    const j = t.accept(spec('w', [{ name: 'a', count: 2 }, { name: 'b', count: 3 }]), 10, (id) => (id === 'w/b/0' ? 'n1' : undefined))!;
+    const l = jobListingOf(j, 1, 3);
+    expect(l.tasks).toEqual([{ id: 'w/a/1', name: 'a', state: 'pending' }, { id: 'w/b/0', name: 'b', state: 'placed', node: 'n1' }]);
+    expect(l).toMatchObject({ taskTotal: 5, taskStates: { pending: 4, placed: 1 } });
+    expect(jobListingOf(j, 0, 0).tasks).toEqual([]);
+    expect(jobListingOf(j, 4, 99).tasks.map((x) => x.id)).toEqual(['w/b/2']);
+    expect(jobListingOf(j, 9).tasks).toEqual([]);
+  });
+
   it.each([
     // [transitions, state]
     [[], 'pending'],
@@ -128,7 +139,7 @@ describe('JobTable', () => {
   it('lists an invalid job as failed with its validation message, and a failed task as the reason', () => {
     const t = new JobTable();
     const bad = t.acceptInvalid('bad', 'team', 5, 'tasks[0].count: too big')!;
-    expect(jobListingOf(bad)).toEqual({ id: 'bad', tenant: 'team', state: 'failed', reason: 'tasks[0].count: too big', submittedAt: 5, tasks: [] });
+    expect(jobListingOf(bad)).toEqual({ id: 'bad', tenant: 'team', state: 'failed', reason: 'tasks[0].count: too big', submittedAt: 5, tasks: [], taskTotal: 0, taskStates: {} });
     const j = t.accept(spec('j', [{ name: 'a', count: 1 }]), 10, none)!;
     t.taskPlaced('j/a/0', 'n1', 20);
     t.taskEnded('j/a/0', 'failed', 'exit 2');

@@ -302,18 +302,27 @@ export function jobStateOf(job: JobEntry): JobState {
 }
 
 /** The DESIGN §7 listing of one job. */
-export function jobListingOf(job: JobEntry): JobListing {
-  const tasks: JobListing['tasks'] = new Array(job.taskState.length);
+/** A job's listing; `from`/`to` pick a window of its tasks (all by default) — `taskTotal` and `taskStates` always cover all. */
+export function jobListingOf(job: JobEntry, from = 0, to = Infinity): JobListing {
+  const total = job.taskState.length;
+  const lo = Math.min(from, total);
+  const hi = Math.max(lo, Math.min(to, total));
+  const tasks: JobListing['tasks'] = new Array(hi - lo);
+  const counts = new Array<number>(TASK_STATE_NAMES.length).fill(0);
+  for (let slot = 0; slot < total; slot++) counts[job.taskState[slot]]++;
   for (const g of job.groupList) {
-    for (let i = 0; i < g.count; i++) {
-      const slot = g.offset + i;
+    const a = Math.max(lo, g.offset), b = Math.min(hi, g.offset + g.count);
+    for (let slot = a; slot < b; slot++) {
+      const i = slot - g.offset;
       const node = job.taskNode[slot];
-      tasks[slot] = node === undefined
+      tasks[slot - lo] = node === undefined
         ? { id: `${job.id}/${g.name}/${i}`, name: g.name, state: TASK_STATE_NAMES[job.taskState[slot]] }
         : { id: `${job.id}/${g.name}/${i}`, name: g.name, state: TASK_STATE_NAMES[job.taskState[slot]], node };
     }
   }
-  const out: JobListing = { id: job.id, tenant: job.tenant, state: jobStateOf(job), submittedAt: job.submittedAt, tasks };
+  const taskStates: Record<string, number> = {};
+  TASK_STATE_NAMES.forEach((n, i) => { if (counts[i] > 0) taskStates[n] = counts[i]; });
+  const out: JobListing = { id: job.id, tenant: job.tenant, state: jobStateOf(job), submittedAt: job.submittedAt, tasks, taskTotal: total, taskStates };
   if (job.outcome !== undefined && out.state === job.outcome.state) out.reason = job.outcome.reason;
   else if (out.state === 'failed' && job.firstFailure !== undefined) out.reason = job.firstFailure;
   if (job.placedAt !== undefined) out.placedAt = job.placedAt;
