@@ -126,6 +126,8 @@ export const jobSubmission = z.object({
   tasks: z.array(id).max(200_000).optional(),
   /** Hand-back count of the job (1 for the first hand-back); absent on a first submission. */
   attempt: z.number().int().nonnegative().optional(),
+  /** A restart's backoff: not placed before this time (ms since the epoch). */
+  notBefore: z.number().finite().optional(),
 });
 export type JobSubmission = z.output<typeof jobSubmission>;
 
@@ -158,7 +160,11 @@ export const jobListing = z.object({
   reason: z.string().optional(),
   submittedAt: z.number().optional(),
   placedAt: z.number().optional(),
-  tasks: z.array(z.object({ id, name: z.string(), state: z.enum(TASK_STATES), node: z.string().optional() })),
+  tasks: z.array(z.object({
+    id, name: z.string(), state: z.enum(TASK_STATES), node: z.string().optional(),
+    /** DESIGN §11: restarts used, times evicted, the last failure, and why it is pending (`preempted`). */
+    restarts: z.number().int().optional(), preemptions: z.number().int().optional(), lastFailure: z.string().optional(), reason: z.string().optional(),
+  })),
   /** All the job's tasks (`tasks` may be one window of them: see `taskOffset`/`taskLimit`). */
   taskTotal: z.number().int().optional(),
   /** Tasks per state, over all the job's tasks. */

@@ -74,7 +74,7 @@ describe('JobTable', () => {
       if (s[0] === 'place') t.taskPlaced(id, 'n1', 20);
       else if (s[0] === 'run') t.taskRunning(id);
       else if (s[0] === 'end') t.taskEnded(id, s[2]);
-      else if (s[0] === 'return') t.taskReturned(id);
+      else if (s[0] === 'return') t.taskFailed(id, 'node n1 lost');
       else t.setOutcome('j', s[1], 'because');
     }
     expect(jobStateOf(j)).toBe(want);
@@ -87,7 +87,7 @@ describe('JobTable', () => {
     expect(j.placedAt).toBeUndefined();
     t.taskPlaced('j/a/1', 'n1', 30);
     expect(j.placedAt).toBe(30);
-    t.taskReturned('j/a/1');
+    t.taskFailed('j/a/1', 'node n1 lost');
     t.taskPlaced('j/a/1', 'n2', 40);
     expect(j.placedAt).toBe(30);
   });
@@ -125,7 +125,7 @@ describe('JobTable', () => {
     expect(t.taskRunning('j/a/0')).toBe(false);
     t.taskEnded('j/a/0', 'succeeded');
     expect(t.isTaskEnded('j/a/0')).toBe(true);
-    t.taskReturned('j/a/0');
+    t.taskFailed('j/a/0', 'node n1 lost');
     expect(t.isTaskEnded('j/a/0')).toBe(true);
   });
 
