@@ -46,7 +46,7 @@ function stateOf(m: CellModel, withVersions: boolean) {
     })),
     partitions: withVersions ? Array.from({ length: m.cell.partitionCount }, (_, p) => m.cell.partitionVersion(p)) : [],
     owners: [...m.owners].sort(),
-    jobs: [...m.jobs.entries()].map(jobListingOf),
+    jobs: [...m.jobs.entries()].map((j) => jobListingOf(j)),
     assignedAt: [...m.assignedAt].sort(),
   };
 }

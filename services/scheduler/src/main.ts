@@ -12,6 +12,7 @@ import { createSchedulerMetrics } from './shell/metrics.ts';
 import { startModeControl } from './shell/mode-control.ts';
 import { ReconnectWatch } from './shell/reconnects.ts';
 import { SyncLoop } from './shell/sync-loop.ts';
+import { registerViewAgeGauge } from './shell/view-age-metric.ts';
 
 function loadConfig(): SchedulerConfig {
   try {
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
       adaptiveThresholdMs: cfg.adaptiveThresholdMs, maxClaimsPerTxn: cfg.txnClaims, seed: cfg.seed,
     },
   });
+  registerViewAgeGauge(registry, () => sync.replica?.view);
   const publishMode = () => {
     const r = sync.replica;
     metrics.setMode(sync.configuredMode, r?.effectiveMode ?? (sync.configuredMode === 'adaptive' ? 'quality-first' : sync.configuredMode));

@@ -161,7 +161,10 @@ export class CellStateService {
 
   /** Hands a job back to the schedulers (deduplicated by JetStream on job id + attempt). */
   async publishRequeue(r: Requeue): Promise<void> {
-    const msg: JobSubmission = { job: r.spec as unknown as Record<string, unknown>, submittedAt: r.submittedAt, tasks: [...r.tasks], attempt: r.attempt };
+    const msg: JobSubmission = {
+      job: r.spec as unknown as Record<string, unknown>, submittedAt: r.submittedAt, tasks: [...r.tasks], attempt: r.attempt,
+      ...(r.notBefore !== undefined ? { notBefore: r.notBefore } : {}),
+    };
     for (let attempt = 1; ; attempt++) {
       try {
         await this.js.publish(this.opts.subjects.jobsSubmit, encode(msg), { msgID: `requeue:${r.jobId}:${r.attempt}` });

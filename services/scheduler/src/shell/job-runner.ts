@@ -19,7 +19,7 @@ import type { Logger } from '@tessera/runtime';
 import PQueue from 'p-queue';
 import { formatReasons } from '../core/outcome.ts';
 import { attemptTimeoutMs, resendDelayMs, type ResendPolicy } from '../core/resend.ts';
-import { prepareJob, runKeyId, type SubmissionInput } from '../core/submission.ts';
+import { backoffLeftMs, prepareJob, runKeyId, type SubmissionInput } from '../core/submission.ts';
 import { abandonOnAbort, attemptFailure, isTransient, requestSized, sleep } from './bus.ts';
 import { CommitRefusedError, type CommitPipeline } from './commit-pipeline.ts';
 import type { JobOutcomeLabel, SchedulerMetrics } from './metrics.ts';
@@ -170,6 +170,9 @@ export class JobRunner {
         return this.release(m, 'term');
       }
       const sub = decoded.value as SubmissionInput;
+      // A restarted task waits out its backoff in the stream, not in this replica's slots.
+      const backoff = backoffLeftMs(sub, this.now());
+      if (backoff > 0) return this.release(m, 'nak', backoff);
       const prepared = prepareJob(sub, this.d.space);
       switch (prepared.kind) {
         case 'invalid':
