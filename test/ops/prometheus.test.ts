@@ -57,7 +57,7 @@ beforeAll(async () => {
   const port = await freePort();
   promUrl = `http://127.0.0.1:${port}`;
   prom = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
-  load = await startLoad(ops.cell.natsUrl, 'promtest', 10);
+  load = await startLoad(ops, 'promtest', 10);
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (await fetch(`${promUrl}/-/ready`).then((r) => r.ok, () => false)) break;
