@@ -16,7 +16,9 @@ import { JobPublisher, loadJobFile } from './shell/submit.ts';
 import { connectTo, resolveTarget, type CellTarget, type GlobalOptions } from './shell/target.ts';
 import { down, formatStatus, statusOf, upDetached, upForeground, type UpOptions } from './shell/up.ts';
 import { withTemporaryCell } from './shell/temporary-cell.ts';
+import { addAuthCommands } from './shell/auth.ts';
 import { runConsole } from './shell/console-command.ts';
+import { changeNodes, describeChange, waitDrained } from './shell/node-admin.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const err = (s: string) => process.stderr.write(`${s}\n`);
@@ -31,6 +33,12 @@ function intArg(min: number) {
 function positiveNumber(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+function positiveOrZero(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number ≥ 0');
   return n;
 }
 
@@ -58,6 +66,7 @@ export function buildProgram(): Command {
   const program = new Command('tessera')
     .description('tessera: a shared-state cluster scheduler with partitioned synchronization (Omega / ParSync) over NATS')
     .option('--nats <url>', 'NATS of the cell (default: the local cell\'s, from its state file)')
+    .option('--nats-auth <file>', 'NATS credentials file ({user, pass, inboxPrefix?, ca?}; default: the local cell\'s admin credentials)')
     .option('--cell <name>', 'cell name', 'default')
     .option('--data-dir <dir>', 'where local cells keep their state (<dir>/<cell>/)', '.tessera')
     .option('--resources <list>', 'the cell\'s resource names', 'cpu_millis,mem_mib,gpu,gpu_milli')
@@ -84,6 +93,9 @@ export function buildProgram(): Command {
     .option('--gpu <n>', 'GPUs per virtual node', intArg(0))
     .addOption(new Option('--log-level <level>', 'services\' log level').choices(['trace', 'debug', 'info', 'warn', 'error']))
     .option('--ready-timeout <s>', 'how long to wait for the cell to be ready', intArg(1), 120)
+    .option('--no-auth', 'NATS without authentication (default: every connection authenticated, credentials under <data-dir>/<cell>/auth/)')
+    .option('--tls', 'NATS over TLS (a CA and certificate made with openssl under <data-dir>/<cell>/auth/tls/)', false)
+    .option('--tenants <list>', 'tenants that get a submitter identity', 'default')
     .option('--console', 'also serve the web console on loopback (URL printed, with its access token)', false)
     .option('--console-port <n>', 'the console\'s port (default: a free one)', intArg(0))
     .action(async (_o, cmd: Command) => {
@@ -193,6 +205,36 @@ export function buildProgram(): Command {
       });
     });
 
+  for (const [op, what] of [['cordon', 'no new placements on these nodes (running tasks stay)'], ['uncordon', 'let these nodes take placements again']] as const) {
+    program.command(op)
+      .description(`${what}; written to the commit log (survives restarts)`)
+      .argument('<node...>', 'node ids')
+      .option('--json', 'machine-readable output', false)
+      .action(async (nodes: string[], _o, cmd: Command) => {
+        const g = globals(cmd);
+        await withCell(g, async (nc, t) => {
+          const r = await changeNodes(nc, t, op, nodes);
+          if (g.json) json(r); else out(describeChange(op, r));
+        });
+      });
+  }
+
+  program.command('drain')
+    .description('cordon these nodes, then re-place their tasks elsewhere; they end drained (written to the commit log)')
+    .argument('<node...>', 'node ids')
+    .option('--deadline <s>', 'let tasks run up to this many seconds before they are stopped and re-placed', positiveOrZero, 0)
+    .option('--no-wait', 'return once the drain is recorded instead of waiting for the nodes to be drained')
+    .option('--json', 'machine-readable output', false)
+    .action(async (nodes: string[], _o, cmd: Command) => {
+      const g = globals(cmd);
+      await withCell(g, async (nc, t) => {
+        const r = await changeNodes(nc, t, 'drain', nodes, g.deadline as number);
+        if (g.wait === false) { if (g.json) json(r); else out(describeChange('drain', r)); return; }
+        const done = await waitDrained(nc, t, r.nodes.map((n) => n.id), (g.deadline as number) * 1000 + 60_000, g.json ? () => undefined : err);
+        if (g.json) json({ ...r, nodes: done }); else out(done.map((n) => `${n.id}: ${n.state}`).join('\n'));
+      });
+    });
+
   program.command('mode')
     .description(`switch the schedulers' placement mode live (${PLACEMENT_MODE_NAMES.join(', ')})`)
     .argument('<mode>', 'placement mode')
@@ -248,6 +290,7 @@ export function buildProgram(): Command {
       }, out, err);
     });
 
+  addAuthCommands(program, globals, out, json);
   return program;
 }
 

@@ -34,7 +34,7 @@ function tessera(...args: string[]): Promise<{ code: number; stdout: string; std
 
 beforeAll(async () => {
   ops = await startOpsCell(CELL, { nodes: 300, partitions: 8, dataDirIn: 'cells' });
-  load = await startLoad(ops.cell.natsUrl, CELL, 5);
+  load = await startLoad(ops, CELL, 5);
   consoleProc = spawn(process.execPath, [BIN, ...cliArgs(), 'console'], { stdio: ['ignore', 'pipe', 'inherit'] });
   url = await new Promise<string>((resolve, reject) => {
     let buf = '';

@@ -44,6 +44,11 @@ export interface UpOptions {
   readonly gpu?: number;
   readonly logLevel?: string;
   readonly readyTimeoutS: number;
+  /** false: NATS without authentication (`--no-auth`). */
+  readonly auth?: boolean;
+  readonly tls?: boolean;
+  /** Tenants that get a submitter identity (comma separated). */
+  readonly tenants?: string;
   /** Also serve the web console (`--console`, `--console-port`). */
   readonly console?: boolean;
   readonly consolePort?: number;
@@ -66,6 +71,8 @@ export function cellOptionsFrom(g: GlobalOptions, o: UpOptions): CellOptions {
     zones: o.zones?.split(',').map((z) => z.trim()).filter((z) => z !== ''), nodesPerAgent: o.nodesPerAgent,
     heartbeatMs: o.heartbeatMs, nodeShape: shape, logLevel: o.logLevel, readyTimeoutMs: o.readyTimeoutS * 1000,
     resources: g.resources.split(','),
+    auth: o.nats !== undefined ? false : o.auth !== false, tls: o.tls === true,
+    tenants: o.tenants?.split(',').map((t) => t.trim()).filter((t) => t !== ''),
   };
 }
 

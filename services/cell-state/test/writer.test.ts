@@ -16,7 +16,7 @@ import { LogWriter } from '../src/shell/writer.ts';
 import { claimTxn, model, spec } from './builders.ts';
 import { MemLog, type AppendMode } from './mem-log.ts';
 
-const quietMetrics: CellMetrics = { countResults() {}, observeBatch() {}, refused() {}, appendFailed() {}, preempted() {} };
+const quietMetrics: CellMetrics = { countResults() {}, observeBatch() {}, refused() {}, refusedIdentity() {}, appendFailed() {}, preempted() {} };
 const silent = createLogger('test', 'silent');
 
 function writerFor(m: CellModel, log: CommitLogPort, batchMs = 0) {

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const metrics = createSchedulerMetrics(registry);
   metrics.setMode(cfg.mode, cfg.mode === 'adaptive' ? 'quality-first' : cfg.mode);
 
-  const nc = await connectNats(cfg.natsServers, `tessera-scheduler-${cfg.id}`, log);
+  const nc = await connectNats(cfg.natsServers, `tessera-scheduler-${cfg.id}`, log, cfg.natsAuth);
   life.onDrain('nats', () => nc.drain());
   // Requests out when the client reconnects are resent at once instead of waiting out their timeout.
   const reconnects = new ReconnectWatch(nc, (n) => log.info({ reconnects: n }, 'nats reconnected; resending requests that were out'));

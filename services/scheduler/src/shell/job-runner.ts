@@ -13,7 +13,7 @@ import { setMaxListeners } from 'node:events';
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ResourceSpace, TaskRequest, Transaction, TxnResult } from '@tessera/core';
-import { decodeAs, jobOutcomeRequest, jobSubmission, okReply, type Subjects } from '@tessera/protocol';
+import { decodeAs, jobOutcomeRequest, jobSubmission, okReply, tenantMismatch, type Subjects } from '@tessera/protocol';
 import { DrfQueue, FifoQueue, SchedulerReplica, type JobQueue, type JobRun, type JobStep, type QueuedJob, type QueueOrder, type QueueUsage } from '@tessera/replica';
 import type { Logger } from '@tessera/runtime';
 import PQueue from 'p-queue';
@@ -170,6 +170,14 @@ export class JobRunner {
         return this.release(m, 'term');
       }
       const sub = decoded.value as SubmissionInput;
+      // A job submitted under another tenant's name is dropped unseen (cell-state drops it too):
+      // reporting it failed could fail a real job of that tenant with the same id.
+      const forged = tenantMismatch(m.subject, sub.job.tenant);
+      if (forged !== undefined) {
+        this.d.metrics.refused.inc({ what: 'job_submission' });
+        this.d.log.warn({ seq: m.seq, subject: m.subject }, forged.message);
+        return this.release(m, 'term');
+      }
       // A restarted task waits out its backoff in the stream, not in this replica's slots.
       const backoff = backoffLeftMs(sub, this.now());
       if (backoff > 0) return this.release(m, 'nak', backoff);
