@@ -1,6 +1,6 @@
 /** Builders shared by the cell-state unit tests (not a test file itself). */
 import { ResourceSpace, type JobSpec, type Transaction } from '@tessera/core';
-import { applyRecord, createModel, emptyEffects, settleCommitted, decideCommitBatch, type CellModel } from '../src/core/model.ts';
+import { applyRecord, createModel, emptyEffects, settleCommitted, settleEvicted, decideCommitBatch, type CellModel } from '../src/core/model.ts';
 import type { LogRecord } from '../src/core/log-records.ts';
 
 export const space = ResourceSpace.of(['cpu_millis', 'mem_mib', 'gpu']);
@@ -45,6 +45,7 @@ export function commitNow(m: CellModel, txns: Transaction[], at = 2_000) {
   const s = ++seq;
   const d = decideCommitBatch(m, txns, s);
   settleCommitted(m, d.committed, at);
+  settleEvicted(m, d.evicted);
   m.lastSeq = s;
   return d;
 }

@@ -165,7 +165,8 @@ export function reconcileHeartbeat(
       } else isClean = false;
     }
     // While victims are stopping, the node's new tasks wait: the preemptor must not start next to them.
-    if (matched !== node.allocations.size && victims === undefined) {
+    if (victims !== undefined) isClean = false;
+    else if (matched !== node.allocations.size) {
       // Some allocation was not reported (otherwise none can be missing).
       isClean = false;
       for (const a of node.allocations.values()) {
