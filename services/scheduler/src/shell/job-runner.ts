@@ -12,9 +12,9 @@
 import { setMaxListeners } from 'node:events';
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { ResourceSpace, TaskRequest, Transaction, TxnResult } from '@tessera/core';
+import type { JobSpec, ResourceSpace, TaskRequest, Transaction, TxnResult } from '@tessera/core';
 import { decodeAs, jobOutcomeRequest, jobSubmission, okReply, tenantMismatch, type Subjects } from '@tessera/protocol';
-import { DrfQueue, FifoQueue, SchedulerReplica, type JobQueue, type JobRun, type JobStep, type QueuedJob, type QueueOrder, type QueueUsage } from '@tessera/replica';
+import { DrfQueue, FifoQueue, SchedulerReplica, placementJobOf, type JobQueue, type JobRun, type JobStep, type QueuedJob, type QueueOrder, type QueueUsage } from '@tessera/replica';
 import type { Logger } from '@tessera/runtime';
 import PQueue from 'p-queue';
 import { formatReasons } from '../core/outcome.ts';
@@ -196,7 +196,7 @@ export class JobRunner {
           return this.settle(m, 'placed');
         case 'ready':
           if (m.redelivered) this.d.log.info({ job: prepared.job.id, deliveries: m.info.deliveryCount }, 'job redelivered; tasks already committed count as placed');
-          return await this.place(m, sub, prepared.job.id, prepared.job.gang, prepared.tasks);
+          return await this.place(m, sub, prepared.job, prepared.tasks);
       }
     } catch (e) {
       this.d.log.error({ err: e, seq: m.seq }, 'job failed in the scheduler; handing it back to the stream');
@@ -227,14 +227,17 @@ export class JobRunner {
     }
   }
 
-  private async place(m: JsMsg, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[]): Promise<void> {
+  private async place(m: JsMsg, sub: SubmissionInput, job: JobSpec, tasks: TaskRequest[]): Promise<void> {
+    const jobId = job.id;
     const metrics = this.d.metrics;
     let replica = await this.d.sync.replicaReady();
     const start = this.now();
     // The run is admitted at submission time, so its wait limit and the adaptive mode's delay
     // count from when the tenant submitted, not from when this replica got to it.
     const submittedAt = Number.isFinite(sub.submittedAt) && sub.submittedAt <= start ? sub.submittedAt : start;
-    const run = replica.admitTasks(runKeyId(jobId, sub.attempt, m.info.deliveryCount), gang, tasks, submittedAt);
+    // The job's queue, priority and preemptible flag travel with the run: claims carry them (quota,
+    // preemption victims) and placement rules read them (the preemption post-filter).
+    const run = replica.admitTasks(runKeyId(jobId, sub.attempt, m.info.deliveryCount), job.gang, tasks, submittedAt, placementJobOf(job));
     let own = 0;
     let noRoomBefore: Set<TaskRequest> | undefined;
     for (;;) {
@@ -316,6 +319,9 @@ export class JobRunner {
             own += r.committed.length;
             if (r.committed.length > 0) metrics.placements.inc(r.committed.length);
             for (const x of r.rejected) metrics.conflicts.inc({ reason: x.reason });
+            if (txn.evictions !== undefined && txn.evictions.length > 0 && r.replayed !== true) {
+              metrics.preemptionAttempts.inc({ outcome: (r.evicted?.length ?? 0) > 0 ? 'committed' : 'refused' });
+            }
             last = replica.onResult(run, r, this.now());
           }
           if (--outstanding === 0) resolve({ step: error !== undefined ? { kind: 'error', error } : last, own });

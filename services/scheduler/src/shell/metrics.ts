@@ -13,6 +13,8 @@ export interface SchedulerMetrics {
   readonly syncSeconds: Histogram;
   readonly syncBytes: Counter;
   readonly conflicts: Counter<'reason'>;
+  /** DESIGN §11: transactions with evictions, by the committer's answer (committed: it evicted; refused: it did not). */
+  readonly preemptionAttempts: Counter<'outcome'>;
   readonly mode: Gauge<'mode'>;
   readonly effectiveMode: Gauge<'mode'>;
   readonly jobs: Counter<'outcome'>;
@@ -57,6 +59,10 @@ export function createSchedulerMetrics(registry: Registry): SchedulerMetrics {
       registers,
     }),
     syncBytes: new Counter({ name: 'tessera_scheduler_sync_bytes_total', help: 'Bytes of partition sync replies received', registers }),
+    preemptionAttempts: new Counter({
+      name: 'tessera_preemption_attempts_total', registers, labelNames: ['outcome'],
+      help: 'Preempting transactions this replica proposed, by outcome: committed (victims evicted) or refused (the committer evicted none)',
+    }),
     conflicts: new Counter({
       name: 'tessera_scheduler_conflicts_total',
       help: 'Claims of this replica the committer refused, by reason',
