@@ -7,3 +7,4 @@ export * from './fast.ts';
 export * from './node-admin.ts';
 export * from './identity.ts';
 export * from './permissions.ts';
+export * from './explain.ts';
