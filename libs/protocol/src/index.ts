@@ -4,3 +4,4 @@ export * from './codec.ts';
 export * from './messages.ts';
 export * from './wire.ts';
 export * from './fast.ts';
+export * from './job-batch.ts';
