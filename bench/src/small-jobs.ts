@@ -54,6 +54,8 @@ export interface SmallJobsResult {
   readonly partitions: number;
   readonly jobs_per_message: number;
   readonly load_avg: readonly number[];
+  /** Counters of the services over the run (commit batches and requests, rejected claims, retries, syncs). */
+  readonly counts: Readonly<Record<string, number>>;
   /** CPU seconds each process spent from the first submit to the last commit. */
   readonly cpu_s: Readonly<Record<string, number>>;
   readonly profiles?: readonly { readonly service: string; readonly file: string; readonly summary: ProfileSummary }[];
@@ -68,15 +70,39 @@ export function smallJob(i: number): JobSpec {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-async function committedClaims(url: string | undefined): Promise<number> {
+/** Sum of the samples of `name` (with every label of `labels`) at `url`; 0 when unreachable. */
+async function counter(url: string | undefined, name: string, labels: Record<string, string> = {}): Promise<number> {
   if (url === undefined) return 0;
   try {
     const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
-    const s = parsePrometheusText(text).find((x) => x.name === 'tessera_commit_claims_total' && x.labels.outcome === 'committed');
-    return s?.value ?? 0;
+    let sum = 0;
+    for (const x of parsePrometheusText(text)) {
+      if (x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v)) sum += x.value;
+    }
+    return sum;
   } catch {
     return 0;
   }
+}
+
+const committedClaims = (url: string | undefined) => counter(url, 'tessera_commit_claims_total', { outcome: 'committed' });
+
+/** What the services counted meanwhile: where the work went (batches, conflicts, retries, syncs). */
+const COUNTERS = {
+  commit_batches: ['cell-state', 'tessera_commit_batch_seconds_count'],
+  commit_requests: ['scheduler', 'tessera_scheduler_commit_seconds_count'],
+  claims_rejected: ['cell-state', 'tessera_commit_claims_total', { outcome: 'rejected' }],
+  retries: ['scheduler', 'tessera_scheduler_retries_total'],
+  syncs: ['scheduler', 'tessera_scheduler_sync_seconds_count'],
+} as const;
+
+async function readCounters(cell: BenchCell): Promise<Record<keyof typeof COUNTERS, number>> {
+  const out = {} as Record<keyof typeof COUNTERS, number>;
+  for (const [key, [kind, name, labels]] of Object.entries(COUNTERS) as [keyof typeof COUNTERS, readonly [string, string, Record<string, string>?]][]) {
+    const urls = cell.handle.services.filter((s) => s.kind === kind).map((s) => s.metricsUrl);
+    out[key] = (await Promise.all(urls.map((u) => counter(u, name, labels ?? {})))).reduce((a, b) => a + b, 0);
+  }
+  return out;
 }
 
 function cpuTicks(cell: BenchCell): Map<string, number> {
@@ -130,6 +156,7 @@ export async function runSmallJobs(spec: SmallJobsSpec, log: (line: string) => v
     const subjects = subjectsFor(cell.name);
     const metricsUrl = cell.handle.cellStateMetricsUrl;
     const before = await committedClaims(metricsUrl);
+    const counts0 = await readCounters(cell);
     const load = loadavg().map((x) => Math.round(x * 100) / 100);
     log(`== small jobs: ${spec.jobs} single-task jobs, ${spec.nodes} nodes, K=${spec.schedulers}, P=${spec.partitions}; load average ${load.join(' ')}`);
 
@@ -164,10 +191,21 @@ export async function runSmallJobs(spec: SmallJobsSpec, log: (line: string) => v
     const own = process.cpuUsage(own0);
     cpuS.bench = Math.round((own.user + own.system) / 10_000) / 100;
 
+    const counts1 = await readCounters(cell);
+    const counts: Record<string, number> = {};
+    for (const k of Object.keys(counts1) as (keyof typeof COUNTERS)[]) counts[k] = counts1[k] - counts0[k];
     const ids = jobs.map((j) => j.id);
     const batches: string[][] = [];
     for (let i = 0; i < ids.length; i += 1_000) batches.push(ids.slice(i, i + 1_000));
-    const listed = await cell.listedDelays(batches, 30_000);
+    // A listing request may time out on a busy cell-state: ask again for the batches that failed.
+    let listed: Awaited<ReturnType<BenchCell['listedDelays']>> = [];
+    let missing = batches;
+    for (let attempt = 0; attempt < 4 && missing.length > 0; attempt++) {
+      const got = await cell.listedDelays(missing, 30_000);
+      listed = listed.concat(got);
+      const seen = new Set(got.map((j) => j.id));
+      missing = missing.filter((b) => !seen.has(b[0]));
+    }
     let placed = 0, lastMs = 0;
     for (const j of listed) {
       if (j.delayMs === undefined) continue;
@@ -178,7 +216,7 @@ export async function runSmallJobs(spec: SmallJobsSpec, log: (line: string) => v
     const allS = lastMs / 1000;
     result = {
       jobs: spec.jobs, submit_s: round3(submitS), all_committed_s: round3(allS), jobs_per_s: Math.round(placed / allS),
-      placed, nodes: spec.nodes, schedulers: spec.schedulers, partitions: spec.partitions, jobs_per_message: spec.jobsPerMessage ?? DEFAULT_JOBS_PER_BATCH, load_avg: load, cpu_s: cpuS,
+      placed, nodes: spec.nodes, schedulers: spec.schedulers, partitions: spec.partitions, jobs_per_message: spec.jobsPerMessage ?? DEFAULT_JOBS_PER_BATCH, load_avg: load, counts, cpu_s: cpuS,
     };
   } finally {
     // SIGTERM: the services drain and exit, and node writes the profiles on the way out.
