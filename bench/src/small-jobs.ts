@@ -165,7 +165,7 @@ export async function runSmallJobs(spec: SmallJobsSpec, log: (line: string) => v
     const pub = new JobPublisher(cell.nc, subjects);
     const fromUs = monotonicUs();
     const t0 = Date.now();
-    if (spec.jobsPerMessage === 1) for (const job of jobs) await pub.publish({ job: job as unknown as Record<string, unknown>, submittedAt: t0 }, job.id);
+    if (spec.jobsPerMessage === 1) for (const job of jobs) await pub.publish(job, t0);
     else await pub.publishAll(jobs, t0, spec.jobsPerMessage);
     await pub.flush();
     const submitS = (Date.now() - t0) / 1000;

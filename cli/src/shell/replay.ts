@@ -117,7 +117,7 @@ export async function runReplay(nc: NatsConnection, target: CellTarget, jobs: re
     for (let i = 0; i < specs.length; i++) {
       const wait = started + specs[i].atMs - Date.now();
       if (wait > 2) await sleep(wait);
-      await publisher.publish({ job: specs[i].job as unknown as Record<string, unknown>, submittedAt: Date.now() }, specs[i].job.id);
+      await publisher.publish(specs[i].job, Date.now());
       const traceT = Math.round(jobs[i].submitS - origin);
       bar?.update(i + 1, { placed: placedNow, tasks, traceT });
       if (bar === undefined && o.note && Date.now() - lastNote > 10_000) {

@@ -12,6 +12,9 @@ import { JobPublisher, JobPublishError, type PublishResult } from '@tessera/runt
 import { describeProblems, readJobFileText } from '../core/job-file.ts';
 import { CliError } from './errors.ts';
 
+/** The publisher lives in @tessera/runtime (the benchmark and tests use it too). */
+export { JobPublisher } from '@tessera/runtime';
+
 export async function readFileText(path: string): Promise<string> {
   let bytes: Buffer;
   try {

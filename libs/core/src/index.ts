@@ -4,6 +4,7 @@ export * from './constraints.ts';
 export * from './node.ts';
 export * from './partitioning.ts';
 export * from './job.ts';
+export * from './restart.ts';
 export * from './txn.ts';
 export * from './validate.ts';
 export * from './cell.ts';

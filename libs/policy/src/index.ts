@@ -43,3 +43,25 @@ export { LABEL_CONSTRAINTS, labelConstraints, labelConstraintsFilter } from './f
 export { BINPACK, binpackScore, binpackScorer } from './scorers/binpack.ts';
 export { SPREAD, spreadScore, spreadScorer } from './scorers/spread.ts';
 export { DEFAULT_PREFERENCE_WEIGHT, PREFERENCES, preferencesScore, preferencesScorer } from './scorers/preferences.ts';
+export {
+  DEFAULT_PREEMPTION_MAX_CANDIDATES,
+  DEFAULT_PREEMPTION_MIN_RUNTIME_S,
+  DEFAULT_PREEMPTION_PRIORITY_GAP,
+  PreemptionReason,
+  isAboveGuaranteed,
+  isWithinGuaranteedWith,
+  pickCandidate,
+  reclaimHeadroom,
+  selectVictims,
+  victimCause,
+  weightedShare,
+  type ChosenVictim,
+  type PreemptionChoice,
+  type PreemptionNode,
+  type PreemptionPolicy,
+  type PreemptionResult,
+  type Preemptor,
+  type QuotaUsage,
+  type VictimCause,
+  type VictimTask,
+} from './preemption/victims.ts';

@@ -504,6 +504,10 @@ function jobSubmissionCheck(x: unknown): R {
     e = nonNegInt(x.attempt);
     if (e !== null) return at(e, 'attempt');
   }
+  if (x.notBefore !== undefined) {
+    e = finite(x.notBefore);
+    if (e !== null) return at(e, 'notBefore');
+  }
   return null;
 }
 

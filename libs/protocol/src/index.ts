@@ -5,3 +5,5 @@ export * from './messages.ts';
 export * from './wire.ts';
 export * from './fast.ts';
 export * from './job-batch.ts';
+export * from './identity.ts';
+export * from './permissions.ts';

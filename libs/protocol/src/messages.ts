@@ -126,6 +126,8 @@ export const jobSubmission = z.object({
   tasks: z.array(id).max(200_000).optional(),
   /** Hand-back count of the job (1 for the first hand-back); absent on a first submission. */
   attempt: z.number().int().nonnegative().optional(),
+  /** A restart's backoff: not placed before this time (ms since the epoch). */
+  notBefore: z.number().finite().optional(),
 });
 export type JobSubmission = z.output<typeof jobSubmission>;
 
@@ -157,6 +159,10 @@ export const listingRequest = z.object({
   offset: z.number().int().nonnegative().default(0),
   limit: z.number().int().positive().max(10_000).default(1000),
   ids: z.array(id).max(10_000).optional(),
+  /** Jobs only: each job's tasks from this index (default 0)… */
+  taskOffset: z.number().int().nonnegative().optional(),
+  /** …at most this many (default all; 0 = none, with `taskStates` still counted). Pages a job too big for one message. */
+  taskLimit: z.number().int().nonnegative().optional(),
 });
 export type ListingRequest = z.output<typeof listingRequest>;
 
@@ -167,7 +173,15 @@ export const jobListing = z.object({
   reason: z.string().optional(),
   submittedAt: z.number().optional(),
   placedAt: z.number().optional(),
-  tasks: z.array(z.object({ id, name: z.string(), state: z.enum(TASK_STATES), node: z.string().optional() })),
+  tasks: z.array(z.object({
+    id, name: z.string(), state: z.enum(TASK_STATES), node: z.string().optional(),
+    /** DESIGN §11: restarts used, times evicted, the last failure, and why it is pending (`preempted`). */
+    restarts: z.number().int().optional(), preemptions: z.number().int().optional(), lastFailure: z.string().optional(), reason: z.string().optional(),
+  })),
+  /** All the job's tasks (`tasks` may be one window of them: see `taskOffset`/`taskLimit`). */
+  taskTotal: z.number().int().optional(),
+  /** Tasks per state, over all the job's tasks. */
+  taskStates: z.record(z.number()).optional(),
 });
 export type JobListing = z.output<typeof jobListing>;
 export const nodeListing = z.object({

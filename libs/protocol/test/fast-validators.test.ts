@@ -71,7 +71,7 @@ const txnResult = withOptional(
 const commitRep = fc.record({ ok: fc.constant(true), results: fc.array(txnResult, { maxLength: 3 }) });
 const jobSpecLike = fc.dictionary(str(0, 8), fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.array(fc.dictionary(str(0, 4), fc.integer(), { maxKeys: 2 }), { maxLength: 2 })), { maxKeys: 4 });
 const submittedAt = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.nat());
-const jobSub = withOptional({ job: jobSpecLike, submittedAt }, { tasks: opt(fc.array(id, { maxLength: 3 })), attempt: opt(fc.nat()) });
+const jobSub = withOptional({ job: jobSpecLike, submittedAt }, { tasks: opt(fc.array(id, { maxLength: 3 })), attempt: opt(fc.nat()), notBefore: opt(submittedAt) });
 const jobBat = fc.record({ jobs: fc.array(jobSpecLike, { minLength: 1, maxLength: 4 }), submittedAt });
 
 // ---- mutations ------------------------------------------------------------------------------------
@@ -200,6 +200,7 @@ describe('table-driven cases', () => {
     ['ok false', commitReplyFast, commitReply, { ok: false, results: [] }, 'ok'],
     ['job not an object', jobSubmissionFast, jobSubmission, { job: [1], submittedAt: 1 }, 'job'],
     ['infinite submittedAt', jobSubmissionFast, jobSubmission, { job: {}, submittedAt: Infinity }, 'submittedAt'],
+    ['NaN notBefore', jobSubmissionFast, jobSubmission, { job: {}, submittedAt: 1, notBefore: NaN }, 'notBefore'],
     ['negative attempt', jobSubmissionFast, jobSubmission, { job: {}, submittedAt: 1, attempt: -1 }, 'attempt'],
     ['empty batch', jobBatchFast, jobBatch, { jobs: [], submittedAt: 1 }, 'jobs'],
     ['1001 jobs', jobBatchFast, jobBatch, { jobs: Array.from({ length: 1001 }, () => ({})), submittedAt: 1 }, 'jobs'],

@@ -7,3 +7,4 @@ export * from './flags.ts';
 export * from './streams.ts';
 export * from './job-publisher.ts';
 export * from './pull-intake.ts';
+export * from './credentials.ts';

@@ -34,6 +34,16 @@ export interface JobPublisherOptions {
   readonly timeoutMs?: number;
 }
 
+/** What the publisher reads of a job spec: its id and tenant (absent: `default`, as the spec's default). */
+export interface SubmittedJob {
+  readonly id: string;
+  readonly tenant?: string;
+}
+
+function tenantOf(job: SubmittedJob): string {
+  return typeof job.tenant === 'string' ? job.tenant : 'default';
+}
+
 /** Publishes jobs with at most `window` acks outstanding; `flush()` waits for the rest. */
 export class JobPublisher {
   private readonly js: JetStreamClient;
@@ -58,33 +68,43 @@ export class JobPublisher {
    * message, cut by content: protocol/job-batch.ts). Duplicates are counted per job of a
    * duplicate batch. Call once per file, so a file's batches do not depend on its neighbours.
    */
-  async publishAll(jobs: Iterable<{ readonly id: string }>, submittedAt: number, jobsPerBatch?: number): Promise<void> {
-    const builder = new JobBatchBuilder(jobsPerBatch);
+  async publishAll(jobs: Iterable<SubmittedJob>, submittedAt: number, jobsPerBatch?: number): Promise<void> {
+    // One batch per tenant at a time: a message goes to its tenant's subject (DESIGN §13).
+    const builders = new Map<string, JobBatchBuilder>();
     for (const job of jobs) {
-      const done = builder.add(job, submittedAt);
-      if (done !== undefined) await this.publishBatch(done);
+      const tenant = tenantOf(job);
+      let b = builders.get(tenant);
+      if (b === undefined) builders.set(tenant, (b = new JobBatchBuilder(jobsPerBatch)));
+      const done = b.add(job, submittedAt);
+      if (done !== undefined) await this.publishBatch(tenant, done);
     }
-    const last = builder.take(submittedAt);
-    if (last !== undefined) await this.publishBatch(last);
+    for (const [tenant, b] of builders) {
+      const last = b.take(submittedAt);
+      if (last !== undefined) await this.publishBatch(tenant, last);
+    }
   }
 
-  private async publishBatch(b: BuiltBatch): Promise<void> {
-    await this.send(b.payload, batchMsgId(b.ids), b.ids.length);
+  private async publishBatch(tenant: string, b: BuiltBatch): Promise<void> {
+    await this.send(tenant, b.payload, batchMsgId(b.ids), b.ids.length);
   }
 
-  /** Sends one submission (waits only while the window is full); throws the first failure seen. */
-  async publish(sub: JobSubmission, msgID: string): Promise<void> {
-    await this.send(encode(sub), msgID, 1);
+  /**
+   * Sends one job alone (`msgID` = its id), with `extra` submission fields; waits only while the
+   * window is full; throws the first failure seen.
+   */
+  async publish(job: SubmittedJob, submittedAt: number, extra: Omit<JobSubmission, 'job' | 'submittedAt'> = {}): Promise<void> {
+    const sub: JobSubmission = { job: job as unknown as Record<string, unknown>, submittedAt, ...extra };
+    await this.send(tenantOf(job), encode(sub), job.id, 1);
   }
 
-  private async send(payload: Uint8Array, msgID: string, jobs: number): Promise<void> {
+  private async send(tenant: string, payload: Uint8Array, msgID: string, jobs: number): Promise<void> {
     if (this.failure) throw this.failure;
     while (this.inFlight >= this.window) {
       await new Promise<void>((r) => this.waiting.push(r));
       if (this.failure) throw this.failure;
     }
     this.inFlight++;
-    this.js.publish(this.subjects.jobsSubmit, payload, { msgID, timeout: this.timeoutMs }).then(
+    this.js.publish(this.subjects.jobsSubmit(tenant), payload, { msgID, timeout: this.timeoutMs }).then(
       (ack) => {
         if (ack.duplicate) this.duplicates += jobs;
         else this.published += jobs;

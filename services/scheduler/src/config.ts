@@ -7,6 +7,7 @@ import { DEFAULT_RESOURCE_NAMES, ResourceSpace } from '@tessera/core';
 import { PLACEMENT_MODES, SCORER_NAMES, type PlacementMode, type ScorerName } from '@tessera/policy';
 import { isValidSchedulerId } from '@tessera/replica';
 import { z } from 'zod';
+import { natsAuthFlag } from '@tessera/runtime';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -20,6 +21,8 @@ export function defaultSchedulerId(index: number): string {
 export const schedulerFlags = z
   .object({
     nats: z.string({ required_error: 'is required (nats://host:port[,…])' }).min(1),
+    /** NATS credentials file (`tessera auth show`'s fields: user, pass, inboxPrefix, ca); none: connect without. */
+    natsAuth: natsAuthFlag,
     cell: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'use 1-64 of A-Z a-z 0-9 _ -').default('default'),
     httpPort: int(0, 65535).default(0),
     logLevel: z.enum(LOG_LEVELS).default('info'),

@@ -9,7 +9,7 @@
  * and `undoCommitBatch` takes it back when the append fails.
  */
 import {
-  CellState, Committer, snapshotOf, type Allocation, type Claim, type ConflictReason, type Granularity,
+  CellState, Committer, restartBackoffMs, restartPolicyOf, snapshotOf, type Allocation, type Claim, type ConflictReason, type Granularity,
   type JobSpec, type NodeSnapshot, type NodeState, type ResourceSpace, type Transaction, type TxnResult,
 } from '@tessera/core';
 import { JobTable, type JobEntry } from './job-table.ts';
@@ -72,6 +72,8 @@ export interface Requeue {
   readonly attempt: number;
   readonly spec: JobSpec;
   readonly submittedAt: number;
+  /** Restart backoff: the schedulers place these tasks no earlier (ms, the log's clock). */
+  readonly notBefore?: number;
 }
 
 /** What applying records asks the shell to do (publish assignments, hand jobs back, …). */
@@ -125,10 +127,10 @@ export function applyRecord(model: CellModel, r: LogRecord, at: number, seq: num
     case 'register':
       return applyRegister(model, r, effects);
     case 'lost':
-      applyLost(model, r, effects);
+      applyLost(model, r, at, effects);
       return { t: 'other' };
     case 'ended':
-      return applyEnded(model, r);
+      return applyEnded(model, r, at, effects);
     case 'running':
       return applyRunning(model, r);
     case 'job':
@@ -170,32 +172,24 @@ function applyRegister(model: CellModel, r: RegisterRecord, effects: ApplyEffect
   return { t: 'register', registered };
 }
 
-function applyLost(model: CellModel, r: LostRecord, effects: ApplyEffects): void {
-  const byJob = new Map<string, string[]>();
-  for (const nodeId of r.nodes) {
-    const n = model.cell.node(nodeId);
-    if (n === undefined || n.condition === 'lost') continue;
-    model.cell.setCondition(nodeId, 'lost');
-    effects.lost.push(nodeId);
-    for (const a of model.cell.releaseNode(nodeId)) {
-      model.assignedAt.delete(a.taskId);
-      const job = model.jobs.taskReturned(a.taskId);
-      if (job === undefined) {
-        // Committed before its job was read: hand it back once the job is known.
-        const list = model.orphanReturns.get(a.jobId);
-        if (list === undefined) model.orphanReturns.set(a.jobId, [a.taskId]);
-        else list.push(a.taskId);
-        continue;
-      }
-      let list = byJob.get(job.id);
-      if (list === undefined) byJob.set(job.id, (list = []));
-      list.push(a.taskId);
-    }
+/** Tasks of known jobs to hand back, by job, with the latest restart backoff among them. */
+type HandBacks = Map<string, { tasks: string[]; notBefore: number }>;
+
+function handBack(into: HandBacks, jobId: string, taskId: string, notBefore: number): void {
+  const h = into.get(jobId);
+  if (h === undefined) into.set(jobId, { tasks: [taskId], notBefore });
+  else {
+    h.tasks.push(taskId);
+    if (notBefore > h.notBefore) h.notBefore = notBefore;
   }
-  for (const [jobId, released] of byJob) {
+}
+
+/** One hand-back (requeue) per job: the road back of lost, failed and (later) preempted tasks. */
+function requeueAll(model: CellModel, byJob: HandBacks, at: number, effects: ApplyEffects): void {
+  for (const [jobId, h] of byJob) {
     const job = model.jobs.get(jobId)!;
     job.attempt += 1;
-    let tasks = released;
+    let tasks = h.tasks;
     if (job.outcome?.state === 'unschedulable') {
       // A handed-back job is no longer unschedulable: a scheduler will try it again. The verdict
       // also covered the tasks never placed; without it nobody would try or report them again,
@@ -203,21 +197,53 @@ function applyLost(model: CellModel, r: LostRecord, effects: ApplyEffects): void
       job.outcome = undefined;
       tasks = model.jobs.pendingTasks(job);
     }
-    if (job.spec !== undefined) effects.requeues.push({ jobId, tasks, attempt: job.attempt, spec: job.spec, submittedAt: job.submittedAt });
+    if (job.spec === undefined) continue;
+    const r: Requeue = { jobId, tasks, attempt: job.attempt, spec: job.spec, submittedAt: job.submittedAt };
+    effects.requeues.push(h.notBefore > at ? { ...r, notBefore: h.notBefore } : r);
   }
 }
 
-function applyEnded(model: CellModel, r: EndedRecord): RecordResult {
+/** A released task that failed (process or node): handed back if its job's restart policy allows. */
+function restartOrFail(model: CellModel, byJob: HandBacks, taskId: string, failure: string, at: number): boolean {
+  const f = model.jobs.taskFailed(taskId, failure);
+  if (f === undefined) return false;
+  if (f.restarted) handBack(byJob, f.job.id, taskId, at + restartBackoffMs(restartPolicyOf(f.job.spec), f.restarts));
+  return true;
+}
+
+function applyLost(model: CellModel, r: LostRecord, at: number, effects: ApplyEffects): void {
+  const byJob: HandBacks = new Map();
+  for (const nodeId of r.nodes) {
+    const n = model.cell.node(nodeId);
+    if (n === undefined || n.condition === 'lost') continue;
+    model.cell.setCondition(nodeId, 'lost');
+    effects.lost.push(nodeId);
+    for (const a of model.cell.releaseNode(nodeId)) {
+      model.assignedAt.delete(a.taskId);
+      if (restartOrFail(model, byJob, a.taskId, `node ${nodeId} lost`, at)) continue;
+      // Committed before its job was read: hand it back once the job is known.
+      const list = model.orphanReturns.get(a.jobId);
+      if (list === undefined) model.orphanReturns.set(a.jobId, [a.taskId]);
+      else list.push(a.taskId);
+    }
+  }
+  requeueAll(model, byJob, at, effects);
+}
+
+function applyEnded(model: CellModel, r: EndedRecord, at: number, effects: ApplyEffects): RecordResult {
   let released = 0;
+  const byJob: HandBacks = new Map();
   for (const t of r.tasks) {
     if (model.owners.get(t.nodeId) !== r.agent) continue;
     const a = model.cell.allocationOf(t.taskId);
     if (a === undefined || a.nodeId !== t.nodeId) continue;
     model.cell.release(t.taskId);
     model.assignedAt.delete(t.taskId);
-    model.jobs.taskEnded(t.taskId, t.outcome, t.reason);
+    if (t.outcome === 'failed') restartOrFail(model, byJob, t.taskId, t.reason ?? 'the process failed', at);
+    else model.jobs.taskEnded(t.taskId, t.outcome, t.reason);
     released++;
   }
+  requeueAll(model, byJob, at, effects);
   return { t: 'ended', released };
 }
 

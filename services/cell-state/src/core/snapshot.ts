@@ -27,6 +27,7 @@ import {
 } from '@tessera/core';
 import { encode } from '@tessera/protocol';
 import { createModel, type CellModel, type ModelOptions } from './model.ts';
+import { loadTaskLife, saveTaskLife, type SavedTaskLife } from './task-life.ts';
 
 export const SNAPSHOT_FORMAT = 'tessera.cell-state.snapshot';
 export const SNAPSHOT_VERSION = 1;
@@ -84,6 +85,8 @@ export interface ModelSnapshot {
   readonly earlyOutcomes: [string, 'unschedulable' | 'failed', string][];
   /** [job, at]: commit time of the last task committed before its job was read (absent in older snapshots). */
   readonly earlyPlacedAt?: [string, number][];
+  /** [job, its tasks' restarts/preemptions/last failures] for jobs that have any (absent in older snapshots). */
+  readonly taskLife?: [string, SavedTaskLife][];
   readonly outcomes: {
     readonly txn: string[];
     readonly seq: Uint8Array;
@@ -444,6 +447,7 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
     jobs,
     earlyOutcomes: model.jobs.earlyOutcomeList().map(([job, x]) => [job, x.state, x.reason]),
     earlyPlacedAt: model.jobs.earlyPlacedAtList(),
+    taskLife: [...model.jobs.entries()].filter((j) => j.life !== undefined).map((j) => [j.id, saveTaskLife(j.life!)]),
     outcomes: {
       txn, seq: f64Bytes(oSeq), committedLength: i32Bytes(committedLength), committed: committed.wire(),
       rejectedLength: i32Bytes(rejectedLength), rejected, nodesLength: i32Bytes(nodesLength),
@@ -507,6 +511,7 @@ const snapshotSchema = z.object({
   ])),
   earlyOutcomes: z.array(z.tuple([z.string(), z.enum(['unschedulable', 'failed']), z.string()])),
   earlyPlacedAt: z.array(z.tuple([z.string(), finite])).optional(),
+  taskLife: z.array(z.tuple([z.string(), z.tuple([bytes, bytes, z.array(z.tuple([z.number().int(), z.string()])), z.array(z.number().int())])])).optional(),
   outcomes: z.object({
     txn: strings, seq: bytes, committedLength: bytes, committed: taskIds, rejectedLength: bytes, rejected: strings, nodesLength: bytes,
     nodeIndex: bytes, nodeLabels: bytes, nodeCapacity: bytes, nodeAllocated: bytes, nodeCondition: bytes, nodeVersion: bytes,
@@ -668,6 +673,14 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
   }
   for (const [job, state, reason] of s.earlyOutcomes) model.jobs.restoreEarlyOutcome(job, { state, reason });
   for (const [job, at] of s.earlyPlacedAt ?? []) model.jobs.restoreEarlyPlacedAt(job, at);
+  for (const [id, saved] of s.taskLife ?? []) {
+    const job = model.jobs.get(id) ?? fail(`task counters of unknown job ${id}`);
+    try {
+      job.life = loadTaskLife(saved, job.taskState.length, `job ${id}`);
+    } catch (e) {
+      fail((e as Error).message);
+    }
+  }
 
   // Owners, grace clocks, orphan hand-backs, position.
   const owNode = readI32(s.owners.node, 'owners.node'), owAgent = readI32(s.owners.agent, 'owners.agent');

@@ -18,13 +18,13 @@ import { setMaxListeners } from 'node:events';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ResourceSpace, TaskRequest, Transaction, TxnResult } from '@tessera/core';
-import { decodeJobsMessage, jobOutcomeRequest, okReply, type Subjects } from '@tessera/protocol';
+import { decodeJobsMessage, jobOutcomeRequest, okReply, tenantMismatch, type Subjects } from '@tessera/protocol';
 import { SchedulerReplica, type JobRun, type JobStep } from '@tessera/replica';
 import { pullIntake, type Logger } from '@tessera/runtime';
 import PQueue from 'p-queue';
 import { formatReasons } from '../core/outcome.ts';
 import { attemptTimeoutMs, resendDelayMs, type ResendPolicy } from '../core/resend.ts';
-import { prepareJob, runKeyId, type SubmissionInput } from '../core/submission.ts';
+import { backoffLeftMs, prepareJob, runKeyId, type SubmissionInput } from '../core/submission.ts';
 import { abandonOnAbort, attemptFailure, isTransient, requestSized, sleep } from './bus.ts';
 import { CommitRefusedError, type CommitPipeline } from './commit-pipeline.ts';
 import type { JobOutcomeLabel, SchedulerMetrics } from './metrics.ts';
@@ -65,6 +65,8 @@ class HeldMessage {
   requeue = false;
   /** Acked or nak'ed already (e.g. by `stop`): late settlements change nothing. */
   released = false;
+  /** The redelivery delay of the nak: the longest any job of it asked for (a restart's backoff). */
+  nakDelayMs: number | undefined;
   constructor(readonly msg: JsMsg, readonly jobs: number) {
     this.pending = jobs;
   }
@@ -165,6 +167,15 @@ export class JobRunner {
     this.d.metrics.jobsInFlight.set(this.heldJobs);
     for (const sub of subs) {
       const job = new HeldJob(h);
+      // A job submitted under another tenant's name is dropped unseen (cell-state drops it too):
+      // reporting it failed could fail a real job of that tenant with the same id.
+      const forged = tenantMismatch(m.subject, sub.job.tenant);
+      if (forged !== undefined) {
+        this.d.metrics.refused.inc({ what: 'job_submission' });
+        this.d.log.warn({ seq: m.seq, subject: m.subject }, forged.message);
+        this.release(job, 'term');
+        continue;
+      }
       void this.queue.add(() => this.work(job, sub as SubmissionInput)).catch((e) => this.d.log.error({ err: e }, 'job worker failed'));
     }
     return subs.length;
@@ -178,10 +189,13 @@ export class JobRunner {
     this.heldJobs--;
     this.d.metrics.jobsInFlight.set(this.heldJobs);
     for (const r of this.roomWaiters.splice(0)) r();
-    if (how === 'nak') h.requeue = true;
+    if (how === 'nak') {
+      h.requeue = true;
+      if (delayMs !== undefined) h.nakDelayMs = Math.max(h.nakDelayMs ?? 0, delayMs);
+    }
     if (--h.pending > 0) return;
-    // 'term' drops a job nobody can use (no usable id); the message itself is done with.
-    this.releaseMessage(h, h.requeue ? 'nak' : 'ack', h.requeue ? delayMs : undefined);
+    // 'term' drops a job nobody can use (no usable id, a forged tenant); the message itself is done with.
+    this.releaseMessage(h, h.requeue ? 'nak' : 'ack', h.requeue ? h.nakDelayMs : undefined);
   }
 
   private releaseMessage(h: HeldMessage, how: 'ack' | 'nak', delayMs?: number): void {
@@ -204,6 +218,9 @@ export class JobRunner {
   private async work(m: HeldJob, sub: SubmissionInput): Promise<void> {
     try {
       if (this.abort.signal.aborted) return this.release(m, 'nak');
+      // A restarted task waits out its backoff in the stream, not in this replica's slots.
+      const backoff = backoffLeftMs(sub, this.now());
+      if (backoff > 0) return this.release(m, 'nak', backoff);
       const prepared = prepareJob(sub, this.d.space);
       switch (prepared.kind) {
         case 'invalid':
