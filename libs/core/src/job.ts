@@ -47,6 +47,8 @@ export const jobSpecSchema = z
     queue: z.string().min(1).max(200).default('default'),
     priority: z.number().int().min(0).max(1_000_000).default(100),
     gang: z.boolean().default(false),
+    /** DESIGN §10: does not count against quota, fills idle capacity, first to be preempted. */
+    preemptible: z.boolean().optional(),
     /** Restarts of failed tasks (see restart.ts for the defaults when absent). */
     restart: restartSchema.optional(),
     tasks: z.array(taskGroupSchema).min(1, 'a job needs at least one task group').max(1000),

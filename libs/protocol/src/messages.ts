@@ -91,13 +91,17 @@ export type WirePartitionSync = z.output<typeof wirePartitionSync>;
 export const syncReply = z.object({ ok: z.literal(true), partitions: z.number().int().positive(), syncs: z.array(wirePartitionSync) });
 export type SyncReply = z.output<typeof syncReply>;
 
-export const wireClaim = z.object({ taskId: id, jobId: id, nodeId: id, demand: resourceArray, seenVersion: version, constraints: z.array(constraint).max(100).optional() });
+export const wireClaim = z.object({ taskId: id, jobId: id, nodeId: id, demand: resourceArray, seenVersion: version, constraints: z.array(constraint).max(100).optional(), queue: z.string().min(1).max(600).optional(), preemptible: z.boolean().optional() });
 export type WireClaim = z.output<typeof wireClaim>;
+export const wireEviction = z.object({ taskId: id, nodeId: id });
+export type WireEviction = z.output<typeof wireEviction>;
 export const wireTransaction = z.object({
   id,
   schedulerId: z.string().min(1).max(200),
   kind: z.enum(TXN_KINDS as ['incremental', 'all-or-nothing']),
   claims: z.array(wireClaim).min(1).max(MAX_BATCH),
+  /** Tasks to stop to make room for the claims (DESIGN §11); absent when none. */
+  evictions: z.array(wireEviction).max(MAX_BATCH).optional(),
 });
 export type WireTransaction = z.output<typeof wireTransaction>;
 export const commitRequest = z.object({ resources: resourceNames, txns: z.array(wireTransaction).min(1).max(4096) });
@@ -109,6 +113,8 @@ export const wireTxnResult = z.object({
   nodes: z.array(wireNode),
   seq: z.number().int(),
   replayed: z.boolean().optional(),
+  /** Task ids the transaction evicted; absent when none. */
+  evicted: z.array(id).optional(),
 });
 export type WireTxnResult = z.output<typeof wireTxnResult>;
 export const commitReply = z.object({ ok: z.literal(true), results: z.array(wireTxnResult) });

@@ -19,7 +19,7 @@ import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ResourceSpace, TaskRequest, Transaction, TxnResult } from '@tessera/core';
 import { decodeJobsMessage, jobOutcomeRequest, okReply, tenantMismatch, type Subjects } from '@tessera/protocol';
-import { SchedulerReplica, type JobRun, type JobStep } from '@tessera/replica';
+import { DrfQueue, FifoQueue, SchedulerReplica, type JobQueue, type JobRun, type JobStep, type QueuedJob, type QueueOrder, type QueueUsage } from '@tessera/replica';
 import { pullIntake, type Logger } from '@tessera/runtime';
 import PQueue from 'p-queue';
 import { formatReasons } from '../core/outcome.ts';
@@ -51,6 +51,16 @@ export interface JobRunnerDeps {
   /** Aborts on a NATS reconnect: a report out at that moment is sent again at once. */
   readonly reconnects?: ReconnectSignal;
   readonly now?: () => number;
+  /** The order jobs taken from the stream are worked on (default fifo: the stream's order). */
+  readonly queueOrder?: QueueOrder;
+  /** The committer's queue usage as last shipped to this replica (DRF orders by it). */
+  readonly usage?: () => QueueUsage | undefined;
+}
+
+/** A job waiting in the JobQueue for a worker slot. */
+interface QueuedMsg extends QueuedJob {
+  readonly job: HeldJob;
+  readonly sub: SubmissionInput;
 }
 
 type RoundEnd = JobStep | { readonly kind: 'error'; readonly error: Error };
@@ -100,9 +110,12 @@ export class JobRunner {
   private workingTimer: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
   private readonly now: () => number;
+  /** Messages pulled and not yet handed to a worker, in the configured order (the JobQueue seam). */
+  private readonly waiting: JobQueue<QueuedMsg>;
 
   constructor(private readonly d: JobRunnerDeps) {
     this.queue = new PQueue({ concurrency: d.concurrency });
+    this.waiting = d.queueOrder === 'drf' ? new DrfQueue<QueuedMsg>(d.space) : new FifoQueue<QueuedMsg>();
     this.now = d.now ?? Date.now;
     // Every job waiting out a backoff listens on this signal.
     setMaxListeners(0, this.abort.signal);
@@ -147,7 +160,7 @@ export class JobRunner {
     await this.pulling;
   }
 
-  /** Takes a message off the stream: decodes it and queues each of its jobs. Returns its job count. */
+  /** Takes a message off the stream: decodes it once and queues each of its jobs. Returns its job count. */
   private take(m: JsMsg): number {
     if (this.abort.signal.aborted) {
       m.nak();
@@ -165,7 +178,8 @@ export class JobRunner {
     this.held.add(h);
     this.heldJobs += subs.length;
     this.d.metrics.jobsInFlight.set(this.heldJobs);
-    for (const sub of subs) {
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i] as SubmissionInput;
       const job = new HeldJob(h);
       // A job submitted under another tenant's name is dropped unseen (cell-state drops it too):
       // reporting it failed could fail a real job of that tenant with the same id.
@@ -176,9 +190,21 @@ export class JobRunner {
         this.release(job, 'term');
         continue;
       }
-      void this.queue.add(() => this.work(job, sub as SubmissionInput)).catch((e) => this.d.log.error({ err: e }, 'job worker failed'));
+      this.waiting.push(queuedOf(`${m.seq}.${i}`, job, sub));
     }
+    this.pump();
     return subs.length;
+  }
+
+  /** Hands waiting jobs to free worker slots, next first by the JobQueue's order. */
+  private pump(): void {
+    while (this.queue.pending + this.queue.size < this.d.concurrency && !this.abort.signal.aborted) {
+      const next = this.waiting.next(this.d.usage?.());
+      if (next === undefined) break;
+      void this.queue.add(() => this.work(next.job, next.sub))
+        .catch((e) => this.d.log.error({ err: e }, 'job worker failed'))
+        .finally(() => this.pump());
+    }
   }
 
   /** One job of its message is settled; the message is acked (or nak'ed) with its last job. */
@@ -403,4 +429,21 @@ export function abandonInFlight(replica: SchedulerReplica, run: JobRun): void {
     for (const c of txn.claims) replica.view.forget(c.nodeId, c.demand);
   }
   run.inFlight.clear();
+}
+
+/**
+ * What the JobQueue orders a job message by, read from the submission without validating it (the
+ * worker validates it in full): queue, priority, submit time. A message that does not decode is
+ * queued as `default` and refused by its worker.
+ */
+function queuedOf(id: string, job: HeldJob, sub: SubmissionInput): QueuedMsg {
+  const spec = sub.job;
+  return {
+    id,
+    queue: typeof spec.queue === 'string' ? spec.queue : 'default',
+    priority: typeof spec.priority === 'number' ? spec.priority : 100,
+    submittedAt: typeof sub.submittedAt === 'number' ? sub.submittedAt : 0,
+    job,
+    sub,
+  };
 }
