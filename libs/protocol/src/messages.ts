@@ -4,7 +4,7 @@
  * Each schema is bounded (ids, arrays, strings) so an oversized or hostile message is refused.
  */
 import { z } from 'zod';
-import { CONSTRAINT_OPS, NODE_CONDITIONS, TXN_KINDS } from '@tessera/core';
+import { CONSTRAINT_OPS, NODE_CONDITIONS, TXN_KINDS, type NodeCondition } from '@tessera/core';
 import { AGENT_ID } from './subjects.ts';
 
 const MAX_BATCH = 20_000;
@@ -16,7 +16,7 @@ const resourceArray = z.array(amount).max(64);
 const resourceRecord = z.record(z.string().max(64), z.number());
 const labels = z.record(z.string().max(200), z.string().max(400)).refine((l) => Object.keys(l).length <= 64, 'at most 64 labels');
 const constraint = z.object({ label: z.string().min(1).max(200), op: z.enum(CONSTRAINT_OPS as [string, ...string[]]), values: z.array(z.string().max(200)).max(1000).optional() });
-const nodeCondition = z.enum(NODE_CONDITIONS as ['ready', 'draining', 'lost']);
+const nodeCondition = z.enum(NODE_CONDITIONS as [NodeCondition, ...NodeCondition[]]);
 const version = z.number().int().nonnegative();
 
 export const wireNode = z.object({

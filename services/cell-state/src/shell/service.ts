@@ -13,7 +13,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { validateJobSpec, type Allocation } from '@tessera/core';
 import {
   commitRequestFast, decodeJobsMessage, encode, errorReply, ErrorCode, heartbeatRequestFast, jobOutcomeRequest,
-  listingRequest, registerRequest, sameResources, syncRequest, syncToWire, taskEndedRequestFast, txnFromWire,
+  listingRequest, nodeAdminRequest, registerRequest, sameResources, syncRequest, syncToWire, taskEndedRequestFast, txnFromWire,
   txnResultToWire, agentMismatch, RefusedReason, tenantMismatch, type Assignment, type ErrorReply, type JobSubmission, type Subjects,
 } from '@tessera/protocol';
 import { pullIntake, serve, type Logger } from '@tessera/runtime';
@@ -23,6 +23,7 @@ import {
   registrationRecord, type Refusal,
 } from '../core/agents.ts';
 import { listJobs, listNodes, listPartitions } from '../core/listings.ts';
+import { drainsDue, lifecycleReply, planLifecycle } from '../core/node-lifecycle.ts';
 import { decideLiveness, livenessPolicy, type LivenessPolicy } from '../core/liveness.ts';
 import type { JobRecord } from '../core/log-records.ts';
 import { pendingRequeues, type ApplyEffects, type CellModel, type Requeue } from '../core/model.ts';
@@ -351,6 +352,16 @@ export class CellStateService {
       return this.fitted(s.queryNodes, page.items.length, page.items.length * (150 + 40 * space.size), (n) => ({ ...page, items: page.items.slice(0, n) }));
     });
     this.serve(s.queryPartitions, listingRequest, (req) => listPartitions(model, req));
+    this.serve(s.nodeAdmin, nodeAdminRequest, async (req) => {
+      const plan = planLifecycle(model, req, this.opts.now());
+      for (const record of plan.records) {
+        const out = await this.writer.append(record);
+        if (!out.ok) return this.counted(s.nodeAdmin, out, () => undefined);
+      }
+      if (plan.records.length > 0) this.opts.log.info({ op: req.op, nodes: req.nodes.length, deadlineS: req.deadlineS }, 'node lifecycle change');
+      this.checkDrains();
+      return lifecycleReply(model, req, plan.unknown);
+    });
 
     this.lastCheck = this.opts.now();
     this.livenessTimer = setInterval(() => this.checkLiveness(), this.liveness.periodMs);
@@ -362,6 +373,7 @@ export class CellStateService {
    * cell-state itself could not listen (see `core/liveness.ts`).
    */
   checkLiveness(): void {
+    this.checkDrains();
     const now = this.opts.now();
     if (this.connectionDown) {
       this.lastCheck = now;
@@ -387,6 +399,21 @@ export class CellStateService {
     void this.writer.append({ t: 'lost', nodes: lost }).then((out) => {
       for (const id of lost) this.lostInFlight.delete(id);
       if (!out.ok) this.opts.log.warn({ error: out.error }, 'could not log lost nodes; retrying at the next check');
+    });
+  }
+
+  private drainsInFlight = false;
+
+  /** Draining nodes that are empty or past their deadline end `drained` (their remaining tasks handed back). */
+  checkDrains(): void {
+    if (this.drainsInFlight) return;
+    const due = drainsDue(this.model, this.opts.now());
+    if (due.length === 0) return;
+    this.drainsInFlight = true;
+    void this.writer.append({ t: 'lifecycle', op: 'drained', nodes: due }).then((out) => {
+      this.drainsInFlight = false;
+      if (!out.ok) this.opts.log.warn({ error: out.error }, 'could not log drained nodes; retrying at the next check');
+      else this.opts.log.info({ nodes: due.length, first: due.slice(0, 10) }, 'nodes drained: remaining tasks handed back');
     });
   }
 
