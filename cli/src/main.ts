@@ -12,7 +12,7 @@ import { fetchJobs, fetchNodes, fetchPartitions, jobJson, nodeJson } from './she
 import { setMode } from './shell/mode.ts';
 import { loadReplayJobs, runReplay } from './shell/replay.ts';
 import { runStart } from './shell/start.ts';
-import { JobPublisher, loadJobFile } from './shell/submit.ts';
+import { loadJobFile, publishJobs } from './shell/submit.ts';
 import { connectTo, resolveTarget, type CellTarget, type GlobalOptions } from './shell/target.ts';
 import { down, formatStatus, statusOf, upDetached, upForeground, type UpOptions } from './shell/up.ts';
 import { withTemporaryCell } from './shell/temporary-cell.ts';
@@ -140,20 +140,20 @@ export function buildProgram(): Command {
       const g = globals(cmd);
       const space = spaceOf(g);
       const all: JobSpec[] = [];
+      const perFile: JobSpec[][] = [];
       const seen = new Map<string, string>();
       for (const f of files) {
-        for (const job of await loadJobFile(f, space)) {
+        const jobs = await loadJobFile(f, space);
+        for (const job of jobs) {
           const prior = seen.get(job.id);
           if (prior !== undefined) throw new CliError(`${f}: job id "${job.id}" is also in ${prior}; nothing was submitted`);
           seen.set(job.id, f);
           all.push(job);
         }
+        perFile.push(jobs);
       }
       await withCell(g, async (nc, t) => {
-        const pub = new JobPublisher(nc, t.subjects);
-        const now = Date.now();
-        for (const job of all) await pub.publish(job, now);
-        const r = await pub.flush();
+        const r = await publishJobs(nc, t.subjects, perFile, Date.now());
         if (g.json) json({ submitted: r.published, duplicates: r.duplicates, ids: all.map((j) => j.id) });
         else out(`submitted ${r.published} job${r.published === 1 ? '' : 's'}${r.duplicates > 0 ? ` (${r.duplicates} already submitted: ignored)` : ''}`);
       });
