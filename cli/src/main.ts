@@ -12,13 +12,14 @@ import { fetchJobs, fetchNodes, fetchPartitions, jobJson, nodeJson } from './she
 import { setMode } from './shell/mode.ts';
 import { loadReplayJobs, runReplay } from './shell/replay.ts';
 import { runStart } from './shell/start.ts';
-import { JobPublisher, loadJobFile } from './shell/submit.ts';
+import { loadJobFile, publishJobs } from './shell/submit.ts';
 import { connectTo, resolveTarget, type CellTarget, type GlobalOptions } from './shell/target.ts';
 import { down, formatStatus, statusOf, upDetached, upForeground, type UpOptions } from './shell/up.ts';
 import { withTemporaryCell } from './shell/temporary-cell.ts';
 import { addAuthCommands } from './shell/auth.ts';
 import { runConsole } from './shell/console-command.ts';
 import { changeNodes, describeChange, waitDrained } from './shell/node-admin.ts';
+import { fetchExplain, formatExplain } from './shell/explain.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const err = (s: string) => process.stderr.write(`${s}\n`);
@@ -139,20 +140,20 @@ export function buildProgram(): Command {
       const g = globals(cmd);
       const space = spaceOf(g);
       const all: JobSpec[] = [];
+      const perFile: JobSpec[][] = [];
       const seen = new Map<string, string>();
       for (const f of files) {
-        for (const job of await loadJobFile(f, space)) {
+        const jobs = await loadJobFile(f, space);
+        for (const job of jobs) {
           const prior = seen.get(job.id);
           if (prior !== undefined) throw new CliError(`${f}: job id "${job.id}" is also in ${prior}; nothing was submitted`);
           seen.set(job.id, f);
           all.push(job);
         }
+        perFile.push(jobs);
       }
       await withCell(g, async (nc, t) => {
-        const pub = new JobPublisher(nc, t.subjects);
-        const now = Date.now();
-        for (const job of all) await pub.publish(job, now);
-        const r = await pub.flush();
+        const r = await publishJobs(nc, t.subjects, perFile, Date.now());
         if (g.json) json({ submitted: r.published, duplicates: r.duplicates, ids: all.map((j) => j.id) });
         else out(`submitted ${r.published} job${r.published === 1 ? '' : 's'}${r.duplicates > 0 ? ` (${r.duplicates} already submitted: ignored)` : ''}`);
       });
@@ -218,6 +219,18 @@ export function buildProgram(): Command {
         });
       });
   }
+
+  program.command('explain')
+    .description('why a job is pending or unschedulable: per task group, the nodes each filter refused and why; its queue position; the committer\'s last refusals')
+    .argument('<job>', 'job id')
+    .option('--json', 'machine-readable output', false)
+    .action(async (job: string, _o, cmd: Command) => {
+      const g = globals(cmd);
+      await withCell(g, async (nc, t) => {
+        const r = await fetchExplain(nc, t, job);
+        if (g.json) json(r); else out(formatExplain(r));
+      });
+    });
 
   program.command('drain')
     .description('cordon these nodes, then re-place their tasks elsewhere; they end drained (written to the commit log)')
@@ -315,5 +328,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 const exitCode = await main(process.argv.slice(2));
-// Foreground `up`/`start` exit from their own signal handlers; everything else ends here.
+// Foreground `up`/`start` exit from their own signal handlers; everything else ends here — once
+// stdout is flushed (to a pipe it is asynchronous: exiting at once cut long --json listings).
+await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
 process.exit(exitCode);

@@ -143,6 +143,19 @@ export const jobSubmission = z.object({
 });
 export type JobSubmission = z.output<typeof jobSubmission>;
 
+/** Jobs in one jobs-stream message at most (see job-batch.ts). */
+export const MAX_JOBS_PER_MESSAGE = 1_000;
+/**
+ * Many first submissions in one jobs-stream message, all submitted at `submittedAt`: one
+ * JetStream publish, store, delivery and ack for up to MAX_JOBS_PER_MESSAGE jobs. Readers take
+ * both this and a single `jobSubmission` (hand-backs and older clients publish those).
+ */
+export const jobBatch = z.object({
+  jobs: z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_JOBS_PER_MESSAGE),
+  submittedAt: z.number().finite(),
+});
+export type JobBatch = z.output<typeof jobBatch>;
+
 export const JOB_OUTCOMES = ['unschedulable', 'failed'] as const;
 export const jobOutcomeRequest = z.object({ jobId: id, schedulerId: z.string().min(1).max(200), state: z.enum(JOB_OUTCOMES), reason: z.string().min(1).max(4000) });
 export type JobOutcomeRequest = z.output<typeof jobOutcomeRequest>;
