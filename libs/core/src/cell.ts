@@ -5,6 +5,8 @@
  */
 import type { Labels } from './constraints.ts';
 import { NODE_CONDITIONS, type Allocation, type NodeCondition, type NodeSnapshot, type NodeState } from './node.ts';
+import { gpuDims, withDeviceMilli, type GpuDims } from './gpu.ts';
+import { applyDevices, importDevices, rebuildDevices } from './gpu-cell.ts';
 import { partitionOf } from './partitioning.ts';
 import { addInto, type ResourceSpace, type ResourceVector } from './resources.ts';
 import type { Claim } from './txn.ts';
@@ -73,7 +75,7 @@ export interface CellStateData {
 }
 
 export function snapshotOf(n: NodeState): NodeSnapshot {
-  return {
+  const s: NodeSnapshot = {
     id: n.id,
     partition: n.partition,
     labels: n.labels,
@@ -82,12 +84,15 @@ export function snapshotOf(n: NodeState): NodeSnapshot {
     condition: n.condition,
     version: n.version,
   };
+  if (n.gpus !== undefined) s.gpus = Float64Array.from(n.gpus);
+  return s;
 }
 
 export class CellState {
   readonly space: ResourceSpace;
   readonly partitionCount: number;
   private readonly changeLogLimit: number;
+  private readonly gpu: GpuDims;
   private readonly nodeList: NodeState[] = [];
   private readonly byId = new Map<string, NodeState>();
   private readonly parts: PartitionState[];
@@ -102,6 +107,7 @@ export class CellState {
   constructor(space: ResourceSpace, partitions: number, options: CellOptions = {}) {
     if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be an integer ≥ 1, got ${partitions}`);
     this.space = space;
+    this.gpu = gpuDims(space);
     this.partitionCount = partitions;
     this.changeLogLimit = options.changeLogLimit ?? 4096;
     this.parts = Array.from({ length: partitions }, (_, id) => ({
@@ -170,6 +176,7 @@ export class CellState {
     for (const c of reg.capacity) {
       if (!(c >= 0) || c === Infinity) throw new RangeError(`capacity of ${reg.id} must be finite and ≥ 0 on every resource`);
     }
+    const capacity = withDeviceMilli(reg.capacity, this.gpu);
     let n = this.byId.get(reg.id);
     if (n === undefined) {
       n = {
@@ -177,19 +184,21 @@ export class CellState {
         index: this.nodeList.length,
         partition: partitionOf(reg.id, this.partitionCount),
         labels: reg.labels,
-        capacity: reg.capacity,
+        capacity,
         allocated: this.space.zero(),
         condition: 'ready',
         version: 0,
         allocations: new Map(),
       };
+      rebuildDevices(n, this.gpu);
       this.nodeList.push(n);
       this.byId.set(n.id, n);
       this.parts[n.partition].nodes.push(n);
     } else {
       n.labels = reg.labels;
-      n.capacity = reg.capacity;
+      n.capacity = capacity;
       n.condition = 'ready';
+      rebuildDevices(n, this.gpu);
     }
     this.touch(n);
     return n;
@@ -211,7 +220,10 @@ export class CellState {
       const n = this.byId.get(c.nodeId);
       if (n === undefined) throw new RangeError(`applyClaims: unknown node ${c.nodeId} (claims must be validated first)`);
       if (this.placed.has(c.taskId)) throw new RangeError(`applyClaims: task ${c.taskId} already placed (claims must be validated first)`);
-      const a: Allocation = { taskId: c.taskId, jobId: c.jobId, nodeId: c.nodeId, demand: c.demand, committedAt };
+      const devices = applyDevices(n, c, this.gpu);
+      const a: Allocation = devices === undefined
+        ? { taskId: c.taskId, jobId: c.jobId, nodeId: c.nodeId, demand: c.demand, committedAt }
+        : { taskId: c.taskId, jobId: c.jobId, nodeId: c.nodeId, demand: c.demand, devices, committedAt };
       addInto(n.allocated, c.demand);
       n.allocations.set(c.taskId, a);
       this.placed.set(c.taskId, a);
@@ -243,6 +255,7 @@ export class CellState {
       n.allocated.fill(0);
       for (const rest of n.allocations.values()) addInto(n.allocated, rest.demand);
     }
+    if (a.devices !== undefined) rebuildDevices(n, this.gpu);
     this.touch(n);
     return a;
   }
@@ -339,6 +352,7 @@ export class CellState {
         id: d.id, index, partition, labels: d.labels, capacity: vector(d.capacity, `capacity of ${d.id}`),
         allocated: this.space.zero(), condition: d.condition, version: d.version, allocations: new Map(),
       };
+      rebuildDevices(n, this.gpu);
       nodes.push(n);
       byId.set(n.id, n);
     });
@@ -360,12 +374,13 @@ export class CellState {
     const placed = new Map<string, Allocation>();
     const fractional = new Map<string, number>();
     let n: NodeState | undefined;
-    for (const a of data.allocations) {
-      if (n === undefined || n.id !== a.nodeId) n = byId.get(a.nodeId);
-      if (n === undefined) fail(`allocation of ${a.taskId} on unknown node ${a.nodeId}`);
-      if (typeof a.taskId !== 'string' || placed.has(a.taskId)) fail(`allocation of ${a.taskId}: missing or repeated task id`);
-      if (typeof a.jobId !== 'string' || !Number.isFinite(a.committedAt)) fail(`allocation of ${a.taskId}: bad job id or commit position`);
-      vector(a.demand, `demand of ${a.taskId}`);
+    for (const given of data.allocations) {
+      if (n === undefined || n.id !== given.nodeId) n = byId.get(given.nodeId);
+      if (n === undefined) fail(`allocation of ${given.taskId} on unknown node ${given.nodeId}`);
+      if (typeof given.taskId !== 'string' || placed.has(given.taskId)) fail(`allocation of ${given.taskId}: missing or repeated task id`);
+      if (typeof given.jobId !== 'string' || !Number.isFinite(given.committedAt)) fail(`allocation of ${given.taskId}: bad job id or commit position`);
+      vector(given.demand, `demand of ${given.taskId}`);
+      const a = importDevices(n!, given, this.gpu, fail);
       placed.set(a.taskId, a);
       n!.allocations.set(a.taskId, a);
       addInto(n!.allocated, a.demand);
