@@ -43,3 +43,4 @@ export { LABEL_CONSTRAINTS, labelConstraints, labelConstraintsFilter } from './f
 export { BINPACK, binpackScore, binpackScorer } from './scorers/binpack.ts';
 export { SPREAD, spreadScore, spreadScorer } from './scorers/spread.ts';
 export { DEFAULT_PREFERENCE_WEIGHT, PREFERENCES, preferencesScore, preferencesScorer } from './scorers/preferences.ts';
+export * from './gpu/index.ts';
