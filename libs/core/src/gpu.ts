@@ -15,6 +15,8 @@ import type { ResourceSpace, ResourceVector } from './resources.ts';
 
 export const GPU_RESOURCE = 'gpu';
 export const GPU_MILLI_RESOURCE = 'gpu_milli';
+/** The node label naming its GPU model (constraints `gpu_model in [...]`). */
+export const GPU_MODEL_LABEL = 'gpu_model';
 /** Milli per device: one whole GPU. */
 export const MILLI_PER_GPU = 1000;
 /** Below this a device counts as free (milli are whole numbers in practice; this absorbs float dust). */

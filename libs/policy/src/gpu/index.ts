@@ -1,6 +1,6 @@
 /** GPU placement (DESIGN §12): FGD's fragmentation model, task shapes, the GPU scorers and the device filter. */
 export { EMPTY_MIX, freeInto, freeMilliOf, mixOf, nodeFrag, typicalMix, type FragNode, type ShapeMix } from './frag.ts';
-export { GPU_MODEL_LABEL, ShapeMemo, modelAllows, shapeKey, shapeOfTask, type TaskShape } from './shapes.ts';
+export { ShapeMemo, modelAllows, shapeKey, shapeOfTask, type TaskShape } from './shapes.ts';
 export { ShapeWindow } from './shape-window.ts';
 export { FragScratch, type GpuScoredNode } from './node-state.ts';
 export { bestFitChoice, hash32, isDeviceChooser, type DeviceChooser } from './device-choice.ts';

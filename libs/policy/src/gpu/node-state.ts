@@ -3,10 +3,9 @@
  * scheduler's in-flight bookings both count as taken), GPU model. `ViewNode` carries `gpus` and
  * `reservedGpus`; a plain test object may too.
  */
-import { gpuDims, type GpuDims, type ResourceSpace } from '@tessera/core';
+import { GPU_MODEL_LABEL, gpuDims, type GpuDims, type ResourceSpace } from '@tessera/core';
 import type { ScoredNode } from '../plugin.ts';
 import { freeInto, type FragNode } from './frag.ts';
-import { GPU_MODEL_LABEL } from './shapes.ts';
 
 export interface GpuScoredNode extends ScoredNode {
   readonly gpus?: Float64Array | undefined;

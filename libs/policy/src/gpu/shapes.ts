@@ -3,9 +3,7 @@
  * `simontype.PodResource`): CPU milli, GPU milli per GPU, number of GPUs, allowed GPU models. Memory
  * is not part of a shape (FGD's fragmentation is about GPUs, with CPU as the one other dimension).
  */
-import { gpuDims, sharedMilliOf, wholeGpusOf, MILLI_PER_GPU, type ResourceSpace, type TaskRequest } from '@tessera/core';
-
-export const GPU_MODEL_LABEL = 'gpu_model';
+import { GPU_MODEL_LABEL, gpuDims, sharedMilliOf, wholeGpusOf, MILLI_PER_GPU, type ResourceSpace, type TaskRequest } from '@tessera/core';
 
 export interface TaskShape {
   /** CPU milli (`cpu_millis`). */
