@@ -1,7 +1,8 @@
 /** GPU devices in the core (DESIGN §12): per-device fit, the committer's device check, and the cell's bookkeeping. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  bestFitDevices, CellState, checkClaimDevices, ConflictReason, devicesFit, gpuDims, ResourceSpace, validateJobSpec,
+  bestFitDevices, CellState, checkClaimDevices, Committer, ConflictReason, devicesFit, gpuDims, ResourceSpace, validateJobSpec,
   expandTasks, type Claim,
 } from '../src/index.ts';
 
@@ -109,5 +110,32 @@ describe('jobs ask devices sensibly', () => {
   it('a whole-GPU task also books its milli', () => {
     const r = validateJobSpec({ id: 'j', tasks: [{ name: 't', count: 1, resources: { gpu: 2 } }] }, space);
     expect(r.ok && Array.from(expandTasks(r.job, space)[0].demand)).toEqual([0, 0, 2, 2000]);
+  });
+});
+describe('property: no device is ever over 1000 milli under racing replicas', () => {
+  it('holds for random shares and whole GPUs proposed on stale device views', () => {
+    const task = fc.record({ whole: fc.constantFrom(0, 0, 0, 1, 2), share: fc.integer({ min: 1, max: 1000 }), node: fc.integer({ min: 0, max: 2 }), device: fc.nat(3) });
+    fc.assert(fc.property(fc.array(fc.array(task, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 30 }), (rounds) => {
+      const cell = gpuCell(4, 3);
+      const committer = new Committer(cell, { granularity: 'fine' });
+      let k = 0;
+      for (const round of rounds) {
+        // Every replica decided on the same (now stale) state: the committer sees them race.
+        for (const t of round) {
+          const d = t.whole > 0 ? demand(t.whole, t.whole * 1000) : demand(0, t.share);
+          const devices = t.whole > 0 ? Array.from({ length: t.whole }, (_, i) => (t.device + i) % 4) : [t.device];
+          committer.commit({ id: `x${k}`, schedulerId: `s${k % 3}`, kind: 'incremental', claims: [claim(`t${k++}`, d, devices, `n${t.node}`)] }, k);
+        }
+        for (const n of cell.nodes) {
+          let sum = 0;
+          for (const g of n.gpus!) {
+            if (!(g <= 1000)) return false;
+            sum += g;
+          }
+          if (sum !== n.allocated[dims.milli]) return false;
+        }
+      }
+      return true;
+    }), { numRuns: 150 });
   });
 });

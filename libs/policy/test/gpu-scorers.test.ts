@@ -10,7 +10,10 @@ import { createPackingScorer, packingScore } from '../src/scorers/packing.ts';
 import { createRandomScorer } from '../src/scorers/random.ts';
 import { createGpuDevicesFilter } from '../src/filters/gpu-devices.ts';
 import type { GpuScoredNode } from '../src/gpu/node-state.ts';
+import type { PlacementContext } from '../src/context.ts';
 
+/** The scorers here read nothing of the placement context. */
+const ctx = {} as PlacementContext;
 const space = ResourceSpace.of(['cpu_millis', 'mem_mib', 'gpu', 'gpu_milli']);
 const h = { space };
 let n = 0;
@@ -73,27 +76,27 @@ describe('FGD score (fgd_score.go): sigmoid((frag before − frag after) / 1000)
   it('an empty node: a 500-milli share makes 250 milli of fragment', () => {
     const nd = node(0, [0, 0]);
     const t = task(1000, 0, 500);
-    expect(fgd.score(nd, t)).toBe(Math.floor(sig(-0.25) * 100) / 100);
-    expect(fgd.devices(nd, t)).toEqual([0]);
+    expect(fgd.score(nd, t, ctx)).toBe(Math.floor(sig(-0.25) * 100) / 100);
+    expect(fgd.devices!(nd, t, ctx)).toEqual([0]);
   });
   it('a half-used node: the share completes the half device (fragment 250 → 0), not the free one', () => {
     const nd = node(1000, [500, 0]);
     const t = task(1000, 0, 500);
-    expect(fgd.score(nd, t)).toBe(Math.floor(sig(0.25) * 100) / 100);
-    expect(fgd.devices(nd, t)).toEqual([0]);
+    expect(fgd.score(nd, t, ctx)).toBe(Math.floor(sig(0.25) * 100) / 100);
+    expect(fgd.devices!(nd, t, ctx)).toEqual([0]);
   });
   it('so FGD prefers the half-used node', () => {
     const t = task(1000, 0, 500);
-    expect(fgd.score(node(1000, [500, 0]), t)).toBeGreaterThan(fgd.score(node(0, [0, 0]), t));
+    expect(fgd.score(node(1000, [500, 0]), t, ctx)).toBeGreaterThan(fgd.score(node(0, [0, 0]), t, ctx));
   });
   it('a CPU-only task: a CPU node (no devices) scores ½, a GPU node it would starve of CPU less', () => {
     const t = task(1000, 0, 0);
-    expect(fgd.score(node(0, []), t)).toBe(0.5);
+    expect(fgd.score(node(0, []), t, ctx)).toBe(0.5);
     // 1500 CPU left: after the task 500 < 1000 needed by every shape → 2000 milli of fragment.
-    expect(fgd.score(node(6500, [0, 0]), t)).toBe(Math.floor(sig(-2) * 100) / 100);
+    expect(fgd.score(node(6500, [0, 0]), t, ctx)).toBe(Math.floor(sig(-2) * 100) / 100);
   });
   it('resolution 0 keeps the exact sigmoid', () => {
-    expect(createFgdScorer({ mix: halfHalf, resolution: 0 }, h).score(node(0, [0, 0]), task(1000, 0, 500))).toBeCloseTo(sig(-0.25), 12);
+    expect(createFgdScorer({ mix: halfHalf, resolution: 0 }, h).score(node(0, [0, 0]), task(1000, 0, 500), ctx)).toBeCloseTo(sig(-0.25), 12);
   });
   it('learns the mix from the tasks it is asked to place', () => {
     const learned = createFgdScorer({ window: 10 }, h);
@@ -109,7 +112,7 @@ describe('FGD score (fgd_score.go): sigmoid((frag before − frag after) / 1000)
 
 describe('the baselines (best_fit, gpu_packing, dot_product, random)', () => {
   it('bestfit: 1 − ½·cpu left after/128 cores − ½·GPU milli left after/8 GPUs', () => {
-    const s = createBestfitScorer({ resolution: 0 }, h).score(node(2000, [300, 0]), task(1000, 0, 500));
+    const s = createBestfitScorer({ resolution: 0 }, h).score(node(2000, [300, 0]), task(1000, 0, 500), ctx);
     expect(s).toBeCloseTo(1 - 0.5 * (5000 / 128_000) - 0.5 * (1200 / 8000), 12);
   });
   it.each([
@@ -121,18 +124,18 @@ describe('the baselines (best_fit, gpu_packing, dot_product, random)', () => {
     expect(packingScore(free, free.length, milli, gpus)).toBe(want);
   });
   it('packing ignores CPU-only tasks', () => {
-    expect(createPackingScorer(undefined, h).score(node(0, [0]), task(1000, 0, 0))).toBe(0);
+    expect(createPackingScorer(undefined, h).score(node(0, [0]), task(1000, 0, 0), ctx)).toBe(0);
   });
   it('dotprod: 1 − (free · request)/2 on max-normalised [CPU, GPU]', () => {
-    const s = createDotprodScorer({ resolution: 0 }, h).score(node(0, [0]), task(4000, 1, 1000));
+    const s = createDotprodScorer({ resolution: 0 }, h).score(node(0, [0]), task(4000, 1, 1000), ctx);
     expect(s).toBeCloseTo(1 - ((8000 / 128_000) * (4000 / 128_000) + (1000 / 8000) * (1000 / 8000)) / 2, 12);
   });
   it('random: deterministic per seed, a device that fits', () => {
     const r = createRandomScorer({ seed: 3 }, h);
     const nd = node(0, [900, 0, 0]);
     const t = task(0, 0, 500);
-    expect(r.score(nd, t)).toBe(r.score(nd, t));
-    expect([1, 2]).toContain(r.devices(nd, t)![0]);
+    expect(r.score(nd, t, ctx)).toBe(r.score(nd, t, ctx));
+    expect([1, 2]).toContain(r.devices!(nd, t, ctx)![0]);
   });
 });
 
@@ -143,6 +146,6 @@ describe('gpu-devices filter', () => {
     { name: 'three whole GPUs on a 2-GPU node: never', used: [0, 0], t: task(0, 3, 3000), want: 'larger than any node' },
     { name: 'two whole GPUs on two free devices', used: [0, 300, 0], t: task(0, 2, 2000), want: undefined },
   ])('$name', ({ used, t, want }) => {
-    expect(f.filter({ ...node(0, used), labels: {}, condition: 'ready' }, t)).toBe(want);
+    expect(f.filter({ ...node(0, used), labels: {}, condition: 'ready' }, t, ctx)).toBe(want);
   });
 });

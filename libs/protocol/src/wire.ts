@@ -59,6 +59,8 @@ export function claimToWire(c: Claim): WireClaim {
   const w: WireClaim = { taskId: c.taskId, jobId: c.jobId, nodeId: c.nodeId, demand: fromVector(c.demand), seenVersion: c.seenVersion };
   if (c.devices !== undefined) w.devices = [...c.devices];
   if (c.constraints !== undefined && c.constraints.length > 0) w.constraints = c.constraints.map((k) => ({ ...k, values: k.values ? [...k.values] : undefined }));
+  if (c.queue !== undefined) w.queue = c.queue;
+  if (c.preemptible === true) w.preemptible = true;
   return w;
 }
 
@@ -66,15 +68,19 @@ export function claimToWire(c: Claim): WireClaim {
 export function claimFromWire(space: ResourceSpace, w: WireClaim): Claim {
   const demand = toVector(space, w.demand) ?? new Float64Array(0);
   const c: Claim = { taskId: w.taskId, jobId: w.jobId, nodeId: w.nodeId, demand, seenVersion: w.seenVersion, constraints: w.constraints as readonly Constraint[] | undefined };
-  return w.devices === undefined ? c : { ...c, devices: w.devices };
+  if (w.queue === undefined && w.preemptible === undefined && w.devices === undefined) return c;
+  return { ...c, ...(w.queue === undefined ? {} : { queue: w.queue }), ...(w.preemptible === true ? { preemptible: true } : {}), ...(w.devices === undefined ? {} : { devices: w.devices }) };
 }
 
 export function txnToWire(t: Transaction): WireTransaction {
-  return { id: t.id, schedulerId: t.schedulerId, kind: t.kind, claims: t.claims.map(claimToWire) };
+  const w: WireTransaction = { id: t.id, schedulerId: t.schedulerId, kind: t.kind, claims: t.claims.map(claimToWire) };
+  if (t.evictions !== undefined && t.evictions.length > 0) w.evictions = t.evictions.map((e) => ({ taskId: e.taskId, nodeId: e.nodeId }));
+  return w;
 }
 
 export function txnFromWire(space: ResourceSpace, w: WireTransaction): Transaction {
-  return { id: w.id, schedulerId: w.schedulerId, kind: w.kind, claims: w.claims.map((c) => claimFromWire(space, c)) };
+  const t: Transaction = { id: w.id, schedulerId: w.schedulerId, kind: w.kind, claims: w.claims.map((c) => claimFromWire(space, c)) };
+  return w.evictions !== undefined && w.evictions.length > 0 ? { ...t, evictions: w.evictions.map((e) => ({ taskId: e.taskId, nodeId: e.nodeId })) } : t;
 }
 
 export function txnResultToWire(r: TxnResult): WireTxnResult {
@@ -84,6 +90,7 @@ export function txnResultToWire(r: TxnResult): WireTxnResult {
     nodes: r.nodes.map(nodeToWire), seq: r.seq,
   };
   if (r.replayed) w.replayed = true;
+  if (r.evicted !== undefined && r.evicted.length > 0) w.evicted = [...r.evicted];
   return w;
 }
 
@@ -97,5 +104,6 @@ export function txnResultFromWire(space: ResourceSpace, w: WireTxnResult): TxnRe
     txnId: w.txnId, committed: w.committed,
     rejected: w.rejected.map((x) => ({ taskId: x.taskId, nodeId: x.nodeId, reason: x.reason as ConflictReason })),
     nodes, seq: w.seq, replayed: w.replayed,
+    ...(w.evicted !== undefined && w.evicted.length > 0 ? { evicted: w.evicted } : {}),
   };
 }

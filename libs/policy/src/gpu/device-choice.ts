@@ -4,21 +4,16 @@
  * on the first free ones) or `random` (a share on a uniformly drawn device that takes it).
  */
 import { bestFitDevices, gpuDims, sharedMilliOf, wholeGpusOf, type ResourceSpace, type TaskRequest } from '@tessera/core';
+import type { ScoredNode } from '../plugin.ts';
 import type { GpuScoredNode } from './node-state.ts';
 
-/** A scorer that also says which devices the task takes on a node (undefined: none fit). */
-export interface DeviceChooser {
-  devices(node: GpuScoredNode, task: TaskRequest): readonly number[] | undefined;
-}
-
-export function isDeviceChooser(x: unknown): x is DeviceChooser {
-  return typeof (x as DeviceChooser | undefined)?.devices === 'function';
-}
-
 /** Best-fit devices for `task` on `node` (see core's bestFitDevices). */
-export function bestFitChoice(space: ResourceSpace): (node: GpuScoredNode, task: TaskRequest) => readonly number[] | undefined {
+export function bestFitChoice(space: ResourceSpace): (node: ScoredNode, task: TaskRequest) => readonly number[] | undefined {
   const dims = gpuDims(space);
-  return (node, task) => bestFitDevices(node.gpus, node.reservedGpus, wholeGpusOf(task.demand, dims), sharedMilliOf(task.demand, dims));
+  return (node, task) => {
+    const n = node as GpuScoredNode;
+    return bestFitDevices(n.gpus, n.reservedGpus, wholeGpusOf(task.demand, dims), sharedMilliOf(task.demand, dims));
+  };
 }
 
 /** 32-bit FNV-1a of a string, mixed with a seed: a stable pseudo-random draw without an rng. */

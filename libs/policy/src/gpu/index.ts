@@ -3,7 +3,8 @@ export { EMPTY_MIX, freeInto, freeMilliOf, mixOf, nodeFrag, typicalMix, type Fra
 export { ShapeMemo, modelAllows, shapeKey, shapeOfTask, type TaskShape } from './shapes.ts';
 export { ShapeWindow } from './shape-window.ts';
 export { FragScratch, type GpuScoredNode } from './node-state.ts';
-export { bestFitChoice, hash32, isDeviceChooser, type DeviceChooser } from './device-choice.ts';
+export { bestFitChoice, hash32 } from './device-choice.ts';
+export { devicesFor } from './devices-for.ts';
 export { DEFAULT_FGD_RESOLUTION, DEFAULT_FGD_WINDOW, FGD, FgdEvaluator, createFgdScorer, type FgdArgs, type FgdScorer } from '../scorers/fgd.ts';
 export { BESTFIT, MAX_SPEC_CPU, MAX_SPEC_GPU_MILLI, createBestfitScorer } from '../scorers/bestfit.ts';
 export { PACKING, createPackingScorer, packingScore } from '../scorers/packing.ts';

@@ -6,7 +6,7 @@
  * 0 keeps the exact value). Devices: best fit.
  */
 import type { ResourceSpace, TaskRequest } from '@tessera/core';
-import { bestFitChoice, type DeviceChooser } from '../gpu/device-choice.ts';
+import { bestFitChoice } from '../gpu/device-choice.ts';
 import { freeMilliOf } from '../gpu/frag.ts';
 import { FragScratch, type GpuScoredNode } from '../gpu/node-state.ts';
 import { ShapeMemo } from '../gpu/shapes.ts';
@@ -18,7 +18,7 @@ export const BESTFIT = 'bestfit';
 export const MAX_SPEC_CPU = 128_000;
 export const MAX_SPEC_GPU_MILLI = 8000;
 
-export function createBestfitScorer(rawArgs: unknown, h: { readonly space: ResourceSpace }): ScorerPlugin & DeviceChooser {
+export function createBestfitScorer(rawArgs: unknown, h: { readonly space: ResourceSpace }): ScorerPlugin {
   const resolution = checkResolution(BESTFIT, rawArgs);
   const scratch = new FragScratch(h.space);
   const space = h.space;

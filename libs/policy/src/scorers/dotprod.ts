@@ -5,7 +5,7 @@
  * 1 − (free · request) / 2, truncated to `resolution` steps (FGD ×100 as int64). Devices: best fit.
  */
 import type { ResourceSpace } from '@tessera/core';
-import { bestFitChoice, type DeviceChooser } from '../gpu/device-choice.ts';
+import { bestFitChoice } from '../gpu/device-choice.ts';
 import { freeMilliOf } from '../gpu/frag.ts';
 import { FragScratch, type GpuScoredNode } from '../gpu/node-state.ts';
 import { ShapeMemo } from '../gpu/shapes.ts';
@@ -15,7 +15,7 @@ import { checkResolution } from './gpu-args.ts';
 
 export const DOTPROD = 'dotprod';
 
-export function createDotprodScorer(rawArgs: unknown, h: { readonly space: ResourceSpace }): ScorerPlugin & DeviceChooser {
+export function createDotprodScorer(rawArgs: unknown, h: { readonly space: ResourceSpace }): ScorerPlugin {
   const resolution = checkResolution(DOTPROD, rawArgs);
   const scratch = new FragScratch(h.space);
   const shapes = new ShapeMemo(h.space);

@@ -15,6 +15,7 @@
  * `args.window` distinct tasks (default 2,000) seen by `prepare`, FGD's typical shapes covering
  * `args.coverage` (default 0.95) of them.
  */
+import { PluginArgsError } from '../errors.ts';
 import { MILLI_PER_GPU, type ResourceSpace, type TaskRequest } from '@tessera/core';
 import { mixOf, nodeFrag, type ShapeMix } from '../gpu/frag.ts';
 import { FragScratch, type GpuScoredNode } from '../gpu/node-state.ts';
@@ -123,25 +124,23 @@ export interface FgdScorer extends ScorerPlugin {
   mix(): ShapeMix;
   /** Counts a task in the learned mix (what `prepare` does for every task of a placement call). */
   observe(task: TaskRequest): void;
-  /** The devices FGD picks for `task` on `node` (undefined: they cannot take it). */
-  devices(node: GpuScoredNode, task: TaskRequest): readonly number[] | undefined;
 }
 
 function checkArgs(raw: unknown): FgdArgs {
   if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new RangeError('fgd: args must be an object {mix?, window?, coverage?, resolution?}');
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new PluginArgsError(FGD, 'args must be an object {mix?, window?, coverage?, resolution?}');
   const a = raw as Record<string, unknown>;
-  for (const k of Object.keys(a)) if (!['mix', 'window', 'coverage', 'resolution'].includes(k)) throw new RangeError(`fgd: unknown arg "${k}"`);
-  if (a.window !== undefined && !(Number.isInteger(a.window) && (a.window as number) >= 1)) throw new RangeError('fgd: window must be an integer ≥ 1');
-  if (a.coverage !== undefined && !(typeof a.coverage === 'number' && a.coverage > 0 && a.coverage <= 1)) throw new RangeError('fgd: coverage must be in (0, 1]');
-  if (a.resolution !== undefined && !(Number.isInteger(a.resolution) && (a.resolution as number) >= 0)) throw new RangeError('fgd: resolution must be an integer ≥ 0');
+  for (const k of Object.keys(a)) if (!['mix', 'window', 'coverage', 'resolution'].includes(k)) throw new PluginArgsError(FGD, `unknown arg "${k}"`);
+  if (a.window !== undefined && !(Number.isInteger(a.window) && (a.window as number) >= 1)) throw new PluginArgsError(FGD, 'window must be an integer ≥ 1');
+  if (a.coverage !== undefined && !(typeof a.coverage === 'number' && a.coverage > 0 && a.coverage <= 1)) throw new PluginArgsError(FGD, 'coverage must be in (0, 1]');
+  if (a.resolution !== undefined && !(Number.isInteger(a.resolution) && (a.resolution as number) >= 0)) throw new PluginArgsError(FGD, 'resolution must be an integer ≥ 0');
   if (a.mix !== undefined) {
-    if (!Array.isArray(a.mix) || a.mix.length === 0) throw new RangeError('fgd: mix must be a non-empty list of {cpu, milli, gpus, models?, weight}');
+    if (!Array.isArray(a.mix) || a.mix.length === 0) throw new PluginArgsError(FGD, 'mix must be a non-empty list of {cpu, milli, gpus, models?, weight}');
     a.mix.forEach((e: unknown, i: number) => {
       const x = e as Record<string, unknown>;
       const num = (k: string) => typeof x?.[k] === 'number' && Number.isFinite(x[k]) && (x[k] as number) >= 0;
-      if (!num('cpu') || !num('milli') || !num('gpus') || !num('weight')) throw new RangeError(`fgd: mix[${i}] needs numbers cpu, milli, gpus, weight ≥ 0`);
-      if (x.models !== undefined && !(Array.isArray(x.models) && x.models.every((m) => typeof m === 'string'))) throw new RangeError(`fgd: mix[${i}].models must be a list of GPU models`);
+      if (!num('cpu') || !num('milli') || !num('gpus') || !num('weight')) throw new PluginArgsError(FGD, `mix[${i}] needs numbers cpu, milli, gpus, weight ≥ 0`);
+      if (x.models !== undefined && !(Array.isArray(x.models) && x.models.every((m) => typeof m === 'string'))) throw new PluginArgsError(FGD, `mix[${i}].models must be a list of GPU models`);
     });
   }
   return a as FgdArgs;
@@ -166,7 +165,7 @@ export function createFgdScorer(rawArgs: unknown, h: { readonly space: ResourceS
     mix,
     observe,
     devices: (node, task) => {
-      ev.evaluate(mix(), node, task);
+      ev.evaluate(mix(), node as GpuScoredNode, task);
       return ev.chosen;
     },
   } as FgdScorer;

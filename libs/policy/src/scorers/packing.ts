@@ -7,8 +7,9 @@
  * 3. every device of the node is free: 33 − the node's free devices (at least that number).
  * A task without GPUs scores 0 everywhere (FGD's MinNodeScore). Devices: best fit.
  */
+import { PluginArgsError } from '../errors.ts';
 import { MILLI_PER_GPU, type ResourceSpace } from '@tessera/core';
-import { bestFitChoice, type DeviceChooser } from '../gpu/device-choice.ts';
+import { bestFitChoice } from '../gpu/device-choice.ts';
 import { FragScratch, type GpuScoredNode } from '../gpu/node-state.ts';
 import { ShapeMemo } from '../gpu/shapes.ts';
 import type { ScorerPlugin } from '../plugin.ts';
@@ -39,8 +40,8 @@ export function packingScore(free: ArrayLike<number>, devices: number, milli: nu
   return Math.max(MAX - Math.trunc(ratio / 10), Math.trunc(MAX / 2));
 }
 
-export function createPackingScorer(rawArgs: unknown, h: { readonly space: ResourceSpace }): ScorerPlugin & DeviceChooser {
-  if (rawArgs !== undefined && rawArgs !== null && (typeof rawArgs !== 'object' || Object.keys(rawArgs).length > 0)) throw new RangeError(`${PACKING}: takes no args`);
+export function createPackingScorer(rawArgs: unknown, h: { readonly space: ResourceSpace }): ScorerPlugin {
+  if (rawArgs !== undefined && rawArgs !== null && (typeof rawArgs !== 'object' || Object.keys(rawArgs).length > 0)) throw new PluginArgsError(PACKING, `takes no args`);
   const scratch = new FragScratch(h.space);
   const shapes = new ShapeMemo(h.space);
   return {

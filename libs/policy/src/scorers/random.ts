@@ -3,18 +3,19 @@
  * uniformly drawn feasible node, and for a GPU share a uniformly drawn device that takes it. The
  * draw is a hash of (seed, task id, node id / device), so it is deterministic and needs no rng.
  */
+import { PluginArgsError } from '../errors.ts';
 import { MILLI_PER_GPU, type ResourceSpace } from '@tessera/core';
-import { hash32, type DeviceChooser } from '../gpu/device-choice.ts';
+import { hash32 } from '../gpu/device-choice.ts';
 import { FragScratch, type GpuScoredNode } from '../gpu/node-state.ts';
 import { ShapeMemo } from '../gpu/shapes.ts';
 import type { ScorerPlugin } from '../plugin.ts';
 
 export const RANDOM = 'random';
 
-export function createRandomScorer(rawArgs: unknown, h: { readonly space: ResourceSpace }): ScorerPlugin & DeviceChooser {
+export function createRandomScorer(rawArgs: unknown, h: { readonly space: ResourceSpace }): ScorerPlugin {
   const a = (rawArgs ?? {}) as Record<string, unknown>;
-  if (typeof a !== 'object' || Array.isArray(a) || Object.keys(a).some((k) => k !== 'seed')) throw new RangeError(`${RANDOM}: args are {seed?}`);
-  if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new RangeError(`${RANDOM}: seed must be an integer`);
+  if (typeof a !== 'object' || Array.isArray(a) || Object.keys(a).some((k) => k !== 'seed')) throw new PluginArgsError(RANDOM, `args are {seed?}`);
+  if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new PluginArgsError(RANDOM, `seed must be an integer`);
   const seed = (a.seed as number | undefined) ?? 0;
   const scratch = new FragScratch(h.space);
   const shapes = new ShapeMemo(h.space);
@@ -22,10 +23,10 @@ export function createRandomScorer(rawArgs: unknown, h: { readonly space: Resour
     name: RANDOM,
     appliesTo: () => true,
     score: (node, task) => hash32(`${task.id}@${(node as { id?: string }).id ?? ''}`, seed) / 0x1_0000_0000,
-    devices: (node: GpuScoredNode, task) => {
+    devices: (node, task) => {
       const s = shapes.of(task);
       if (s.gpus === 0) return [];
-      const n = scratch.load(node);
+      const n = scratch.load(node as GpuScoredNode);
       if (s.milli >= MILLI_PER_GPU) {
         const out: number[] = [];
         for (let i = 0; i < n.devices && out.length < s.gpus; i++) if (n.free[i] >= MILLI_PER_GPU) out.push(i);

@@ -5,11 +5,10 @@
  * and committed by the core committer, the pod's GPU devices chosen by the policy. Pure apart from
  * reading the bundled trace: same options, same result.
  */
-import { CellState, Committer, SchedulerView, bestFitDevices, gpuDims, sharedMilliOf, wholeGpusOf, type Claim, type NodeState, type TaskRequest } from '@tessera/core';
+import { CellState, Committer, SchedulerView, gpuDims, type NodeState } from '@tessera/core';
 import {
-  Pipeline, createBestfitScorer, createDotprodScorer, createFgdScorer, createGpuDevicesFilter, createPackingScorer, createRandomScorer,
-  freeInto, isDeviceChooser, labelConstraintsFilter, nodeFrag, nodeStateFilter, placeTask, resourceFitFilter, shapeOfTask, typicalMix,
-  type FragNode, type GpuScoredNode, type Rng, type ScorerPlugin, type ShapeMix,
+  DEFAULT_FILTERS, createPipeline, forgetClaims, freeInto, nodeFrag, placeJob, shapeOfTask, typicalMix,
+  type FragNode, type PipelineSpec, type Rng, type ShapeMix,
 } from '@tessera/policy';
 import { curveAt, discreteCurve, type GpuCurve, type GpuRecord } from './metrics.ts';
 import { fgdArrivals, loadOpenb, totalMilliOf, type OpenbCell } from './openb.ts';
@@ -46,20 +45,19 @@ export function traceMix(cell: OpenbCell): ShapeMix {
   return typicalMix(cell.pods.map((p) => shapeOfTask(p, cell.space)));
 }
 
-export function scorerFor(cell: OpenbCell, o: FgdRunOptions): ScorerPlugin {
-  const h = { space: cell.space };
+/** The pipeline of a run: the default filters (with gpu-devices) and the policy's scorer alone. */
+export function pipelineSpecFor(cell: OpenbCell, o: FgdRunOptions): PipelineSpec {
   const res = o.resolution === undefined ? {} : { resolution: o.resolution };
-  switch (o.policy) {
-    case 'fgd': {
-      if (o.mix === 'learned') return createFgdScorer({ window: o.window, ...res }, h);
-      const m = traceMix(cell);
-      return createFgdScorer({ mix: m.shapes.map((s, i) => ({ ...s, weight: m.weights[i] })), ...res }, h);
-    }
-    case 'bestfit': return createBestfitScorer(res, h);
-    case 'packing': return createPackingScorer(undefined, h);
-    case 'dotprod': return createDotprodScorer(res, h);
-    case 'random': return createRandomScorer({ seed: o.seed }, h);
+  let args: unknown = res;
+  if (o.policy === 'fgd') {
+    const m = traceMix(cell);
+    args = o.mix === 'learned' ? { ...(o.window === undefined ? {} : { window: o.window }), ...res } : { mix: m.shapes.map((s, i) => ({ ...s, weight: m.weights[i] })), ...res };
+  } else if (o.policy === 'packing') {
+    args = undefined;
+  } else if (o.policy === 'random') {
+    args = { seed: o.seed };
   }
+  return { filters: DEFAULT_FILTERS, scorers: [{ name: o.policy, args }] };
 }
 
 /** Per-node fragmentation under a fixed mix, kept up to date as nodes change. */
@@ -94,16 +92,6 @@ export class ClusterFrag {
   }
 }
 
-/** The devices the pipeline's first device-choosing scorer picks, else best fit. */
-export function devicesFor(pipeline: Pipeline, node: GpuScoredNode, task: TaskRequest, space: CellState['space']): readonly number[] | undefined {
-  for (let i = 0; i < pipeline.scorers.length; i++) {
-    const s = pipeline.scorers[i];
-    if (pipeline.weights[i] > 0 && isDeviceChooser(s)) return s.devices(node, task);
-  }
-  const d = gpuDims(space);
-  return bestFitDevices(node.gpus, node.reservedGpus, wholeGpusOf(task.demand, d), sharedMilliOf(task.demand, d));
-}
-
 /**
  * FGD's simulator breaks score ties by the smallest node name (its kube-scheduler fork's
  * `selectHost`: "for reproducibility, choose the smallest lexicographical order"), which packs
@@ -122,30 +110,28 @@ export async function runFgd(o: FgdRunOptions): Promise<FgdRunResult> {
   const committer = new Committer(cs, { granularity: 'fine' });
   const view = new SchedulerView(space, 1);
   view.applySync(cs.sync(0, -1), 0);
-  const scorer = scorerFor(cell, o);
-  const pipeline = new Pipeline([labelConstraintsFilter, resourceFitFilter, createGpuDevicesFilter(undefined, { space }), nodeStateFilter], [scorer], [1]);
+  const pipeline = createPipeline(pipelineSpecFor(cell, o), { space });
   const frag = new ClusterFrag(traceMix(cell), cs);
   const rng = NAME_ORDER;
-  const observe = (scorer as { observe?: (t: TaskRequest) => void }).observe;
-  const records: GpuRecord[] = [];
   const milli = gpuDims(space).milli;
+  const records: GpuRecord[] = [];
   let arrived = 0;
   let allocated = 0;
   let placed = 0;
   for (let k = 0; k < arrivals.length; k++) {
     const task = arrivals[k];
-    observe?.(task);
     arrived += totalMilliOf(shapeOfTask(task, space));
-    const p = placeTask(view, task, { mode: 'quality-first', scorer: 'binpack', sampleSize: 0, now: 0, rng, pipeline });
-    if (p.ok) {
-      const devices = devicesFor(pipeline, p.node, task, space);
-      const claim: Claim = { taskId: task.id, jobId: task.jobId, nodeId: p.node.id, demand: task.demand, seenVersion: p.node.version, devices };
-      const r = committer.commit({ id: `t${k}`, schedulerId: 's0', kind: 'incremental', claims: [claim] }, k + 1);
+    // One placement call per pod: the pipeline's prepare (FGD's learned mix sees the pod), the
+    // decision, the devices its scorer picks, booked on the view until the committer answers.
+    const jp = placeJob(view, [task], { mode: 'quality-first', scorer: o.policy, sampleSize: 0, now: 0, rng, pipeline });
+    if (jp.claims.length === 1) {
+      const r = committer.commit({ id: `t${k}`, schedulerId: 's0', kind: 'incremental', claims: jp.claims }, k + 1);
+      forgetClaims(view, jp.claims);
       view.refreshNodes(r.nodes);
       if (r.committed.length === 1) {
         placed++;
         allocated += task.demand[milli];
-        frag.update(cs.node(p.node.id)!);
+        frag.update(cs.node(jp.claims[0].nodeId)!);
       }
     }
     records.push({ arrivedMilli: arrived, allocatedMilli: allocated, fragMilli: frag.fragMilli, freeMilli: frag.freeMilli });
