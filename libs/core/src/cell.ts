@@ -4,7 +4,7 @@
  * replay of the commit log) calls the mutating methods.
  */
 import type { Labels } from './constraints.ts';
-import { NODE_CONDITIONS, type Allocation, type NodeCondition, type NodeSnapshot, type NodeState } from './node.ts';
+import { ADMINISTRATIVE_CONDITIONS, NODE_CONDITIONS, type Allocation, type NodeCondition, type NodeSnapshot, type NodeState } from './node.ts';
 import { gpuDims, withDeviceMilli, type GpuDims } from './gpu.ts';
 import { applyDevices, importDevices, rebuildDevices } from './gpu-cell.ts';
 import { partitionOf } from './partitioning.ts';
@@ -200,7 +200,8 @@ export class CellState {
     } else {
       n.labels = reg.labels;
       n.capacity = capacity;
-      n.condition = 'ready';
+      // A re-registration brings a lost node back; a cordon or drain stays until uncordoned.
+      if (!ADMINISTRATIVE_CONDITIONS.includes(n.condition)) n.condition = 'ready';
       rebuildDevices(n, this.gpu);
     }
     this.touch(n);
