@@ -12,9 +12,9 @@
 import { setMaxListeners } from 'node:events';
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { ResourceSpace, TaskRequest, Transaction, TxnResult } from '@tessera/core';
+import { ConflictReason, type ResourceSpace, type TaskRequest, type Transaction, type TxnResult } from '@tessera/core';
 import { decodeAs, jobOutcomeRequest, jobSubmission, okReply, type Subjects } from '@tessera/protocol';
-import { SchedulerReplica, type JobRun, type JobStep } from '@tessera/replica';
+import { AdmissionControl, admissionPolicy, SchedulerReplica, type JobRun, type JobStep } from '@tessera/replica';
 import type { Logger } from '@tessera/runtime';
 import PQueue from 'p-queue';
 import { formatReasons } from '../core/outcome.ts';
@@ -60,9 +60,16 @@ export class JobRunner {
   private workingTimer: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
   private readonly now: () => number;
+  /** How many jobs to hold and how many retry rounds to run at once (libs/replica admission.ts). */
+  readonly admission: AdmissionControl;
+  /** Conflict-retry rounds run through this queue: retries never take every slot from first attempts. */
+  private readonly retries: PQueue;
+  private slotWaiters: (() => void)[] = [];
 
   constructor(private readonly d: JobRunnerDeps) {
     this.queue = new PQueue({ concurrency: d.concurrency });
+    this.admission = new AdmissionControl(admissionPolicy(d.concurrency));
+    this.retries = new PQueue({ concurrency: this.admission.retryWindow });
     this.now = d.now ?? Date.now;
     // Every job waiting out a backoff listens on this signal.
     setMaxListeners(0, this.abort.signal);
@@ -92,7 +99,9 @@ export class JobRunner {
         }
         this.hold(m);
         void this.queue.add(() => this.work(m)).catch((e) => this.d.log.error({ err: e }, 'job worker failed'));
-        if (this.queue.size >= this.d.concurrency) await this.queue.onSizeLessThan(Math.ceil(this.d.concurrency / 2));
+        // Admission: while the window is full the rest waits in JetStream (not in this heap), where
+        // another replica can take it; the window shrinks while proposals are refused (admission.ts).
+        await this.slot();
       }
     })().catch((e) => this.d.log.error({ err: e }, 'job consumer ended'));
   }
@@ -103,6 +112,7 @@ export class JobRunner {
    */
   async stop(graceMs = 5_000): Promise<void> {
     this.abort.abort();
+    for (const f of this.slotWaiters.splice(0)) f();
     await this.messages?.close().catch(() => undefined);
     await Promise.race([this.queue.onIdle(), sleep(graceMs)]);
     this.queue.clear();
@@ -116,9 +126,26 @@ export class JobRunner {
     this.d.metrics.jobsInFlight.set(this.held.size);
   }
 
+  /** Resolves once the admission window has room for one more job (or the runner stops). */
+  private async slot(): Promise<void> {
+    while (!this.admission.admits(this.held.size) && !this.abort.signal.aborted) {
+      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    }
+  }
+
+  private wakeSlotWaiters(): void {
+    this.retries.concurrency = this.admission.retryWindow;
+    this.d.metrics.admissionWindow.set(this.admission.jobWindow);
+    if (this.slotWaiters.length === 0 || !this.admission.admits(this.held.size)) return;
+    const w = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const f of w) f();
+  }
+
   private release(m: JsMsg, how: 'ack' | 'nak' | 'term', delayMs?: number): void {
     if (!this.held.delete(m)) return;
     this.d.metrics.jobsInFlight.set(this.held.size);
+    this.wakeSlotWaiters();
     if (how === 'ack') m.ack();
     else if (how === 'term') m.term();
     else m.nak(delayMs);
@@ -195,8 +222,7 @@ export class JobRunner {
     const run = replica.admitTasks(runKeyId(jobId, sub.attempt, m.info.deliveryCount), gang, tasks, submittedAt);
     let own = 0;
     let noRoomBefore: Set<TaskRequest> | undefined;
-    for (;;) {
-      if (this.abort.signal.aborted) return this.settle(m, 'requeued');
+    const oneRound = async (): Promise<RoundEnd> => {
       replica = await this.d.sync.replicaReady();
       const t = this.now();
       const retriedBefore = run.retriedClaims;
@@ -218,16 +244,19 @@ export class JobRunner {
         if (p.ok) metrics.staleness.observe(p.stalenessMs > 0 ? p.stalenessMs / 1000 : 0);
         else if (p.retryable) (noRoomBefore ??= new Set()).add(tasks[i]);
       }
-      let step: RoundEnd;
-      if (proposal.txns.length > 0) {
-        const end = await this.commitRound(replica, run, proposal.txns);
-        own += end.own;
-        step = end.step;
-      } else {
-        step = stepAfterEmptyRound(run);
-      }
+      if (proposal.txns.length === 0) return stepAfterEmptyRound(run);
+      const end = await this.commitRound(replica, run, proposal.txns);
+      own += end.own;
+      return end.step;
+    };
+    for (;;) {
+      if (this.abort.signal.aborted) return this.settle(m, 'requeued');
+      // A round after a conflict is a retry: it waits for one of the admission's retry slots.
+      const step = run.conflictRounds > 0 ? await this.retries.add(oneRound) : await oneRound();
       switch (step.kind) {
         case 'placed': {
+          this.admission.observeJobDone(run.conflictRounds === 0);
+          this.wakeSlotWaiters();
           const done = this.now();
           if (own > 0) metrics.jobDelay.observe(Math.max(0, done - sub.submittedAt) / 1000);
           return this.settle(m, 'placed');
@@ -264,6 +293,7 @@ export class JobRunner {
       let error: Error | undefined;
       let last: JobStep = { kind: 'wait' };
       const metrics = this.d.metrics;
+      const sentAt = this.now();
       for (const txn of txns) {
         this.d.pipeline.propose(txn, (r: TxnResult | Error) => {
           if (r instanceof Error) {
@@ -273,13 +303,30 @@ export class JobRunner {
             // the reply to an earlier send of the same request was lost.
             own += r.committed.length;
             if (r.committed.length > 0) metrics.placements.inc(r.committed.length);
-            for (const x of r.rejected) metrics.conflicts.inc({ reason: x.reason });
+            let refused = 0;
+            for (const x of r.rejected) {
+              metrics.conflicts.inc({ reason: x.reason });
+              if (x.reason !== ConflictReason.duplicate_task) refused++;
+            }
+            const now = this.now();
+            this.admission.observeAnswer(txn.claims.length - refused, refused, now - sentAt, now);
             last = replica.onResult(run, r, this.now());
+            if (r.rejected.length > 0) this.reportBadNodes(replica);
           }
           if (--outstanding === 0) resolve({ step: error !== undefined ? { kind: 'error', error } : last, own });
         });
       }
     });
+  }
+
+  /** Nodes the replica just held ineligible (bad-node tracking): a warning each, and the gauge. */
+  private reportBadNodes(replica: SchedulerReplica): void {
+    const marks = replica.takeBadNodeMarks();
+    this.d.metrics.badNodes.set(replica.badNodeCount);
+    for (const mk of marks) {
+      this.d.metrics.badNodesMarked.inc();
+      this.d.log.warn({ node: mk.nodeId, refusals: mk.refusals, forMs: Math.round(mk.until - this.now()) }, 'node held ineligible: the committer kept refusing claims on it');
+    }
   }
 
   /**
