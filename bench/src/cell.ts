@@ -9,7 +9,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startCell, type CellHandle, type CellOptions, type NodeShape } from '@tessera/launcher';
 import { jobsListingReply, subjectsFor, type JobListing, type Subjects } from '@tessera/protocol';
-import { request } from '@tessera/runtime';
+import { connectionOptionsOf, request, type NatsCredentials } from '@tessera/runtime';
 import { clockTicksPerSecond, readMachineCpu, readProc } from './proc.ts';
 import { parsePrometheusText, type PromSample } from './prom.ts';
 import type { Backlog, ProcessKind, ProcessReading, Scrape } from './scrape.ts';
@@ -76,13 +76,18 @@ export class BenchCell {
       // Keep the data folder: its logs/ say why.
       throw new Error(`cell ${name} did not start (logs in ${dataDir}/logs): ${(e as Error).message.split('\n')[0]}`, { cause: e });
     }
-    const nc = await connect({ servers: handle.natsUrl, name: 'tessera bench observer' });
+    const nc = await connect({ ...connectionOptionsOf(handle.credentials({ role: 'admin' })), servers: handle.natsUrl, name: 'tessera bench observer' });
     const jsm = await jetstreamManager(nc);
     return new BenchCell(name, spec, handle, nc, jsm, dataDir, (performance.now() - t0) / 1000);
   }
 
   get natsUrl(): string {
     return this.handle.natsUrl;
+  }
+
+  /** The admin identity the benchmark's own clients use (undefined when the cell runs without auth). */
+  get credentials(): NatsCredentials | undefined {
+    return this.handle.credentials({ role: 'admin' });
   }
 
   /** Waits until every scheduler reports a full view (its partitions synced once). */

@@ -46,7 +46,7 @@ export async function startLoadedCell(label: string, spec: BenchCellSpec, w: Wor
   try {
     const readySeconds = await cell.waitSchedulersReady();
     const cfg: Omit<LoadgenConfig, 't'> = {
-      natsUrl: cell.natsUrl, cell: name, seed: w.seed, idPrefix: `${label}-`, sampleEvery: w.sampleEvery,
+      natsUrl: cell.natsUrl, natsCredentials: cell.credentials, cell: name, seed: w.seed, idPrefix: `${label}-`, sampleEvery: w.sampleEvery,
       ...(w.samplerTrace !== undefined ? { samplerTrace: w.samplerTrace } : {}),
       ...(w.replayTrace !== undefined ? { replayTrace: w.replayTrace, speed: w.speed ?? 1 } : {}),
     };

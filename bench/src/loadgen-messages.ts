@@ -1,8 +1,11 @@
 /** The IPC messages between the benchmark and its load-generator child process. */
+import type { NatsCredentials } from '@tessera/runtime';
 
 export interface LoadgenConfig {
   readonly t: 'config';
   readonly natsUrl: string;
+  /** How the load generator authenticates (the cell's admin identity: it submits for every tenant of a trace). */
+  readonly natsCredentials?: NatsCredentials;
   readonly cell: string;
   /** Seed of the job sequence and of the gaps (the same seed gives the same jobs in the same order). */
   readonly seed: string;

@@ -13,6 +13,7 @@ import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createRng } from '@tessera/policy';
 import { encode, subjectsFor, type JobSubmission } from '@tessera/protocol';
+import { connectionOptionsOf } from '@tessera/runtime';
 import { BUNDLED, jobSizeDistribution, loadTrace, scaleArrivalsAsync, readTrace, type JobSizeDistribution } from '@tessera/workloads';
 import type { JobSpec } from '@tessera/core';
 import { ArrivalClock } from './arrivals.ts';
@@ -49,7 +50,7 @@ function publish(job: JobSpec, dueMs: number, index: number): void {
   const payload: JobSubmission = { job: job as unknown as Record<string, unknown>, submittedAt };
   const count = taskCount(job);
   inFlight++;
-  js!.publish(subjectsFor(cfg!.cell).jobsSubmit, encode(payload), { msgID: job.id, timeout: 30_000 }).then(
+  js!.publish(subjectsFor(cfg!.cell).jobsSubmit(job.tenant), encode(payload), { msgID: job.id, timeout: 30_000 }).then(
     () => {
       published++;
       tasks += count;
@@ -112,7 +113,7 @@ function report(): void {
 async function start(c: LoadgenConfig): Promise<void> {
   cfg = c;
   const t0 = performance.now();
-  nc = await connect({ servers: c.natsUrl, name: 'tessera bench load generator', maxReconnectAttempts: -1 });
+  nc = await connect({ ...connectionOptionsOf(c.natsCredentials), servers: c.natsUrl, name: 'tessera bench load generator', maxReconnectAttempts: -1 });
   js = jetstream(nc);
   if (c.replayTrace !== undefined) {
     send({ t: 'ready', jobs: 0, meanTasksPerJob: Number.NaN, source: c.replayTrace, loadMs: performance.now() - t0 });

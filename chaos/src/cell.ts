@@ -5,10 +5,10 @@
  * restarts processes on its own schedule, so every down time is the one it chose and measured.
  * Cell-state instance i runs with `--id cs-i`.
  */
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import {
-  commonArgs, freePort, natsServerBinary, nodeTsArgs, planCell, REPO_ROOT, Supervised, writeNatsConfig,
-  type NodeShape, type PlannedService, type ServiceKind,
+  agentIdsOf, commonArgs, freePort, identityOfService, natsServerBinary, nodeTsArgs, planCell, prepareCellAuth, REPO_ROOT, Supervised, writeNatsConfig,
+  type CellAuth, type NodeShape, type PlannedService, type ServiceKind,
 } from '@tessera/launcher';
 import { nodesListingReply, subjectsFor } from '@tessera/protocol';
 import { request, type NatsConnection } from '@tessera/runtime';
@@ -34,6 +34,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export class ChaosCell {
   readonly services: Supervised[] = [];
   natsUrl = '';
+  /** Every connection authenticates (DESIGN §13): the chaos driver as admin, each service as its identity. */
+  auth?: CellAuth;
 
   constructor(readonly opts: ChaosCellOptions) {}
 
@@ -54,16 +56,20 @@ export class ChaosCell {
     const base = { cwd: REPO_ROOT, restart: false, readyTimeoutMs: o.readyTimeoutMs ?? 120_000, onChange: (s: Supervised) => o.onEvent?.(s.name, s.state) };
     const port = await freePort();
     const monitorPort = await freePort();
-    const configFile = writeNatsConfig({ dataDir: join(o.dataDir, 'nats'), port, monitorPort, serverName: `chaos-${o.cell}` });
+    const plan = planCell({
+      cell: o.cell, nodes: o.nodes, nodesPerAgent: o.nodesPerAgent, schedulers: o.schedulers, partitions: o.partitions,
+      nodeShape: o.nodeShape, heartbeatMs: o.heartbeatMs, logLevel: o.logLevel, extraArgs: o.extraArgs,
+    });
+    const auth = this.auth = prepareCellAuth({
+      subjects: subjectsFor(o.cell), cellDir: o.dataDir, agents: agentIdsOf(plan), tenants: ['default'],
+    });
+    const natsDir = join(o.dataDir, 'nats');
+    const configFile = writeNatsConfig({ dataDir: natsDir, port, monitorPort, serverName: `chaos-${o.cell}`, include: relative(natsDir, auth.accountsFile) });
     this.natsUrl = `nats://127.0.0.1:${port}`;
     this.services.push(new Supervised({
       ...base, name: 'nats', kind: 'nats', logFile: join(logDir, 'nats.log'), readiness: { kind: 'port', port },
       launch: () => ({ command: natsServerBinary(), args: ['-c', configFile], httpPort: monitorPort, metricsUrl: `http://127.0.0.1:${monitorPort}/varz` }),
     }));
-    const plan = planCell({
-      cell: o.cell, nodes: o.nodes, nodesPerAgent: o.nodesPerAgent, schedulers: o.schedulers, partitions: o.partitions,
-      nodeShape: o.nodeShape, heartbeatMs: o.heartbeatMs, logLevel: o.logLevel, extraArgs: o.extraArgs,
-    });
     const services: PlannedService[] = [];
     for (const p of plan) {
       if (p.kind !== 'cell-state') {
@@ -79,7 +85,10 @@ export class ChaosCell {
         // --http-port 0: a fresh port every start; the listening line tells the metrics URL.
         launch: () => ({
           command: process.execPath,
-          args: nodeTsArgs(p.entry, [...commonArgs({ natsUrl: this.natsUrl, cell: o.cell, httpPort: 0, logLevel: o.logLevel }), ...p.args]),
+          args: nodeTsArgs(p.entry, [
+            ...commonArgs({ natsUrl: this.natsUrl, cell: o.cell, httpPort: 0, logLevel: o.logLevel, natsAuth: auth.credentialsFile(identityOfService(p)) }),
+            ...p.args,
+          ]),
         }),
       }));
     }

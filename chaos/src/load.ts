@@ -74,7 +74,7 @@ export class LoadGenerator {
     const giveUpAt = Date.now() + (this.o.giveUpMs ?? 30_000);
     for (let attempt = 0; ; attempt++) {
       try {
-        const ack = await this.js.publish(this.s.jobsSubmit, payload, { msgID: job.id, timeout: this.o.publishTimeoutMs ?? 5_000 });
+        const ack = await this.js.publish(this.s.jobsSubmit(job.tenant), payload, { msgID: job.id, timeout: this.o.publishTimeoutMs ?? 5_000 });
         this.acked.set(job.id, ack.seq);
         return;
       } catch {

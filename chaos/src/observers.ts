@@ -31,7 +31,7 @@ export class Observers {
   }
 
   start(): void {
-    this.subs.push(this.nc.subscribe(this.s.nodeHeartbeat, {
+    this.subs.push(this.nc.subscribe(this.s.nodeHeartbeatAll, {
       callback: (err, m) => {
         if (err) return;
         const d = decodeAs(m.data, heartbeatRequest);

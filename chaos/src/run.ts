@@ -74,7 +74,7 @@ export async function runChaos(o: ChaosOptions, progress: Progress): Promise<{ s
       throw new ChaosHarnessError(`the cell did not start: ${(e as Error).message}`, { cause: e });
     }
     const s = subjectsFor(CELL);
-    nc = await connectNats(cell.natsUrl, 'tessera chaos', createLogger('chaos', 'silent'));
+    nc = await connectNats(cell.natsUrl, 'tessera chaos', createLogger('chaos', 'silent'), cell.auth?.credentials({ role: 'admin' }));
     await cell.waitForNodes(nc, 120_000);
     progress(`cell up in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${cell.services.map((x) => x.name).join(', ')}`);
 

@@ -16,6 +16,8 @@ import { JobPublisher, loadJobFile } from './shell/submit.ts';
 import { connectTo, resolveTarget, type CellTarget, type GlobalOptions } from './shell/target.ts';
 import { down, formatStatus, statusOf, upDetached, upForeground, type UpOptions } from './shell/up.ts';
 import { withTemporaryCell } from './shell/temporary-cell.ts';
+import { addAuthCommands } from './shell/auth.ts';
+import { runConsole } from './shell/console-command.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const err = (s: string) => process.stderr.write(`${s}\n`);
@@ -57,6 +59,7 @@ export function buildProgram(): Command {
   const program = new Command('tessera')
     .description('tessera: a shared-state cluster scheduler with partitioned synchronization (Omega / ParSync) over NATS')
     .option('--nats <url>', 'NATS of the cell (default: the local cell\'s, from its state file)')
+    .option('--nats-auth <file>', 'NATS credentials file ({user, pass, inboxPrefix?, ca?}; default: the local cell\'s admin credentials)')
     .option('--cell <name>', 'cell name', 'default')
     .option('--data-dir <dir>', 'where local cells keep their state (<dir>/<cell>/)', '.tessera')
     .option('--resources <list>', 'the cell\'s resource names', 'cpu_millis,mem_mib,gpu,gpu_milli')
@@ -83,11 +86,25 @@ export function buildProgram(): Command {
     .option('--gpu <n>', 'GPUs per virtual node', intArg(0))
     .addOption(new Option('--log-level <level>', 'services\' log level').choices(['trace', 'debug', 'info', 'warn', 'error']))
     .option('--ready-timeout <s>', 'how long to wait for the cell to be ready', intArg(1), 120)
+    .option('--no-auth', 'NATS without authentication (default: every connection authenticated, credentials under <data-dir>/<cell>/auth/)')
+    .option('--tls', 'NATS over TLS (a CA and certificate made with openssl under <data-dir>/<cell>/auth/tls/)', false)
+    .option('--tenants <list>', 'tenants that get a submitter identity', 'default')
+    .option('--console', 'also serve the web console on loopback (URL printed, with its access token)', false)
+    .option('--console-port <n>', 'the console\'s port (default: a free one)', intArg(0))
     .action(async (_o, cmd: Command) => {
       const g = globals(cmd);
       const o: UpOptions = { ...(g as unknown as UpOptions), readyTimeoutS: g.readyTimeout as number };
       if (o.detach) await upDetached(g, process.argv.slice(2), o, out);
       else await upForeground(g, o, out, err);
+    });
+
+  program.command('console')
+    .description('serve the live web console of the cell on loopback (nodes heatmap, staleness, conflicts, jobs, commit log, mode switch) until Ctrl-C')
+    .option('--port <n>', 'port (default: a free one)', intArg(0))
+    .option('--metrics <urls>', 'extra /metrics URLs to read (comma-separated; cell-state=URL for a cell-state), besides the local cell\'s')
+    .action(async (_o, cmd: Command) => {
+      const g = globals(cmd);
+      await runConsole(g, g.port as number | undefined, g.metrics as string | undefined, out);
     });
 
   program.command('down')
@@ -236,6 +253,7 @@ export function buildProgram(): Command {
       }, out, err);
     });
 
+  addAuthCommands(program, globals, out, json);
   return program;
 }
 

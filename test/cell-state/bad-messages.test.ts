@@ -32,9 +32,9 @@ describe('cell-state refuses bad messages', () => {
   function validFor(subject: string): unknown {
     const s = env.client.s;
     switch (subject) {
-      case s.nodeRegister: return { agent: 'agent-a', nodes: [{ id: 'n9', labels: {}, capacity: { cpu_millis: 1000 } }] };
-      case s.nodeHeartbeat: return { agent: 'agent-a', nodes: [{ id: 'n1', tasks: ['j1/t/0'] }] };
-      case s.taskEnded: return { agent: 'agent-a', tasks: [{ taskId: 'j1/t/0', nodeId: 'n1', outcome: 'succeeded' }] };
+      case s.nodeRegister('agent-a'): return { agent: 'agent-a', nodes: [{ id: 'n9', labels: {}, capacity: { cpu_millis: 1000 } }] };
+      case s.nodeHeartbeat('agent-a'): return { agent: 'agent-a', nodes: [{ id: 'n1', tasks: ['j1/t/0'] }] };
+      case s.taskEnded('agent-a'): return { agent: 'agent-a', tasks: [{ taskId: 'j1/t/0', nodeId: 'n1', outcome: 'succeeded' }] };
       case s.sync: return { resources: RESOURCES, requests: [{ partition: 0, since: -1 }] };
       case s.commit: return { resources: RESOURCES, txns: [txn([claim('j1/t/1', 'n2', { cpu: 100 })])] };
       case s.jobOutcome: return { jobId: 'j1', schedulerId: 's', state: 'failed', reason: 'nope' };
@@ -45,7 +45,7 @@ describe('cell-state refuses bad messages', () => {
   it('answers every kind of garbage on every subject with a typed error and changes nothing', async () => {
     const c = env.client;
     const before = await everything();
-    const subjects = c.s.cellStateRequestSubjects;
+    const subjects = c.s.cellStateRequestSubjects('agent-a');
     expect(subjects.length).toBe(9);
     for (const subject of subjects) {
       const valid = encode(validFor(subject));
@@ -75,12 +75,12 @@ describe('cell-state refuses bad messages', () => {
     const before = await everything();
     const s = c.s;
     const cases: [string, unknown, string, string | RegExp][] = [
-      [s.nodeRegister, { agent: 'agent-a', nodes: [{ id: 'n7', labels: {}, capacity: { cpu_millis: -5 } }] }, 'invalid', 'nodes[0].capacity.cpu_millis'],
-      [s.nodeRegister, { agent: 'agent-a', nodes: [{ id: 'n7', labels: {}, capacity: { bogomips: 5 } }] }, 'invalid', 'nodes[0].capacity.bogomips'],
-      [s.nodeRegister, { agent: 'no spaces allowed', nodes: [{ id: 'n7', labels: {}, capacity: {} }] }, 'invalid', 'agent'],
-      [s.nodeRegister, { agent: 'agent-a', nodes: [{ id: 'n7', labels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'v'])), capacity: {} }] }, 'invalid', 'nodes[0].labels'],
-      [s.nodeHeartbeat, { agent: 'agent-a', nodes: [] }, 'invalid', 'nodes'],
-      [s.taskEnded, { agent: 'agent-a', tasks: [{ taskId: 'j1/t/0', nodeId: 'n1', outcome: 'exploded' }] }, 'invalid', 'tasks[0].outcome'],
+      [s.nodeRegister('agent-a'), { agent: 'agent-a', nodes: [{ id: 'n7', labels: {}, capacity: { cpu_millis: -5 } }] }, 'invalid', 'nodes[0].capacity.cpu_millis'],
+      [s.nodeRegister('agent-a'), { agent: 'agent-a', nodes: [{ id: 'n7', labels: {}, capacity: { bogomips: 5 } }] }, 'invalid', 'nodes[0].capacity.bogomips'],
+      [s.nodeRegister('agent-a'), { agent: 'no spaces allowed', nodes: [{ id: 'n7', labels: {}, capacity: {} }] }, 'invalid', 'agent'],
+      [s.nodeRegister('agent-a'), { agent: 'agent-a', nodes: [{ id: 'n7', labels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'v'])), capacity: {} }] }, 'invalid', 'nodes[0].labels'],
+      [s.nodeHeartbeat('agent-a'), { agent: 'agent-a', nodes: [] }, 'invalid', 'nodes'],
+      [s.taskEnded('agent-a'), { agent: 'agent-a', tasks: [{ taskId: 'j1/t/0', nodeId: 'n1', outcome: 'exploded' }] }, 'invalid', 'tasks[0].outcome'],
       [s.commit, { resources: RESOURCES, txns: [txn([{ ...claim('j1/t/1', 'n2', {}), demand: [Number.NaN, 0, 0] }])] }, 'invalid', 'txns[0].claims[0].demand[0]'],
       [s.commit, { resources: RESOURCES, txns: [] }, 'invalid', 'txns'],
       [s.sync, { resources: RESOURCES, requests: [{ partition: 1.5, since: 0 }] }, 'invalid', 'requests[0].partition'],
@@ -109,7 +109,7 @@ describe('cell-state refuses bad messages', () => {
     expect(r.results[0].committed).toEqual(['j1/t/1']);
     const m = await metricsText(env.cs);
     expect(metricValue(m, 'tessera_messages_refused_total', { subject: c.s.commit, code: 'decode_failed' })).toBeGreaterThanOrEqual(3);
-    expect(metricValue(m, 'tessera_messages_refused_total', { subject: c.s.nodeRegister, code: 'too_large' })).toBe(1);
+    expect(metricValue(m, 'tessera_messages_refused_total', { subject: c.s.nodeRegisterAll, code: 'too_large' })).toBe(1);
     expect(env.cs.child.exitCode).toBeNull();
   });
 });

@@ -56,18 +56,18 @@ export class CellClient {
   }
 
   register(agent: string, nodes: readonly NodeDef[]) {
-    return request(this.nc, this.s.nodeRegister, {
+    return request(this.nc, this.s.nodeRegister(agent), {
       agent,
       nodes: nodes.map((n) => ({ id: n.id, labels: n.labels ?? {}, capacity: { cpu_millis: n.cpu ?? 1000, mem_mib: n.mem ?? 1024, gpu: n.gpu ?? 0 } })),
     }, registerReply);
   }
 
   heartbeat(agent: string, nodes: readonly { id: string; tasks: string[] }[]) {
-    return request(this.nc, this.s.nodeHeartbeat, { agent, nodes }, heartbeatReply);
+    return request(this.nc, this.s.nodeHeartbeat(agent), { agent, nodes }, heartbeatReply);
   }
 
   taskEnded(agent: string, tasks: readonly { taskId: string; nodeId: string; outcome: 'succeeded' | 'failed'; reason?: string }[]) {
-    return request(this.nc, this.s.taskEnded, { agent, tasks }, taskEndedReply);
+    return request(this.nc, this.s.taskEnded(agent), { agent, tasks }, taskEndedReply);
   }
 
   sync(requests: readonly { partition: number; since: number }[], resources: readonly string[] = RESOURCES) {
@@ -113,7 +113,7 @@ export class CellClient {
   }
 
   async submitJob(job: Record<string, unknown>, submittedAt = Date.now()): Promise<void> {
-    await jetstream(this.nc).publish(this.s.jobsSubmit, encode({ job, submittedAt }));
+    await jetstream(this.nc).publish(this.s.jobsSubmit(typeof job.tenant === 'string' ? job.tenant : 'default'), encode({ job, submittedAt }));
   }
 
   /** Collects the assignment messages published to an agent. */

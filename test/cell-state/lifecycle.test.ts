@@ -121,7 +121,7 @@ describe('cell-state: the path of a task', () => {
   it('records a failed task, a failed job, an invalid job and a scheduler outcome', async () => {
     const c = env.client;
     await c.register('agent-a', [{ id: 'node-3', cpu: 1000 }]);
-    await c.submitJob({ id: 'fails', tasks: [{ name: 't', count: 1, resources: { cpu_millis: 100 } }] });
+    await c.submitJob({ id: 'fails', restart: { attempts: 0 }, tasks: [{ name: 't', count: 1, resources: { cpu_millis: 100 } }] });
     await c.submitJob({ id: 'bad-spec', tasks: [{ name: 't', count: 1, resources: { bogons: 1 } }] });
     await c.submitJob({ id: 'hopeless', tasks: [{ name: 't', count: 1, resources: { cpu_millis: 1e9 } }] });
     await eventually(async () => (await c.jobs(['fails', 'bad-spec', 'hopeless'])).total === 3, 10_000, 'three jobs');
@@ -135,6 +135,16 @@ describe('cell-state: the path of a task', () => {
     expect(await c.taskEnded('agent-a', [{ taskId: 'fails/t/0', nodeId: 'node-3', outcome: 'failed', reason: 'exit 3' }])).toEqual({ ok: true, released: 1 });
     const failed = (await c.jobs(['fails'])).items[0];
     expect(failed).toMatchObject({ state: 'failed', reason: 'task fails/t/0 failed: exit 3' });
+
+    // With a restart left, a failed task is pending again, listed with its restart and failure (DESIGN §11).
+    await c.submitJob({ id: 'restarts', restart: { attempts: 1, backoff_s: 0 }, tasks: [{ name: 't', count: 1, resources: { cpu_millis: 100 } }] });
+    await eventually(async () => (await c.jobs(['restarts'])).total === 1, 10_000, 'the job');
+    for (const [round, want] of [[1, { state: 'pending', tasks: [{ state: 'pending', restarts: 1, lastFailure: 'exit 1' }] }], [2, { state: 'failed', reason: 'task restarts/t/0 failed: exit 2' }]] as const) {
+      const at = await c.nodeVersion('node-3');
+      expect((await c.commit([txn([claim('restarts/t/0', 'node-3', { cpu: 100 }, at)], 'incremental', `restarts-${round}`)])).results[0].committed).toEqual(['restarts/t/0']);
+      await c.taskEnded('agent-a', [{ taskId: 'restarts/t/0', nodeId: 'node-3', outcome: 'failed', reason: `exit ${round}` }]);
+      expect((await c.jobs(['restarts'])).items[0]).toMatchObject(want);
+    }
 
     expect(await c.jobOutcome('hopeless', 'unschedulable', 'larger than any node')).toEqual({ ok: true });
     expect((await c.jobs(['hopeless'])).items[0]).toMatchObject({ state: 'unschedulable', reason: 'larger than any node' });

@@ -30,11 +30,11 @@ export class FakeCell {
 
   constructor(nc: NatsConnection, s: Subjects) {
     const log = createLogger('fake-cell', 'silent');
-    serve(nc, s.nodeRegister, registerRequest, (r) => {
+    serve(nc, s.nodeRegisterAll, registerRequest, (r) => {
       this.registers.push(r);
       return { ok: true, registered: r.nodes.length };
     }, { log });
-    serve(nc, s.nodeHeartbeat, heartbeatRequest, (r) => {
+    serve(nc, s.nodeHeartbeatAll, heartbeatRequest, (r) => {
       this.heartbeats.push(r);
       this.heartbeatAt.push(Date.now());
       if (this.dropHeartbeats > 0) {
@@ -51,7 +51,7 @@ export class FakeCell {
       this.missing = this.missing.filter((a) => !ids.has(a.nodeId));
       return { ok: true, unknownNodes: unknown, stopTasks: stop, missing };
     }, { log });
-    serve(nc, s.taskEnded, taskEndedRequest, (r) => {
+    serve(nc, s.taskEndedAll, taskEndedRequest, (r) => {
       if (this.failTaskEnds > 0) {
         this.failTaskEnds--;
         return errorReply(ErrorCode.unavailable, 'commit log unreachable (test)');

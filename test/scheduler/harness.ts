@@ -106,7 +106,7 @@ export interface NodeSpec {
 }
 
 export async function registerNodes(cell: TestCell, nodes: readonly NodeSpec[], agent = 'test-agent'): Promise<void> {
-  await request(cell.nc, cell.subjects.nodeRegister, {
+  await request(cell.nc, cell.subjects.nodeRegister(agent), {
     agent,
     nodes: nodes.map((n) => ({ id: n.id, labels: n.labels ?? {}, capacity: { cpu_millis: n.cpu, mem_mib: n.mem ?? 4096 } })),
   }, registerReply);
@@ -124,7 +124,7 @@ export function jobSpec(id: string, groups: readonly TaskGroupInput[], extra: Re
 }
 
 export async function submit(cell: TestCell, job: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<void> {
-  await cell.js.publish(cell.subjects.jobsSubmit, encode({ job, submittedAt: Date.now(), ...extra }));
+  await cell.js.publish(cell.subjects.jobsSubmit(typeof job.tenant === 'string' ? job.tenant : 'default'), encode({ job, submittedAt: Date.now(), ...extra }));
 }
 
 export async function jobs(cell: TestCell, ids: readonly string[]): Promise<JobListing[]> {

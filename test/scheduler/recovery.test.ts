@@ -37,7 +37,7 @@ async function startScheduler(args: readonly string[]): Promise<ServiceProcess> 
 
 async function submit(id: string, count: number): Promise<void> {
   const job = { id, tasks: [{ name: 'w', count, resources: { cpu_millis: 100, mem_mib: 16 } }] };
-  await js.publish(subjects.jobsSubmit, encode({ job, submittedAt: Date.now() }));
+  await js.publish(subjects.jobsSubmit('default'), encode({ job, submittedAt: Date.now() }));
 }
 
 /** Commit requests that carried a transaction of `jobId` (ids are `scheduler:job…:attempt:chunk`). */

@@ -59,7 +59,7 @@ export class JobPublisher {
     if (this.failure) throw this.failure;
     while (this.inFlight.size >= this.window) await Promise.race(this.inFlight);
     const payload: JobSubmission = { job: job as unknown as Record<string, unknown>, submittedAt };
-    const p = this.js.publish(this.subjects.jobsSubmit, encode(payload), { msgID: job.id, timeout: 15_000 }).then(
+    const p = this.js.publish(this.subjects.jobsSubmit(job.tenant), encode(payload), { msgID: job.id, timeout: 15_000 }).then(
       (ack) => { if (ack.duplicate) this.duplicates++; else this.published++; },
       (e: Error) => { this.failure ??= new CliError(`publishing job ${job.id} failed: ${e.message}`, 1, { cause: e }); },
     ).finally(() => { this.inFlight.delete(p); });

@@ -5,12 +5,17 @@
  */
 import { resolve } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { readStateFile, stateFilePath, isProcessAlive, StateFileError, type CellStateFile } from '@tessera/launcher';
+import {
+  AuthError, credentialsOf, readAuthFile, readStateFile, stateFilePath, isProcessAlive, StateFileError, type CellStateFile,
+} from '@tessera/launcher';
 import { subjectsFor, type Subjects } from '@tessera/protocol';
+import { connectionOptionsOf, CredentialsError, readCredentialsFile, type NatsCredentials } from '@tessera/runtime';
 import { CliError } from './errors.ts';
 
 export interface GlobalOptions {
   readonly nats?: string;
+  /** Credentials file for `--nats` (`tessera auth show`'s fields); the local cell's admin ones otherwise. */
+  readonly natsAuth?: string;
   readonly cell: string;
   readonly dataDir: string;
   readonly resources: string;
@@ -24,6 +29,8 @@ export interface CellTarget {
   readonly cellDir: string;
   /** Present when the cell was found through its state file. */
   readonly state?: CellStateFile;
+  /** How the CLI authenticates (the local cell's admin identity, or `--nats-auth`). */
+  readonly credentials?: NatsCredentials;
 }
 
 export function cellDirOf(g: GlobalOptions): string {
@@ -48,19 +55,39 @@ export function resolveTarget(g: GlobalOptions): CellTarget {
   }
   const cellDir = cellDirOf(g);
   const state = readLocalState(g);
-  if (g.nats !== undefined) return { cell: g.cell, natsUrl: g.nats, subjects, cellDir, state: state?.natsUrl === g.nats ? state : undefined };
+  if (g.nats !== undefined) {
+    const own = state?.natsUrl === g.nats ? state : undefined;
+    return { cell: g.cell, natsUrl: g.nats, subjects, cellDir, state: own, credentials: credentialsFor(g, own) };
+  }
   if (state === undefined) {
     throw new CliError(`no local cell "${g.cell}" (no ${stateFilePath(cellDir)}): start one with 'tessera up' or pass --nats URL`);
   }
   if (state.state === 'stopped' || state.state === 'failed' || !isProcessAlive(state.supervisorPid)) {
     throw new CliError(`the local cell "${g.cell}" is not running (state ${state.state}${isProcessAlive(state.supervisorPid) ? '' : ', supervisor gone'}): start it with 'tessera up'`);
   }
-  return { cell: g.cell, natsUrl: state.natsUrl, subjects, cellDir, state };
+  return { cell: g.cell, natsUrl: state.natsUrl, subjects, cellDir, state, credentials: credentialsFor(g, state) };
+}
+
+/** `--nats-auth FILE`, else the admin identity of the local cell's auth folder (DESIGN §13), else none. */
+function credentialsFor(g: GlobalOptions, state: CellStateFile | undefined): NatsCredentials | undefined {
+  try {
+    if (g.natsAuth !== undefined) return readCredentialsFile(g.natsAuth);
+    if (state?.authDir === undefined) return undefined;
+    const auth = readAuthFile(state.authDir);
+    if (auth === undefined) throw new CliError(`the local cell's auth folder ${state.authDir} has no users.json`);
+    return credentialsOf(auth, { role: 'admin' });
+  } catch (e) {
+    if (e instanceof CredentialsError || e instanceof AuthError) throw new CliError(e.message, 1, { cause: e });
+    throw e;
+  }
 }
 
 export async function connectTo(target: CellTarget): Promise<NatsConnection> {
   try {
-    return await connect({ servers: target.natsUrl.split(','), name: 'tessera cli', timeout: 5000, maxReconnectAttempts: 10, reconnectTimeWait: 250 });
+    return await connect({
+      ...connectionOptionsOf(target.credentials),
+      servers: target.natsUrl.split(','), name: 'tessera cli', timeout: 5000, maxReconnectAttempts: 10, reconnectTimeWait: 250,
+    });
   } catch (e) {
     throw new CliError(`cannot reach NATS at ${target.natsUrl}: ${(e as Error).message}`, 1, { cause: e });
   }

@@ -13,6 +13,18 @@ import { table } from '../core/tables.ts';
 import { CliError } from './errors.ts';
 import { stopCellOnSignals } from './foreground-signals.ts';
 import { cellDirOf, readLocalState, type GlobalOptions } from './target.ts';
+import { consoleUrlFile, openConsole, readConsoleUrl } from './console-command.ts';
+
+/** The console URL the detached supervisor writes once its console serves. */
+async function waitForConsoleUrl(cellDir: string, pid: number | undefined, timeoutMs: number): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && isProcessAlive(pid)) {
+    const url = readConsoleUrl(cellDir);
+    if (url !== undefined) return url;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
 
 export interface UpOptions {
   readonly nodes?: number;
@@ -32,6 +44,14 @@ export interface UpOptions {
   readonly gpu?: number;
   readonly logLevel?: string;
   readonly readyTimeoutS: number;
+  /** false: NATS without authentication (`--no-auth`). */
+  readonly auth?: boolean;
+  readonly tls?: boolean;
+  /** Tenants that get a submitter identity (comma separated). */
+  readonly tenants?: string;
+  /** Also serve the web console (`--console`, `--console-port`). */
+  readonly console?: boolean;
+  readonly consolePort?: number;
 }
 
 /** Refuses to start a second cell on the same folder. */
@@ -51,6 +71,8 @@ export function cellOptionsFrom(g: GlobalOptions, o: UpOptions): CellOptions {
     zones: o.zones?.split(',').map((z) => z.trim()).filter((z) => z !== ''), nodesPerAgent: o.nodesPerAgent,
     heartbeatMs: o.heartbeatMs, nodeShape: shape, logLevel: o.logLevel, readyTimeoutMs: o.readyTimeoutS * 1000,
     resources: g.resources.split(','),
+    auth: o.nats !== undefined ? false : o.auth !== false, tls: o.tls === true,
+    tenants: o.tenants?.split(',').map((t) => t.trim()).filter((t) => t !== ''),
   };
 }
 
@@ -88,6 +110,10 @@ export async function upForeground(g: GlobalOptions, o: UpOptions, out: (s: stri
   });
   ready = true;
   out(readyBanner(handle, Date.now() - t0));
+  if (o.console === true) {
+    const c = await openConsole(g, o.consolePort, undefined);
+    out(`console: ${c.url}`);
+  }
   if (!o.detach) out('supervising; Ctrl-C stops the cell');
   await handle.stopped;
   process.exit(0);
@@ -100,6 +126,7 @@ export async function upDetached(g: GlobalOptions, argv: readonly string[], o: U
   const statePath = stateFilePath(cellDir);
   const t0 = Date.now();
   if (o.fresh) rmSync(cellDir, { recursive: true, force: true });
+  rmSync(consoleUrlFile(cellDir), { force: true });
   const args = argv.filter((a) => a !== '--detach' && a !== '--fresh');
   // The child must find the same folder whatever its cwd: pass it explicitly.
   const childArgs = nodeTsArgs('cli/src/main.ts', [...args, '--data-dir', resolve(g.dataDir)]);
@@ -118,6 +145,10 @@ export async function upDetached(g: GlobalOptions, argv: readonly string[], o: U
     if (state !== undefined && state.supervisorPid === child.pid) {
       if (state.state === 'running') {
         out(readyBanner(state, Date.now() - t0));
+        if (o.console === true) {
+          const url = await waitForConsoleUrl(cellDir, child.pid, 15_000);
+          out(url !== undefined ? `console: ${url}` : `console: not started (see ${logFile})`);
+        }
         out(`supervisor pid ${child.pid} (log ${logFile}); 'tessera down' stops the cell`);
         return;
       }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CONSTRAINT_OPS, type Constraint } from './constraints.ts';
 import { isResourceError, type ResourceSpace, type ResourceVector } from './resources.ts';
+import { restartSchema } from './restart.ts';
 
 export const MAX_TASKS_PER_JOB = 200_000;
 const ID = /^[A-Za-z0-9_.:@-]{1,200}$/;
@@ -45,6 +46,10 @@ export const jobSpecSchema = z
     queue: z.string().min(1).max(200).default('default'),
     priority: z.number().int().min(0).max(1_000_000).default(100),
     gang: z.boolean().default(false),
+    /** DESIGN §10: does not count against quota, fills idle capacity, first to be preempted. */
+    preemptible: z.boolean().optional(),
+    /** Restarts of failed tasks (see restart.ts for the defaults when absent). */
+    restart: restartSchema.optional(),
     tasks: z.array(taskGroupSchema).min(1, 'a job needs at least one task group').max(1000),
   })
   .strict();

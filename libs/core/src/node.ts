@@ -28,6 +28,9 @@ export interface Allocation {
   readonly demand: ResourceVector;
   /** Commit-log sequence (or logical time) at which it was committed. */
   readonly committedAt: number;
+  /** The job's leaf queue path; absent = `default`. */
+  readonly queue?: string;
+  readonly preemptible?: boolean;
 }
 
 /** The authoritative node: a snapshot plus the allocations that make up `allocated`. */

@@ -6,11 +6,12 @@
  */
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { nodesListingReply, subjectsFor } from '@tessera/protocol';
-import { connectNats, createLogger, request } from '@tessera/runtime';
+import { nodesListingReply, subjectsFor, type Identity } from '@tessera/protocol';
+import { connectNats, createLogger, request, type NatsCredentials } from '@tessera/runtime';
 import { readMachines } from '@tessera/workloads';
+import { agentIdsOf, identityOfService, prepareCellAuth, type CellAuth } from './auth.ts';
 import { writeNatsConfig } from './nats.ts';
 import { commonArgs, planCell, type CellPlanOptions } from './plan.ts';
 import { freePort, natsServerBinary } from './ports.ts';
@@ -55,6 +56,15 @@ export interface CellOptions extends Partial<CellPlanOptions> {
   readonly repoRoot?: string;
   /** Aborting while the cell starts stops what was started; startCell then rejects. */
   readonly signal?: AbortSignal;
+  /**
+   * Authenticate every connection (DESIGN §13; default true with the launcher's own NATS): users,
+   * permissions and credentials under `<dataDir>/auth/`, each service connecting as its identity.
+   */
+  readonly auth?: boolean;
+  /** Serve NATS over TLS (a CA and certificate made under `<dataDir>/auth/tls/`; implies auth). */
+  readonly tls?: boolean;
+  /** Tenants that get a submitter identity (default `default`). */
+  readonly tenants?: readonly string[];
 }
 
 export interface CellEvent {
@@ -77,6 +87,10 @@ export interface CellHandle {
   service(name: string): ServiceInfo | undefined;
   /** cell-state's /metrics URL. */
   readonly cellStateMetricsUrl?: string;
+  /** The cell's auth (undefined when it runs without). */
+  readonly auth?: CellAuth;
+  /** Connection credentials of an identity (undefined without auth). */
+  credentials(id: Identity): NatsCredentials | undefined;
   /** Stops everything in order (agents, schedulers, cell-state, nats); idempotent. */
   stop(): Promise<void>;
   /** Signals one service as a crash would (default SIGKILL); it is restarted when `restart` is on. */
@@ -100,9 +114,9 @@ async function countMachines(path: string): Promise<number> {
 }
 
 /** Polls cell-state's node listing until `expected` nodes are registered. */
-async function waitForNodes(natsUrl: string, cell: string, expected: number, timeoutMs: number, aborted: () => boolean): Promise<void> {
+async function waitForNodes(natsUrl: string, cell: string, expected: number, timeoutMs: number, aborted: () => boolean, credentials?: NatsCredentials): Promise<void> {
   const log = createLogger('launcher', 'silent');
-  const nc = await connectNats(natsUrl, 'tessera launcher', log);
+  const nc = await connectNats(natsUrl, 'tessera launcher', log, credentials);
   const s = subjectsFor(cell);
   const deadline = Date.now() + timeoutMs;
   let last = -1;
@@ -146,6 +160,7 @@ export async function startCell(opts: CellOptions = {}): Promise<CellHandle> {
 
   const snapshot = (): CellStateFile => ({
     version: 1, cell, state: runState, supervisorPid: process.pid, natsUrl, ownNats: opts.natsUrl === undefined, dataDir, nodes,
+    ...(cellAuth !== undefined ? { authDir: cellAuth.authDir, tls: cellAuth.tls !== undefined } : {}),
     startedAt, updatedAt: new Date().toISOString(), error, services: services.map((s) => s.info()),
   });
   const persist = () => { if (statePath !== undefined) writeStateFile(statePath, snapshot()); };
@@ -159,12 +174,23 @@ export async function startCell(opts: CellOptions = {}): Promise<CellHandle> {
   process.on('exit', exitHook);
 
   const supervisedOpts = { cwd: root, restart: opts.restart ?? true, readyTimeoutMs, onChange };
+  const useAuth = opts.tls === true || (opts.auth ?? opts.natsUrl === undefined);
+  if (useAuth && opts.natsUrl !== undefined) throw new CellStartError('auth is generated for the launcher\'s own NATS only (an external --nats brings its own)');
+  const cellAuth = useAuth
+    ? prepareCellAuth({
+      subjects: subjectsFor(cell), cellDir: dataDir, tls: opts.tls,
+      agents: agentIdsOf(plan), tenants: opts.tenants ?? ['default'],
+    })
+    : undefined;
 
   if (opts.natsUrl === undefined) {
     const port = await freePort();
     const monitorPort = await freePort();
     const natsDir = join(dataDir, 'nats');
-    const configFile = writeNatsConfig({ dataDir: natsDir, port, monitorPort, serverName: `tessera-${cell}` });
+    const configFile = writeNatsConfig({
+      dataDir: natsDir, port, monitorPort, serverName: `tessera-${cell}`, include: cellAuth !== undefined ? relative(natsDir, cellAuth.accountsFile) : undefined,
+      tls: cellAuth?.tls,
+    });
     natsUrl = `nats://127.0.0.1:${port}`;
     services.push(new Supervised({
       ...supervisedOpts, name: 'nats', kind: 'nats', logFile: join(logDir, 'nats.log'),
@@ -182,7 +208,9 @@ export async function startCell(opts: CellOptions = {}): Promise<CellHandle> {
         if (port === 0 || !(await portFree(port))) port = await freePort();
         return {
           command: process.execPath,
-          args: [...(opts.nodeArgs?.[p.kind] ?? []), ...nodeTsArgs(p.entry, [...commonArgs({ natsUrl, cell, httpPort: port, logLevel: opts.logLevel, resources: opts.resources }), ...p.args])],
+          args: [...(opts.nodeArgs?.[p.kind] ?? []), ...nodeTsArgs(p.entry, [
+            ...commonArgs({ natsUrl, cell, httpPort: port, logLevel: opts.logLevel, resources: opts.resources, natsAuth: cellAuth?.credentialsFile(identityOfService(p)) }), ...p.args,
+          ])],
           httpPort: port,
           metricsUrl: `http://127.0.0.1:${port}/metrics`,
           healthUrl: `http://127.0.0.1:${port}/healthz`,
@@ -220,7 +248,7 @@ export async function startCell(opts: CellOptions = {}): Promise<CellHandle> {
     for (const s of byKind('nats')) await s.start();
     for (const s of byKind('cell-state')) await s.start();
     await Promise.all([...byKind('scheduler'), ...byKind('node-agent')].map((s) => s.start()));
-    if (opts.waitForNodes !== false && nodes > 0) await waitForNodes(natsUrl, cell, nodes, readyTimeoutMs, aborted);
+    if (opts.waitForNodes !== false && nodes > 0) await waitForNodes(natsUrl, cell, nodes, readyTimeoutMs, aborted, cellAuth?.credentials({ role: 'monitor' }));
     if (aborted()) throw new CellStartError('start aborted');
   } catch (e) {
     error = aborted() ? 'start aborted' : (e as Error).message;
@@ -242,6 +270,8 @@ export async function startCell(opts: CellOptions = {}): Promise<CellHandle> {
     get services() { return services.map((s) => s.info()); },
     service: (name) => services.find((x) => x.name === name)?.info(),
     get cellStateMetricsUrl() { return services.find((x) => x.opts.kind === 'cell-state')?.info().metricsUrl; },
+    auth: cellAuth,
+    credentials: (id) => cellAuth?.credentials(id),
     stop,
     kill: async (name, signal) => find(name).kill(signal),
     restart: async (name) => find(name).restart(),

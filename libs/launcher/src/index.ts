@@ -9,3 +9,8 @@ export {
   SERVICE_KINDS, SERVICE_STATES, type ServiceKind, type ServiceState, type ServiceInfo, type CellStateFile, type CellRunState,
 } from './state-file.ts';
 export { stopFromStateFile, type StopReport } from './down.ts';
+export {
+  generateAuth, prepareCellAuth, identityOfService, agentIdsOf, accountsConfigText, identitiesOf, readAuthFile, credentialsOf, credentialsPath, authDirOf, AuthError,
+  type AuthFile, type AuthUser, type AuthPlan, type CellAuth, type CellAuthOptions, type GenerateAuthOptions,
+} from './auth.ts';
+export { ensureCertificates, TlsError, type TlsFiles, type CertificateOptions } from './tls.ts';

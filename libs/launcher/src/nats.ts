@@ -11,6 +11,10 @@ export interface NatsConfigOptions {
   readonly port: number;
   readonly monitorPort: number;
   readonly serverName: string;
+  /** Path of the accounts file to include (`auth.ts`), relative to the config file or absolute. */
+  readonly include?: string;
+  /** Serve TLS with this certificate (clients must trust its CA). */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 export function natsConfigText(o: NatsConfigOptions): string {
@@ -20,6 +24,8 @@ export function natsConfigText(o: NatsConfigOptions): string {
     `http: 127.0.0.1:${o.monitorPort}`,
     'max_payload: 8MB',
     `jetstream { store_dir: ${JSON.stringify(join(o.dataDir, 'jetstream'))} }`,
+    ...(o.tls !== undefined ? [`tls { cert_file: ${JSON.stringify(o.tls.cert)}, key_file: ${JSON.stringify(o.tls.key)}, timeout: 5 }`] : []),
+    ...(o.include !== undefined ? [`include ${JSON.stringify(o.include)}`] : []),
     '',
   ].join('\n');
 }

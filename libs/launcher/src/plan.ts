@@ -113,8 +113,9 @@ export function planCell(o: CellPlanOptions): PlannedService[] {
 }
 
 /** The flags every tessera service takes. */
-export function commonArgs(o: { natsUrl: string; cell: string; httpPort: number; logLevel?: string; resources?: readonly string[] }): string[] {
+export function commonArgs(o: { natsUrl: string; cell: string; httpPort: number; logLevel?: string; resources?: readonly string[]; natsAuth?: string }): string[] {
   const args = ['--nats', o.natsUrl, '--cell', o.cell, '--http-port', String(o.httpPort)];
+  if (o.natsAuth !== undefined) args.push('--nats-auth', o.natsAuth);
   if (o.logLevel !== undefined) args.push('--log-level', o.logLevel);
   if (o.resources !== undefined) args.push('--resources', o.resources.join(','));
   return args;

@@ -38,6 +38,10 @@ export interface CellStateFile {
   /** True when the launcher runs its own nats-server (false with an external --nats). */
   readonly ownNats: boolean;
   readonly dataDir: string;
+  /** The cell's auth folder (`auth.ts`), when its NATS authenticates; the CLI connects as admin from it. */
+  readonly authDir?: string;
+  /** NATS speaks TLS (the CA is in the credentials). */
+  readonly tls?: boolean;
   readonly nodes: number;
   readonly startedAt: string;
   readonly updatedAt: string;

@@ -374,6 +374,11 @@ function claimCheck(x: unknown): R {
   if (e !== null) return at(e, 'demand');
   e = nonNegInt(x.seenVersion);
   if (e !== null) return at(e, 'seenVersion');
+  if (x.queue !== undefined) {
+    e = str(x.queue, 1, 600);
+    if (e !== null) return at(e, 'queue');
+  }
+  if (x.preemptible !== undefined && typeof x.preemptible !== 'boolean') return at(invalidType('boolean', x.preemptible), 'preemptible');
   const cs = x.constraints;
   if (cs !== undefined) {
     e = arr(cs, 0, 100);
@@ -403,6 +408,25 @@ function transactionCheck(x: unknown): R {
     e = claimCheck(a[i]);
     if (e !== null) return at(at(e, i), 'claims');
   }
+  const ev = x.evictions;
+  if (ev !== undefined) {
+    e = arr(ev, 0, MAX_BATCH);
+    if (e !== null) return at(e, 'evictions');
+    const b = ev as unknown[];
+    for (let i = 0; i < b.length; i++) {
+      e = evictionCheck(b[i]);
+      if (e !== null) return at(at(e, i), 'evictions');
+    }
+  }
+  return null;
+}
+
+function evictionCheck(x: unknown): R {
+  if (!isObj(x)) return invalidType('object', x);
+  let e = id(x.taskId);
+  if (e !== null) return at(e, 'taskId');
+  e = id(x.nodeId);
+  if (e !== null) return at(e, 'nodeId');
   return null;
 }
 
@@ -458,6 +482,10 @@ function txnResultCheck(x: unknown): R {
   e = int(x.seq);
   if (e !== null) return at(e, 'seq');
   if (x.replayed !== undefined && typeof x.replayed !== 'boolean') return at(invalidType('boolean', x.replayed), 'replayed');
+  if (x.evicted !== undefined) {
+    e = idArray(x.evicted, Infinity);
+    if (e !== null) return at(e, 'evicted');
+  }
   return null;
 }
 

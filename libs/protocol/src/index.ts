@@ -4,3 +4,5 @@ export * from './codec.ts';
 export * from './messages.ts';
 export * from './wire.ts';
 export * from './fast.ts';
+export * from './identity.ts';
+export * from './permissions.ts';

@@ -91,13 +91,17 @@ export type WirePartitionSync = z.output<typeof wirePartitionSync>;
 export const syncReply = z.object({ ok: z.literal(true), partitions: z.number().int().positive(), syncs: z.array(wirePartitionSync) });
 export type SyncReply = z.output<typeof syncReply>;
 
-export const wireClaim = z.object({ taskId: id, jobId: id, nodeId: id, demand: resourceArray, seenVersion: version, constraints: z.array(constraint).max(100).optional() });
+export const wireClaim = z.object({ taskId: id, jobId: id, nodeId: id, demand: resourceArray, seenVersion: version, constraints: z.array(constraint).max(100).optional(), queue: z.string().min(1).max(600).optional(), preemptible: z.boolean().optional() });
 export type WireClaim = z.output<typeof wireClaim>;
+export const wireEviction = z.object({ taskId: id, nodeId: id });
+export type WireEviction = z.output<typeof wireEviction>;
 export const wireTransaction = z.object({
   id,
   schedulerId: z.string().min(1).max(200),
   kind: z.enum(TXN_KINDS as ['incremental', 'all-or-nothing']),
   claims: z.array(wireClaim).min(1).max(MAX_BATCH),
+  /** Tasks to stop to make room for the claims (DESIGN §11); absent when none. */
+  evictions: z.array(wireEviction).max(MAX_BATCH).optional(),
 });
 export type WireTransaction = z.output<typeof wireTransaction>;
 export const commitRequest = z.object({ resources: resourceNames, txns: z.array(wireTransaction).min(1).max(4096) });
@@ -109,6 +113,8 @@ export const wireTxnResult = z.object({
   nodes: z.array(wireNode),
   seq: z.number().int(),
   replayed: z.boolean().optional(),
+  /** Task ids the transaction evicted; absent when none. */
+  evicted: z.array(id).optional(),
 });
 export type WireTxnResult = z.output<typeof wireTxnResult>;
 export const commitReply = z.object({ ok: z.literal(true), results: z.array(wireTxnResult) });
@@ -126,6 +132,8 @@ export const jobSubmission = z.object({
   tasks: z.array(id).max(200_000).optional(),
   /** Hand-back count of the job (1 for the first hand-back); absent on a first submission. */
   attempt: z.number().int().nonnegative().optional(),
+  /** A restart's backoff: not placed before this time (ms since the epoch). */
+  notBefore: z.number().finite().optional(),
 });
 export type JobSubmission = z.output<typeof jobSubmission>;
 
@@ -144,6 +152,10 @@ export const listingRequest = z.object({
   offset: z.number().int().nonnegative().default(0),
   limit: z.number().int().positive().max(10_000).default(1000),
   ids: z.array(id).max(10_000).optional(),
+  /** Jobs only: each job's tasks from this index (default 0)… */
+  taskOffset: z.number().int().nonnegative().optional(),
+  /** …at most this many (default all; 0 = none, with `taskStates` still counted). Pages a job too big for one message. */
+  taskLimit: z.number().int().nonnegative().optional(),
 });
 export type ListingRequest = z.output<typeof listingRequest>;
 
@@ -154,7 +166,15 @@ export const jobListing = z.object({
   reason: z.string().optional(),
   submittedAt: z.number().optional(),
   placedAt: z.number().optional(),
-  tasks: z.array(z.object({ id, name: z.string(), state: z.enum(TASK_STATES), node: z.string().optional() })),
+  tasks: z.array(z.object({
+    id, name: z.string(), state: z.enum(TASK_STATES), node: z.string().optional(),
+    /** DESIGN §11: restarts used, times evicted, the last failure, and why it is pending (`preempted`). */
+    restarts: z.number().int().optional(), preemptions: z.number().int().optional(), lastFailure: z.string().optional(), reason: z.string().optional(),
+  })),
+  /** All the job's tasks (`tasks` may be one window of them: see `taskOffset`/`taskLimit`). */
+  taskTotal: z.number().int().optional(),
+  /** Tasks per state, over all the job's tasks. */
+  taskStates: z.record(z.number()).optional(),
 });
 export type JobListing = z.output<typeof jobListing>;
 export const nodeListing = z.object({

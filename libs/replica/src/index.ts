@@ -6,3 +6,6 @@ export * from './replica.ts';
 export * from './adaptive.ts';
 export * from './admission.ts';
 export * from './bad-nodes.ts';
+export * from './job-queue.ts';
+export * from './fifo-queue.ts';
+export * from './drf-queue.ts';

@@ -5,3 +5,4 @@ export * from './metrics.ts';
 export * from './lifecycle.ts';
 export * from './flags.ts';
 export * from './streams.ts';
+export * from './credentials.ts';

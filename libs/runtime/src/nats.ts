@@ -7,12 +7,14 @@ import { connect } from '@nats-io/transport-node';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { decodeAs, decodeRaw, encode, errorReply, ErrorCode, RemoteError, DEFAULT_MAX_MESSAGE_BYTES, type Infer, type Validator } from '@tessera/protocol';
 import type { z } from 'zod';
+import { connectionOptionsOf, type NatsCredentials } from './credentials.ts';
 import type { Logger } from './logger.ts';
 
 export type { Msg, NatsConnection, Subscription };
 
-export async function connectNats(servers: string | string[], name: string, log: Logger): Promise<NatsConnection> {
+export async function connectNats(servers: string | string[], name: string, log: Logger, credentials?: NatsCredentials): Promise<NatsConnection> {
   const nc = await connect({
+    ...connectionOptionsOf(credentials),
     servers,
     name,
     maxReconnectAttempts: -1,

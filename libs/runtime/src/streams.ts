@@ -13,15 +13,23 @@ export interface StreamOptions {
 }
 
 async function ensureStream(jsm: JetStreamManager, config: Parameters<JetStreamManager['streams']['add']>[0]): Promise<void> {
+  let info;
   try {
-    await jsm.streams.info(config.name!);
+    info = await jsm.streams.info(config.name!);
   } catch {
-    try {
-      await jsm.streams.add(config);
-    } catch (e) {
-      // Another process created it in between: fine. Anything else is real.
-      await jsm.streams.info(config.name!).catch(() => { throw e; });
-    }
+    info = undefined;
+  }
+  if (info !== undefined) {
+    // A stream of an older version misses subjects (e.g. the per-tenant submit subjects): add them.
+    const missing = (config.subjects ?? []).filter((x) => !info.config.subjects?.includes(x));
+    if (missing.length > 0) await jsm.streams.update(config.name!, { subjects: [...(info.config.subjects ?? []), ...missing] });
+    return;
+  }
+  try {
+    await jsm.streams.add(config);
+  } catch (e) {
+    // Another process created it in between: fine. Anything else is real.
+    await jsm.streams.info(config.name!).catch(() => { throw e; });
   }
 }
 
@@ -42,7 +50,7 @@ export async function ensureStreams(nc: NatsConnection, s: Subjects, opts: Strea
   const num_replicas = opts.replicas ?? 1;
   // Jobs: kept by limits (not interest) so a job submitted before any consumer exists is not dropped.
   await ensureStream(jsm, {
-    name: s.jobsStream, subjects: [s.jobsSubmit], retention: RetentionPolicy.Limits, storage: StorageType.File,
+    name: s.jobsStream, subjects: [s.jobsSubmitAll], retention: RetentionPolicy.Limits, storage: StorageType.File,
     num_replicas, max_age: nanos(7 * 86_400_000), duplicate_window: nanos(120_000),
   });
   // Schedulers share one durable work consumer: each job goes to one replica, redelivered if it dies unacked.

@@ -25,7 +25,7 @@ let cs = await startServiceProcess({
 const nc = await connect({ servers: ns.url });
 const s = subjectsFor();
 for (let i = 0; i < NODES; i += 1000) {
-  await request(nc, s.nodeRegister, { agent: 'bench', nodes: Array.from({ length: 1000 }, (_, k) => ({ id: `n${i + k}`, labels: {}, capacity: { cpu_millis: 1e9, mem_mib: 1e9 } })) }, registerReply);
+  await request(nc, s.nodeRegister('bench'), { agent: 'bench', nodes: Array.from({ length: 1000 }, (_, k) => ({ id: `n${i + k}`, labels: {}, capacity: { cpu_millis: 1e9, mem_mib: 1e9 } })) }, registerReply);
 }
 let committed = 0, requests = 0, txnCounter = 0;
 const lat: number[] = [];

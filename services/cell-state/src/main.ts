@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { ResourceSpace } from '@tessera/core';
 import { subjectsFor } from '@tessera/protocol';
 import {
-  compileConfig, ConfigError, connectNats, createLogger, createRegistry, ensureStreams, Lifecycle, startHttp, announceListening,
+  compileConfig, ConfigError, connectNats, createLogger, createRegistry, ensureStreams, Lifecycle, openConfigBucket, startHttp, announceListening,
 } from '@tessera/runtime';
 import { cellStateFlags, type CellStateConfig } from './core/config.ts';
 import { createModel, LogMismatchError, type CellModel } from './core/model.ts';
@@ -48,9 +48,11 @@ async function main(): Promise<void> {
   const now = () => Date.now();
   const modelOpts = { partitions: cfg.partitions, granularity: cfg.conflict };
 
-  const nc = await connectNats(cfg.nats, `cell-state ${id}`, log);
+  const nc = await connectNats(cfg.nats, `cell-state ${id}`, log, cfg.natsAuth);
   lifecycle.onDrain('nats', () => nc.drain());
   const jsm = await ensureStreams(nc, subjects, { replicas: cfg.replicas });
+  // The config bucket too: schedulers may only read it (DESIGN §13), so its owner creates it.
+  await openConfigBucket(nc, subjects);
   const commitLog = new CommitLog(nc, jsm, subjects.commitLogStream, subjects.commitLogSubject);
   const snapshotStore = await SnapshotStore.open(nc, subjects.snapshotBucket, { replicas: cfg.replicas });
   // The lease and the sync subject have connections of their own (lanes): under overload the main

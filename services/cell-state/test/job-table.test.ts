@@ -42,6 +42,17 @@ describe('JobTable', () => {
     ]);
   });
 
+  it('lists a window of a job\'s tasks across groups, with the total and the counts per state over all', () => {
+    const t = new JobTable();
+    const j = t.accept(spec('w', [{ name: 'a', count: 2 }, { name: 'b', count: 3 }]), 10, (id) => (id === 'w/b/0' ? 'n1' : undefined))!;
+    const l = jobListingOf(j, 1, 3);
+    expect(l.tasks).toEqual([{ id: 'w/a/1', name: 'a', state: 'pending' }, { id: 'w/b/0', name: 'b', state: 'placed', node: 'n1' }]);
+    expect(l).toMatchObject({ taskTotal: 5, taskStates: { pending: 4, placed: 1 } });
+    expect(jobListingOf(j, 0, 0).tasks).toEqual([]);
+    expect(jobListingOf(j, 4, 99).tasks.map((x) => x.id)).toEqual(['w/b/2']);
+    expect(jobListingOf(j, 9).tasks).toEqual([]);
+  });
+
   it.each([
     // [transitions, state]
     [[], 'pending'],
@@ -63,7 +74,7 @@ describe('JobTable', () => {
       if (s[0] === 'place') t.taskPlaced(id, 'n1', 20);
       else if (s[0] === 'run') t.taskRunning(id);
       else if (s[0] === 'end') t.taskEnded(id, s[2]);
-      else if (s[0] === 'return') t.taskReturned(id);
+      else if (s[0] === 'return') t.taskFailed(id, 'node n1 lost');
       else t.setOutcome('j', s[1], 'because');
     }
     expect(jobStateOf(j)).toBe(want);
@@ -76,7 +87,7 @@ describe('JobTable', () => {
     expect(j.placedAt).toBeUndefined();
     t.taskPlaced('j/a/1', 'n1', 30);
     expect(j.placedAt).toBe(30);
-    t.taskReturned('j/a/1');
+    t.taskFailed('j/a/1', 'node n1 lost');
     t.taskPlaced('j/a/1', 'n2', 40);
     expect(j.placedAt).toBe(30);
   });
@@ -114,7 +125,7 @@ describe('JobTable', () => {
     expect(t.taskRunning('j/a/0')).toBe(false);
     t.taskEnded('j/a/0', 'succeeded');
     expect(t.isTaskEnded('j/a/0')).toBe(true);
-    t.taskReturned('j/a/0');
+    t.taskFailed('j/a/0', 'node n1 lost');
     expect(t.isTaskEnded('j/a/0')).toBe(true);
   });
 
@@ -128,7 +139,7 @@ describe('JobTable', () => {
   it('lists an invalid job as failed with its validation message, and a failed task as the reason', () => {
     const t = new JobTable();
     const bad = t.acceptInvalid('bad', 'team', 5, 'tasks[0].count: too big')!;
-    expect(jobListingOf(bad)).toEqual({ id: 'bad', tenant: 'team', state: 'failed', reason: 'tasks[0].count: too big', submittedAt: 5, tasks: [] });
+    expect(jobListingOf(bad)).toEqual({ id: 'bad', tenant: 'team', state: 'failed', reason: 'tasks[0].count: too big', submittedAt: 5, tasks: [], taskTotal: 0, taskStates: {} });
     const j = t.accept(spec('j', [{ name: 'a', count: 1 }]), 10, none)!;
     t.taskPlaced('j/a/0', 'n1', 20);
     t.taskEnded('j/a/0', 'failed', 'exit 2');

@@ -17,7 +17,7 @@ import { claimTxn, model } from './builders.ts';
 import { MemLog } from './mem-log.ts';
 
 const silent = createLogger('test', 'silent');
-const quietMetrics: CellMetrics = { countResults() {}, observeBatch() {}, refused() {}, appendFailed() {} };
+const quietMetrics: CellMetrics = { countResults() {}, observeBatch() {}, refused() {}, refusedIdentity() {}, appendFailed() {} };
 const TIMING = { leaseMs: 1_500, renewMs: 400, checkMs: 200 };
 
 /** One key with compare-and-set on its revision, like the KV bucket. */

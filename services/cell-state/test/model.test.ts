@@ -183,3 +183,41 @@ describe('the live commit path and its record', () => {
     expect(again.results[0].replayed).toBeUndefined();
   });
 });
+
+describe('restart policy (DESIGN §11)', () => {
+  const failed = (m: ReturnType<typeof model>, node: string, reason = 'exit 1') =>
+    apply(m, { t: 'ended', agent: 'a', tasks: [{ taskId: 'j/t/0', nodeId: node, outcome: 'failed', reason }] }).effects;
+  const withRestart = (restart: Record<string, number> | undefined) => ({ ...spec('j', [{ name: 't', count: 2 }]), ...(restart ? { restart } : {}) });
+
+  it('hands a failed task back once per failure, with a doubling backoff, until its attempts are used', () => {
+    const m = model();
+    register(m, 'a', { id: 'n1' }, { id: 'n2' });
+    submit(m, withRestart({ attempts: 2, backoff_s: 1 }));
+    commitNow(m, [claimTxn('x', [{ task: 'j/t/0', node: 'n1', cpu: 100 }, { task: 'j/t/1', node: 'n1', cpu: 100 }])]);
+    // The apply clock (builders) is at 1,000 ms.
+    expect(failed(m, 'n1').requeues).toEqual([expect.objectContaining({ jobId: 'j', tasks: ['j/t/0'], attempt: 1, notBefore: 2_000 })]);
+    expect(failed(m, 'n1').requeues).toEqual([]); // the same failure again: released already, nothing to hand back
+    expect(m.cell.allocationOf('j/t/0')).toBeUndefined();
+    expect(jobListingOf(m.jobs.get('j')!)).toMatchObject({ state: 'pending', tasks: [{ state: 'pending', restarts: 1, lastFailure: 'exit 1' }, { state: 'placed' }] });
+    commitNow(m, [claimTxn('y', [{ task: 'j/t/0', node: 'n2', cpu: 100 }])]);
+    expect(failed(m, 'n2', 'exit 2').requeues).toEqual([expect.objectContaining({ tasks: ['j/t/0'], attempt: 2, notBefore: 3_000 })]);
+    commitNow(m, [claimTxn('z', [{ task: 'j/t/0', node: 'n1', cpu: 100 }])]);
+    expect(failed(m, 'n1', 'exit 3').requeues).toEqual([]);
+    expect(jobListingOf(m.jobs.get('j')!)).toMatchObject({ state: 'running', tasks: [{ state: 'failed', restarts: 2, lastFailure: 'exit 3' }, { state: 'placed' }] });
+    apply(m, { t: 'ended', agent: 'a', tasks: [{ taskId: 'j/t/1', nodeId: 'n1', outcome: 'succeeded' }] });
+    expect(jobListingOf(m.jobs.get('j')!)).toMatchObject({ state: 'failed', reason: 'task j/t/0 failed: exit 3' });
+  });
+
+  it('a lost node counts as a failure of its tasks; attempts 0 fails at the first', () => {
+    const m = model();
+    register(m, 'a', { id: 'n1' }, { id: 'n2' });
+    submit(m, withRestart(undefined));
+    submit(m, { ...spec('once', [{ name: 't', count: 1 }]), restart: { attempts: 0 } } as never);
+    commitNow(m, [claimTxn('x', [{ task: 'j/t/0', node: 'n1', cpu: 100 }, { task: 'once/t/0', node: 'n1', cpu: 100 }])]);
+    const { effects } = apply(m, { t: 'lost', nodes: ['n1'] });
+    // Defaults: 3 attempts, 10 s before the first restart.
+    expect(effects.requeues).toEqual([expect.objectContaining({ jobId: 'j', tasks: ['j/t/0'], notBefore: 11_000 })]);
+    expect(jobListingOf(m.jobs.get('j')!).tasks[0]).toMatchObject({ state: 'pending', restarts: 1, lastFailure: 'node n1 lost' });
+    expect(jobListingOf(m.jobs.get('once')!)).toMatchObject({ state: 'failed', reason: 'task once/t/0 failed: node n1 lost' });
+  });
+});

@@ -16,7 +16,7 @@ import { claimTxn, model, space, spec } from './builders.ts';
 import { MemLog } from './mem-log.ts';
 
 const OPTS = { partitions: 2, granularity: 'fine' as const };
-const quietMetrics: CellMetrics = { countResults() {}, observeBatch() {}, refused() {}, appendFailed() {} };
+const quietMetrics: CellMetrics = { countResults() {}, observeBatch() {}, refused() {}, refusedIdentity() {}, appendFailed() {} };
 const silent = createLogger('test', 'silent');
 
 /** Everything observable in a model, as plain data (typed arrays as arrays). */

@@ -16,7 +16,7 @@ import { LogWriter } from '../src/shell/writer.ts';
 import { claimTxn, model, spec } from './builders.ts';
 import { MemLog, type AppendMode } from './mem-log.ts';
 
-const quietMetrics: CellMetrics = { countResults() {}, observeBatch() {}, refused() {}, appendFailed() {} };
+const quietMetrics: CellMetrics = { countResults() {}, observeBatch() {}, refused() {}, refusedIdentity() {}, appendFailed() {} };
 const silent = createLogger('test', 'silent');
 
 function writerFor(m: CellModel, log: CommitLogPort, batchMs = 0) {
@@ -46,7 +46,7 @@ function stateOf(m: CellModel, withVersions: boolean) {
     })),
     partitions: withVersions ? Array.from({ length: m.cell.partitionCount }, (_, p) => m.cell.partitionVersion(p)) : [],
     owners: [...m.owners].sort(),
-    jobs: [...m.jobs.entries()].map(jobListingOf),
+    jobs: [...m.jobs.entries()].map((j) => jobListingOf(j)),
     assignedAt: [...m.assignedAt].sort(),
   };
 }

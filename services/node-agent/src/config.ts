@@ -1,6 +1,7 @@
 /** The node agent's flags (compiled once with `compileConfig`). */
 import { AGENT_ID } from '@tessera/protocol';
 import { z } from 'zod';
+import { natsAuthFlag } from '@tessera/runtime';
 
 const csv = (s: string) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
 const count = z.coerce.number().int().nonnegative();
@@ -9,6 +10,8 @@ const amount = z.coerce.number().finite().nonnegative();
 export const agentConfigSchema = z
   .object({
     nats: z.string({ required_error: 'required (nats://host:port[,…])' }).min(1),
+    /** NATS credentials file (`tessera auth show`'s fields: user, pass, inboxPrefix, ca); none: connect without. */
+    natsAuth: natsAuthFlag,
     cell: z.string().default('default'),
     httpPort: z.coerce.number().int().min(0).max(65535).default(0),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   life.exitOnSignals();
   const registry = createRegistry('node-agent', { agent: cfg.id });
   const metrics = agentMetrics(registry);
-  const nc = await connectNats(cfg.nats.split(','), `node-agent ${cfg.id}`, log);
+  const nc = await connectNats(cfg.nats.split(','), `node-agent ${cfg.id}`, log, cfg.natsAuth);
   life.onDrain('nats', () => nc.drain());
 
   const agent = new NodeAgent({ agentId: cfg.id, nodes, heartbeatMs: cfg.heartbeatMs }, { nc, subjects, log, metrics });

@@ -20,7 +20,7 @@ const cell = new CellState(space, partitions);
 const committer = new Committer(cell, { granularity: 'fine' });
 let seq = 0;
 
-serve(nc, s.nodeRegister, registerRequest, (r) => {
+serve(nc, s.nodeRegisterAll, registerRequest, (r) => {
   for (const n of r.nodes) cell.upsertNode({ id: n.id, labels: n.labels, capacity: space.vector(n.capacity) });
   return { ok: true, registered: r.nodes.length };
 }, { log });

@@ -66,7 +66,7 @@ try {
   for (let i = 0; i < N; i += 5000) {
     const batch = [];
     for (let k = i; k < Math.min(N, i + 5000); k++) batch.push({ id: `n${k}`, labels: { zone: `z${k % 3}` }, capacity: { cpu_millis: 32_000, mem_mib: 131_072 } });
-    await request(nc, s.nodeRegister, { agent: `bench${i / 5000}`, nodes: batch }, registerReply, { timeoutMs: 30_000 });
+    await request(nc, s.nodeRegister(`bench${i / 5000}`), { agent: `bench${i / 5000}`, nodes: batch }, registerReply, { timeoutMs: 30_000 });
   }
   const extra = a['scheduler-args'].split(' ').filter((x) => x !== '');
   const schedulers = await Promise.all(Array.from({ length: K }, (_, i) => startServiceProcess({
@@ -83,7 +83,7 @@ try {
   const t0 = Date.now();
   const pending: Promise<unknown>[] = [];
   for (let j = 0; j < J; j++) {
-    pending.push(js.publish(s.jobsSubmit, encode({ job: { id: `b${t}-${j}`, tasks: [{ name: 't', count: T, resources: { cpu_millis: 100, mem_mib: 64 } }] }, submittedAt: Date.now() })));
+    pending.push(js.publish(s.jobsSubmit('default'), encode({ job: { id: `b${t}-${j}`, tasks: [{ name: 't', count: T, resources: { cpu_millis: 100, mem_mib: 64 } }] }, submittedAt: Date.now() })));
     if (pending.length >= 500) await Promise.all(pending.splice(0));
   }
   await Promise.all(pending);

@@ -12,6 +12,7 @@ import { createSchedulerMetrics } from './shell/metrics.ts';
 import { startModeControl } from './shell/mode-control.ts';
 import { ReconnectWatch } from './shell/reconnects.ts';
 import { SyncLoop } from './shell/sync-loop.ts';
+import { registerViewAgeGauge } from './shell/view-age-metric.ts';
 
 function loadConfig(): SchedulerConfig {
   try {
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
   const metrics = createSchedulerMetrics(registry);
   metrics.setMode(cfg.mode, cfg.mode === 'adaptive' ? 'quality-first' : cfg.mode);
 
-  const nc = await connectNats(cfg.natsServers, `tessera-scheduler-${cfg.id}`, log);
+  const nc = await connectNats(cfg.natsServers, `tessera-scheduler-${cfg.id}`, log, cfg.natsAuth);
   life.onDrain('nats', () => nc.drain());
   // Requests out when the client reconnects are resent at once instead of waiting out their timeout.
   const reconnects = new ReconnectWatch(nc, (n) => log.info({ reconnects: n }, 'nats reconnected; resending requests that were out'));
@@ -54,11 +55,12 @@ async function main(): Promise<void> {
   const sync = new SyncLoop({
     nc: syncNc, subjects, space: cfg.space, log, metrics, resend, reconnects: syncReconnects,
     settings: {
-      schedulerId: cfg.id, schedulerIndex: cfg.index, schedulers: cfg.count, mode: cfg.mode, scorer: cfg.scorer,
+      schedulerId: cfg.id, schedulerIndex: cfg.index, schedulers: cfg.count, mode: cfg.mode, scorer: cfg.scorer, pipeline: cfg.pipeline,
       sampleSize: cfg.sampleSize, syncIntervalMs: cfg.syncMs, maxConflictRetries: cfg.maxRetries, conflictWindowMs: cfg.conflictWindowMs, maxWaitMs: cfg.maxWaitMs,
       adaptiveThresholdMs: cfg.adaptiveThresholdMs, maxClaimsPerTxn: cfg.txnClaims, seed: cfg.seed,
     },
   });
+  registerViewAgeGauge(registry, () => sync.replica?.view);
   const publishMode = () => {
     const r = sync.replica;
     metrics.setMode(sync.configuredMode, r?.effectiveMode ?? (sync.configuredMode === 'adaptive' ? 'quality-first' : sync.configuredMode));
@@ -86,7 +88,7 @@ async function main(): Promise<void> {
   });
   const runner = new JobRunner({
     nc, subjects, space: cfg.space, log, metrics, sync, pipeline,
-    schedulerId: cfg.id, concurrency: cfg.concurrency, resend, reconnects,
+    schedulerId: cfg.id, concurrency: cfg.concurrency, resend, reconnects, queueOrder: cfg.queueOrder,
   });
 
   const http = await startHttp({

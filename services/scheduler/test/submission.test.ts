@@ -1,6 +1,6 @@
 import { ResourceSpace } from '@tessera/core';
 import { describe, expect, it } from 'vitest';
-import { MAX_CLAIMS_PER_TXN, prepareJob, runKeyId } from '../src/core/submission.ts';
+import { backoffLeftMs, MAX_CLAIMS_PER_TXN, prepareJob, runKeyId } from '../src/core/submission.ts';
 import { formatReasons, MAX_REASON_LENGTH } from '../src/core/outcome.ts';
 
 const space = ResourceSpace.of(['cpu_millis', 'mem_mib']);
@@ -76,5 +76,16 @@ describe('formatReasons', () => {
     const many: Record<string, number> = {};
     for (let i = 0; i < 1000; i++) many[`reason number ${i}`] = i + 1;
     expect(formatReasons(many).length).toBeLessThanOrEqual(MAX_REASON_LENGTH);
+  });
+});
+
+describe('backoffLeftMs (restart backoff)', () => {
+  it.each([
+    { notBefore: undefined, now: 5, want: 0 },
+    { notBefore: 5, now: 5, want: 0 },
+    { notBefore: 4, now: 5, want: 0 },
+    { notBefore: 10.2, now: 5, want: 6 },
+  ])('notBefore $notBefore at $now → $want', ({ notBefore, now, want }) => {
+    expect(backoffLeftMs({ job: {}, submittedAt: 0, ...(notBefore !== undefined ? { notBefore } : {}) }, now)).toBe(want);
   });
 });

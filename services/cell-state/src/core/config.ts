@@ -3,6 +3,7 @@
  * Unknown flags are refused so a typo never silently falls back to a default.
  */
 import { z } from 'zod';
+import { natsAuthFlag } from '@tessera/runtime';
 import { DEFAULT_RESOURCE_NAMES, GRANULARITIES, type Granularity } from '@tessera/core';
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
@@ -14,6 +15,8 @@ export const cellStateFlags = z
   .object({
     /** NATS server URL(s), comma separated. */
     nats: z.string({ required_error: 'required (e.g. --nats nats://127.0.0.1:4222)' }).min(1).transform((s) => s.split(',').map((u) => u.trim()).filter((u) => u !== '')),
+    /** NATS credentials file (`tessera auth show`'s fields: user, pass, inboxPrefix, ca); none: connect without. */
+    natsAuth: natsAuthFlag,
     cell: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'use 1-64 of A-Z a-z 0-9 _ -').default('default'),
     httpPort: z.coerce.number().int().min(0).max(65_535).default(0),
     logLevel: z.enum(LOG_LEVELS).default('info'),

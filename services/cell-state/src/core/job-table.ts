@@ -6,8 +6,9 @@
  * a `/`, so a task is found by parsing its id rather than through a map of every task.
  * Per job, task states are one byte each and nodes one string slot each.
  */
-import type { JobSpec } from '@tessera/core';
+import { restartPolicyOf, type JobSpec } from '@tessera/core';
 import type { JobListing, JobState, TaskState } from '@tessera/protocol';
+import { lifeOf, listTaskLife, type TaskLife } from './task-life.ts';
 
 /** Task state codes (index into TASK_STATE_NAMES). */
 export const TaskCode = { pending: 0, placed: 1, running: 2, finished: 3, failed: 4 } as const;
@@ -44,6 +45,8 @@ export interface JobEntry {
   attempt: number;
   /** The first task failure, shown as the reason of a failed job. */
   firstFailure?: string;
+  /** Restarts, preemptions and last failures per task; absent until a task first needs one. */
+  life?: TaskLife;
 }
 
 /** A job as a snapshot keeps it (see `JobTable.restoreJob`). */
@@ -178,6 +181,7 @@ export class JobTable {
       return;
     }
     this.setTask(t.job, t.slot, TaskCode.placed, nodeId);
+    t.job.life?.preempted.delete(t.slot);
     if (t.job.placedAt === undefined && t.job.counts[TaskCode.pending] === 0) t.job.placedAt = at;
   }
 
@@ -197,14 +201,28 @@ export class JobTable {
     this.setTask(t.job, t.slot, outcome === 'succeeded' ? TaskCode.finished : TaskCode.failed, t.job.taskNode[t.slot]);
   }
 
-  /** The task's node was lost: it is pending again. Returns its job, when known. */
-  taskReturned(taskId: string): JobEntry | undefined {
+  /**
+   * The task's process failed, or its node was lost (its allocation is released either way). With
+   * restarts left in its job's policy it is pending again — its restart count up by one and
+   * `failure` kept as its last — otherwise it failed for good. Returns its job (undefined when
+   * unknown) and whether it restarts; an ended task stays as it is (`restarted: false`).
+   */
+  taskFailed(taskId: string, failure: string): { job: JobEntry; restarted: boolean; restarts: number } | undefined {
     const t = this.task(taskId);
     if (t === undefined) return undefined;
-    const s = t.job.taskState[t.slot];
-    if (s === TaskCode.finished || s === TaskCode.failed) return t.job;
-    this.setTask(t.job, t.slot, TaskCode.pending, undefined);
-    return t.job;
+    const job = t.job;
+    const s = job.taskState[t.slot];
+    if (s === TaskCode.finished || s === TaskCode.failed) return { job, restarted: false, restarts: job.life?.restarts[t.slot] ?? 0 };
+    const life = lifeOf(job);
+    life.lastFailure.set(t.slot, failure);
+    if (life.restarts[t.slot] >= restartPolicyOf(job.spec).attempts) {
+      job.firstFailure ??= `task ${taskId} failed: ${failure}`;
+      this.setTask(job, t.slot, TaskCode.failed, job.taskNode[t.slot]);
+      return { job, restarted: false, restarts: life.restarts[t.slot] };
+    }
+    life.restarts[t.slot] += 1;
+    this.setTask(job, t.slot, TaskCode.pending, undefined);
+    return { job, restarted: true, restarts: life.restarts[t.slot] };
   }
 
   /** A scheduler's verdict. Kept for later if the job is not known yet. */
@@ -302,18 +320,28 @@ export function jobStateOf(job: JobEntry): JobState {
 }
 
 /** The DESIGN §7 listing of one job. */
-export function jobListingOf(job: JobEntry): JobListing {
-  const tasks: JobListing['tasks'] = new Array(job.taskState.length);
+/** A job's listing; `from`/`to` pick a window of its tasks (all by default) — `taskTotal` and `taskStates` always cover all. */
+export function jobListingOf(job: JobEntry, from = 0, to = Infinity): JobListing {
+  const total = job.taskState.length;
+  const lo = Math.min(from, total);
+  const hi = Math.max(lo, Math.min(to, total));
+  const tasks: JobListing['tasks'] = new Array(hi - lo);
+  const counts = new Array<number>(TASK_STATE_NAMES.length).fill(0);
+  for (let slot = 0; slot < total; slot++) counts[job.taskState[slot]]++;
   for (const g of job.groupList) {
-    for (let i = 0; i < g.count; i++) {
-      const slot = g.offset + i;
+    const a = Math.max(lo, g.offset), b = Math.min(hi, g.offset + g.count);
+    for (let slot = a; slot < b; slot++) {
+      const i = slot - g.offset;
       const node = job.taskNode[slot];
-      tasks[slot] = node === undefined
+      tasks[slot - lo] = node === undefined
         ? { id: `${job.id}/${g.name}/${i}`, name: g.name, state: TASK_STATE_NAMES[job.taskState[slot]] }
         : { id: `${job.id}/${g.name}/${i}`, name: g.name, state: TASK_STATE_NAMES[job.taskState[slot]], node };
     }
   }
-  const out: JobListing = { id: job.id, tenant: job.tenant, state: jobStateOf(job), submittedAt: job.submittedAt, tasks };
+  if (job.life !== undefined) listTaskLife(job.life, tasks, lo);
+  const taskStates: Record<string, number> = {};
+  TASK_STATE_NAMES.forEach((n, i) => { if (counts[i] > 0) taskStates[n] = counts[i]; });
+  const out: JobListing = { id: job.id, tenant: job.tenant, state: jobStateOf(job), submittedAt: job.submittedAt, tasks, taskTotal: total, taskStates };
   if (job.outcome !== undefined && out.state === job.outcome.state) out.reason = job.outcome.reason;
   else if (out.state === 'failed' && job.firstFailure !== undefined) out.reason = job.firstFailure;
   if (job.placedAt !== undefined) out.placedAt = job.placedAt;

@@ -44,7 +44,9 @@ function pick<S>(ids: readonly string[] | undefined, get: (id: string) => S | un
 
 export function listJobs(model: CellModel, req: ListingRequest): Page<JobListing> {
   const chosen = pick<JobEntry>(req.ids, (id) => model.jobs.get(id));
-  return page(chosen, () => model.jobs.entries(), model.jobs.size, req, jobListingOf);
+  const from = req.taskOffset ?? 0;
+  const to = req.taskLimit === undefined ? Infinity : from + req.taskLimit;
+  return page(chosen, () => model.jobs.entries(), model.jobs.size, req, (j) => jobListingOf(j, from, to));
 }
 
 export function nodeListingOf(model: CellModel, n: NodeState): NodeListing {

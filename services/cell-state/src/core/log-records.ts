@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { decode as msgpackDecode } from '@msgpack/msgpack';
-import { ConflictReason, type ResourceVector } from '@tessera/core';
+import { ConflictReason, DEFAULT_QUEUE, type ResourceVector } from '@tessera/core';
 import { encode, TASK_OUTCOMES, JOB_OUTCOMES } from '@tessera/protocol';
 
 export const LOG_FORMAT_VERSION = 1;
@@ -91,6 +91,8 @@ const commitTxn = z.object({
   n: z.number().int().nonnegative(),
   /** Rejected claims: [taskId, nodeId, reason]. */
   rej: z.array(z.tuple([z.string().max(400), z.string().max(400), z.enum(conflictReasons)])).max(100_000).optional(),
+  /** Tasks the transaction evicted, released (in this order) before its claims are booked; absent in older logs. */
+  ev: z.array(id).max(100_000).optional(),
 });
 
 /** A group-committed batch: every decided transaction (for idempotency) and its committed claims. */
@@ -103,10 +105,15 @@ export const commitRecord = z
     node: z.array(id).max(1_000_000),
     /** Demands: task.length × dims little-endian float64. */
     demand: z.custom<Uint8Array>((x) => x instanceof Uint8Array, 'must be a byte string'),
+    /** Per claim, its leaf queue path ('' = default); absent when every claim is in `default` (and in older logs). */
+    queue: z.array(z.string().max(600)).max(1_000_000).optional(),
+    /** Indices (into the columns) of the preemptible claims; absent when none. */
+    pre: z.array(z.number().int().nonnegative()).max(1_000_000).optional(),
   })
   .superRefine((r, ctx) => {
     const k = r.task.length;
-    if (r.job.length !== k || r.node.length !== k) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'claim columns differ in length' });
+    if (r.job.length !== k || r.node.length !== k || (r.queue !== undefined && r.queue.length !== k)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'claim columns differ in length' });
+    if (r.pre !== undefined && r.pre.some((i) => i >= k)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a preemptible index is out of the columns' });
     let n = 0;
     for (const t of r.txns) n += t.n;
     if (n !== k) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `txns commit ${n} claims, the columns hold ${k}` });
@@ -205,6 +212,9 @@ export class ClaimColumns {
   readonly task: string[] = [];
   readonly job: string[] = [];
   readonly node: string[] = [];
+  /** Built on the first claim outside `default` (earlier claims filled in with ''). */
+  queue: string[] | undefined;
+  pre: number[] | undefined;
   private bytes: Uint8Array;
   private view: DataView;
   private used = 0;
@@ -218,7 +228,10 @@ export class ClaimColumns {
     return this.task.length;
   }
 
-  push(taskId: string, jobId: string, nodeId: string, demand: ResourceVector): void {
+  push(taskId: string, jobId: string, nodeId: string, demand: ResourceVector, queue?: string, preemptible?: boolean): void {
+    if (queue !== undefined && queue !== DEFAULT_QUEUE && this.queue === undefined) this.queue = new Array<string>(this.task.length).fill('');
+    if (this.queue !== undefined) this.queue.push(queue === undefined || queue === DEFAULT_QUEUE ? '' : queue);
+    if (preemptible === true) (this.pre ??= []).push(this.task.length);
     const need = this.used + this.dims * 8;
     if (need > this.bytes.length) {
       const grown = new Uint8Array(Math.max(need, this.bytes.length * 2));

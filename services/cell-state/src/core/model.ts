@@ -9,7 +9,8 @@
  * and `undoCommitBatch` takes it back when the append fails.
  */
 import {
-  CellState, Committer, snapshotOf, type Allocation, type Claim, type ConflictReason, type Granularity,
+  CellState, Committer, DEFAULT_CLAIM_CHECKS, DUPLICATE_TASK_CHECK, restartBackoffMs, restartPolicyOf, retiredTaskCheck, snapshotOf, withCheck,
+  type Allocation, type Claim, type ConflictReason, type Granularity,
   type JobSpec, type NodeSnapshot, type NodeState, type ResourceSpace, type Transaction, type TxnResult,
 } from '@tessera/core';
 import { JobTable, type JobEntry } from './job-table.ts';
@@ -18,21 +19,9 @@ import {
   type LostRecord, type RegisterRecord, type RunningRecord,
 } from './log-records.ts';
 
-/**
- * A CellState that also refuses tasks which already ran to their end: after a task finished its
- * allocation is gone, and without this a redelivered job would run it a second time.
- */
-export class JobAwareCell extends CellState {
-  isTaskRetired: (taskId: string) => boolean = () => false;
-
-  override isTaskPlaced(taskId: string): boolean {
-    return super.isTaskPlaced(taskId) || this.isTaskRetired(taskId);
-  }
-}
-
 export interface CellModel {
   readonly space: ResourceSpace;
-  readonly cell: JobAwareCell;
+  readonly cell: CellState;
   readonly committer: Committer;
   readonly jobs: JobTable;
   /** Node id → the agent that registered it (only it may speak for the node). */
@@ -55,12 +44,14 @@ export interface ModelOptions {
 }
 
 export function createModel(space: ResourceSpace, opts: ModelOptions): CellModel {
-  const cell = new JobAwareCell(space, opts.partitions, { changeLogLimit: opts.changeLogLimit });
+  const cell = new CellState(space, opts.partitions, { changeLogLimit: opts.changeLogLimit });
   const jobs = new JobTable();
-  cell.isTaskRetired = (taskId) => jobs.isTaskEnded(taskId);
+  // A task that already ran to its end is refused like a placed one: its allocation is gone, and
+  // without this check a redelivered job would run it a second time.
+  const checks = withCheck(DEFAULT_CLAIM_CHECKS, retiredTaskCheck((taskId) => jobs.isTaskEnded(taskId)), DUPLICATE_TASK_CHECK);
   return {
     space, cell, jobs,
-    committer: new Committer(cell, { granularity: opts.granularity, dedupLimit: opts.dedupLimit }),
+    committer: new Committer(cell, { granularity: opts.granularity, dedupLimit: opts.dedupLimit, checks }),
     owners: new Map(), assignedAt: new Map(), orphanReturns: new Map(), lastSeq: 0,
   };
 }
@@ -72,6 +63,8 @@ export interface Requeue {
   readonly attempt: number;
   readonly spec: JobSpec;
   readonly submittedAt: number;
+  /** Restart backoff: the schedulers place these tasks no earlier (ms, the log's clock). */
+  readonly notBefore?: number;
 }
 
 /** What applying records asks the shell to do (publish assignments, hand jobs back, …). */
@@ -87,10 +80,12 @@ export interface ApplyEffects {
   readonly jobsAccepted: string[];
   /** Records that could not be applied as they are (corrupt or inconsistent log); logged by the shell. */
   readonly anomalies: string[];
+  /** Allocations released by transactions' evictions (their tasks are to be stopped on their agents). */
+  readonly evicted: Allocation[];
 }
 
 export function emptyEffects(): ApplyEffects {
-  return { committed: [], requeues: [], registered: [], lost: [], jobsAccepted: [], anomalies: [] };
+  return { committed: [], requeues: [], registered: [], lost: [], jobsAccepted: [], anomalies: [], evicted: [] };
 }
 
 /** The per-record answer a live request waits for. */
@@ -125,10 +120,10 @@ export function applyRecord(model: CellModel, r: LogRecord, at: number, seq: num
     case 'register':
       return applyRegister(model, r, effects);
     case 'lost':
-      applyLost(model, r, effects);
+      applyLost(model, r, at, effects);
       return { t: 'other' };
     case 'ended':
-      return applyEnded(model, r);
+      return applyEnded(model, r, at, effects);
     case 'running':
       return applyRunning(model, r);
     case 'job':
@@ -170,32 +165,24 @@ function applyRegister(model: CellModel, r: RegisterRecord, effects: ApplyEffect
   return { t: 'register', registered };
 }
 
-function applyLost(model: CellModel, r: LostRecord, effects: ApplyEffects): void {
-  const byJob = new Map<string, string[]>();
-  for (const nodeId of r.nodes) {
-    const n = model.cell.node(nodeId);
-    if (n === undefined || n.condition === 'lost') continue;
-    model.cell.setCondition(nodeId, 'lost');
-    effects.lost.push(nodeId);
-    for (const a of model.cell.releaseNode(nodeId)) {
-      model.assignedAt.delete(a.taskId);
-      const job = model.jobs.taskReturned(a.taskId);
-      if (job === undefined) {
-        // Committed before its job was read: hand it back once the job is known.
-        const list = model.orphanReturns.get(a.jobId);
-        if (list === undefined) model.orphanReturns.set(a.jobId, [a.taskId]);
-        else list.push(a.taskId);
-        continue;
-      }
-      let list = byJob.get(job.id);
-      if (list === undefined) byJob.set(job.id, (list = []));
-      list.push(a.taskId);
-    }
+/** Tasks of known jobs to hand back, by job, with the latest restart backoff among them. */
+type HandBacks = Map<string, { tasks: string[]; notBefore: number }>;
+
+function handBack(into: HandBacks, jobId: string, taskId: string, notBefore: number): void {
+  const h = into.get(jobId);
+  if (h === undefined) into.set(jobId, { tasks: [taskId], notBefore });
+  else {
+    h.tasks.push(taskId);
+    if (notBefore > h.notBefore) h.notBefore = notBefore;
   }
-  for (const [jobId, released] of byJob) {
+}
+
+/** One hand-back (requeue) per job: the road back of lost, failed and (later) preempted tasks. */
+function requeueAll(model: CellModel, byJob: HandBacks, at: number, effects: ApplyEffects): void {
+  for (const [jobId, h] of byJob) {
     const job = model.jobs.get(jobId)!;
     job.attempt += 1;
-    let tasks = released;
+    let tasks = h.tasks;
     if (job.outcome?.state === 'unschedulable') {
       // A handed-back job is no longer unschedulable: a scheduler will try it again. The verdict
       // also covered the tasks never placed; without it nobody would try or report them again,
@@ -203,21 +190,53 @@ function applyLost(model: CellModel, r: LostRecord, effects: ApplyEffects): void
       job.outcome = undefined;
       tasks = model.jobs.pendingTasks(job);
     }
-    if (job.spec !== undefined) effects.requeues.push({ jobId, tasks, attempt: job.attempt, spec: job.spec, submittedAt: job.submittedAt });
+    if (job.spec === undefined) continue;
+    const r: Requeue = { jobId, tasks, attempt: job.attempt, spec: job.spec, submittedAt: job.submittedAt };
+    effects.requeues.push(h.notBefore > at ? { ...r, notBefore: h.notBefore } : r);
   }
 }
 
-function applyEnded(model: CellModel, r: EndedRecord): RecordResult {
+/** A released task that failed (process or node): handed back if its job's restart policy allows. */
+function restartOrFail(model: CellModel, byJob: HandBacks, taskId: string, failure: string, at: number): boolean {
+  const f = model.jobs.taskFailed(taskId, failure);
+  if (f === undefined) return false;
+  if (f.restarted) handBack(byJob, f.job.id, taskId, at + restartBackoffMs(restartPolicyOf(f.job.spec), f.restarts));
+  return true;
+}
+
+function applyLost(model: CellModel, r: LostRecord, at: number, effects: ApplyEffects): void {
+  const byJob: HandBacks = new Map();
+  for (const nodeId of r.nodes) {
+    const n = model.cell.node(nodeId);
+    if (n === undefined || n.condition === 'lost') continue;
+    model.cell.setCondition(nodeId, 'lost');
+    effects.lost.push(nodeId);
+    for (const a of model.cell.releaseNode(nodeId)) {
+      model.assignedAt.delete(a.taskId);
+      if (restartOrFail(model, byJob, a.taskId, `node ${nodeId} lost`, at)) continue;
+      // Committed before its job was read: hand it back once the job is known.
+      const list = model.orphanReturns.get(a.jobId);
+      if (list === undefined) model.orphanReturns.set(a.jobId, [a.taskId]);
+      else list.push(a.taskId);
+    }
+  }
+  requeueAll(model, byJob, at, effects);
+}
+
+function applyEnded(model: CellModel, r: EndedRecord, at: number, effects: ApplyEffects): RecordResult {
   let released = 0;
+  const byJob: HandBacks = new Map();
   for (const t of r.tasks) {
     if (model.owners.get(t.nodeId) !== r.agent) continue;
     const a = model.cell.allocationOf(t.taskId);
     if (a === undefined || a.nodeId !== t.nodeId) continue;
     model.cell.release(t.taskId);
     model.assignedAt.delete(t.taskId);
-    model.jobs.taskEnded(t.taskId, t.outcome, t.reason);
+    if (t.outcome === 'failed') restartOrFail(model, byJob, t.taskId, t.reason ?? 'the process failed', at);
+    else model.jobs.taskEnded(t.taskId, t.outcome, t.reason);
     released++;
   }
+  requeueAll(model, byJob, at, effects);
   return { t: 'ended', released };
 }
 
@@ -270,11 +289,14 @@ function applyCommitRecord(model: CellModel, r: CommitRecord, at: number, seq: n
     return;
   }
   const cell = model.cell;
+  const pre = r.pre === undefined ? undefined : new Set(r.pre);
   const committedNow: Allocation[] = [];
   let c = 0;
   for (const t of r.txns) {
     const claims: Claim[] = [];
     const touched = new Set<NodeState>();
+    const evicted = t.ev === undefined ? undefined : releaseEvicted(model, t.ev, effects);
+    for (const a of evicted ?? []) touched.add(cell.node(a.nodeId)!);
     for (let k = 0; k < t.n; k++, c++) {
       const taskId = r.task[c];
       const nodeId = r.node[c];
@@ -283,7 +305,9 @@ function applyCommitRecord(model: CellModel, r: CommitRecord, at: number, seq: n
         effects.anomalies.push(`commit: claim of ${taskId} on ${nodeId} cannot be applied (${node === undefined ? 'unknown node' : 'task already placed'})`);
         continue;
       }
-      claims.push({ taskId, jobId: r.job[c], nodeId, demand: demands[c], seenVersion: 0 });
+      const queue = r.queue?.[c];
+      const claim: Claim = { taskId, jobId: r.job[c], nodeId, demand: demands[c], seenVersion: 0 };
+      claims.push(queue === undefined || queue === '' ? (pre?.has(c) ? { ...claim, preemptible: true } : claim) : { ...claim, queue, ...(pre?.has(c) ? { preemptible: true } : {}) });
     }
     // Applied as logged, never re-validated: the log says what was committed.
     cell.applyClaims(claims, seq);
@@ -301,10 +325,27 @@ function applyCommitRecord(model: CellModel, r: CommitRecord, at: number, seq: n
     });
     const nodes: NodeSnapshot[] = [];
     for (const n of touched) nodes.push(snapshotOf(n));
-    model.committer.remember({ txnId: t.id, committed, rejected, nodes, seq });
+    const result: TxnResult = { txnId: t.id, committed, rejected, nodes, seq };
+    model.committer.remember(evicted === undefined ? result : { ...result, evicted: evicted.map((a) => a.taskId) });
   }
   settleCommitted(model, committedNow, at);
   for (const a of committedNow) effects.committed.push(a);
+}
+
+/** Releases the tasks a logged transaction evicted (replay); a task no longer placed is an anomaly. */
+function releaseEvicted(model: CellModel, taskIds: readonly string[], effects: ApplyEffects): Allocation[] {
+  const out: Allocation[] = [];
+  for (const id of taskIds) {
+    const a = model.cell.release(id);
+    if (a === undefined) {
+      effects.anomalies.push(`commit: evicted task ${id} is not placed`);
+      continue;
+    }
+    model.assignedAt.delete(id);
+    out.push(a);
+    effects.evicted.push(a);
+  }
+  return out;
 }
 
 // ---- the live commit path ----------------------------------------------------------------------
@@ -319,6 +360,8 @@ export interface DecidedBatch {
   readonly committed: Allocation[];
   /** Ids of the transactions decided now (not replays), whose outcomes are remembered. */
   readonly decidedTxnIds: string[];
+  /** Allocations released by the batch's evictions, in order (re-booked by undoCommitBatch). */
+  readonly evicted: Allocation[];
 }
 
 /**
@@ -331,31 +374,45 @@ export function decideCommitBatch(model: CellModel, txns: readonly Transaction[]
   const results: TxnResult[] = new Array(txns.length);
   const committed: Allocation[] = [];
   const decidedTxnIds: string[] = [];
+  const evicted: Allocation[] = [];
   const recTxns: CommitRecord['txns'] = [];
   const cols = new ClaimColumns(model.space.size, txns.length);
   for (let i = 0; i < txns.length; i++) {
+    const victims = txns[i].evictions === undefined ? undefined : txns[i].evictions!.map((e) => model.cell.allocationOf(e?.taskId));
     const r = model.committer.commit(txns[i], seq);
     results[i] = r;
     if (r.replayed) continue;
     decidedTxnIds.push(r.txnId);
+    if (r.evicted !== undefined) {
+      for (const a of victims!) if (a !== undefined && r.evicted.includes(a.taskId)) evicted.push(a);
+      for (const id of r.evicted) model.assignedAt.delete(id);
+    }
     for (const taskId of r.committed) {
       const a = model.cell.allocationOf(taskId)!;
       committed.push(a);
-      cols.push(a.taskId, a.jobId, a.nodeId, a.demand);
+      cols.push(a.taskId, a.jobId, a.nodeId, a.demand, a.queue, a.preemptible);
     }
-    recTxns.push(r.rejected.length === 0
+    const rec: CommitRecord['txns'][number] = r.rejected.length === 0
       ? { id: r.txnId, n: r.committed.length }
-      : { id: r.txnId, n: r.committed.length, rej: r.rejected.map((x) => [x.taskId, x.nodeId, x.reason] as [string, string, ConflictReason]) });
+      : { id: r.txnId, n: r.committed.length, rej: r.rejected.map((x) => [x.taskId, x.nodeId, x.reason] as [string, string, ConflictReason]) };
+    recTxns.push(r.evicted === undefined ? rec : { ...rec, ev: [...r.evicted] });
   }
   const record: CommitRecord | undefined = recTxns.length === 0
     ? undefined
-    : { t: 'commit', txns: recTxns, task: cols.task, job: cols.job, node: cols.node, demand: cols.demandBytes() };
-  return { results, record, committed, decidedTxnIds };
+    : {
+      t: 'commit', txns: recTxns, task: cols.task, job: cols.job, node: cols.node, demand: cols.demandBytes(),
+      ...(cols.queue === undefined ? {} : { queue: cols.queue }), ...(cols.pre === undefined ? {} : { pre: cols.pre }),
+    };
+  return { results, record, committed, decidedTxnIds, evicted };
 }
 
-/** Takes back a decided batch whose append failed: its claims are released, its outcomes forgotten. */
+/**
+ * Takes back a decided batch whose append failed: its claims are released, its evicted tasks
+ * booked again where they were, its outcomes forgotten.
+ */
 export function undoCommitBatch(model: CellModel, batch: DecidedBatch): void {
   for (let i = batch.committed.length - 1; i >= 0; i--) model.cell.release(batch.committed[i].taskId);
+  for (const a of batch.evicted) model.cell.applyClaims([{ taskId: a.taskId, jobId: a.jobId, nodeId: a.nodeId, demand: a.demand, seenVersion: 0 }], a.committedAt);
   for (const id of batch.decidedTxnIds) model.committer.forget(id);
 }
 

@@ -1,6 +1,7 @@
 /** The cell-state's Prometheus metrics (DESIGN §7 names). */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ConflictReason, NODE_CONDITIONS, type TxnResult } from '@tessera/core';
+import { RefusedReason } from '@tessera/protocol';
 import type { CellModel } from '../core/model.ts';
 
 export interface CellMetrics {
@@ -8,6 +9,8 @@ export interface CellMetrics {
   countResults(results: readonly TxnResult[]): void;
   observeBatch(seconds: number, txns: number): void;
   refused(subject: string, code: string): void;
+  /** A message refused by an identity check (`core/identity.ts`). */
+  refusedIdentity(reason: string): void;
   appendFailed(): void;
 }
 
@@ -44,6 +47,11 @@ export function createCellMetrics(registry: Registry, model: CellModel): CellMet
     name: 'tessera_messages_refused_total', registers, labelNames: ['subject', 'code'],
     help: 'Requests answered with a typed error, by subject and error code',
   });
+  const refusedByReason = new Counter({
+    name: 'tessera_refused_total', registers, labelNames: ['reason'],
+    help: 'Messages refused because they spoke for another identity than the subject the server checked: agent_mismatch, tenant_mismatch, foreign_node',
+  });
+  for (const r of Object.values(RefusedReason)) refusedByReason.inc({ reason: r }, 0);
   new Gauge({
     name: 'tessera_cell_nodes', registers, labelNames: ['state'],
     help: 'Nodes of the cell by state (ready, draining, lost)',
@@ -104,6 +112,9 @@ export function createCellMetrics(registry: Registry, model: CellModel): CellMet
     },
     refused(subject, code) {
       refusedTotal.inc({ subject, code });
+    },
+    refusedIdentity(reason) {
+      refusedByReason.inc({ reason });
     },
     appendFailed() {
       appendFailures.inc();

@@ -9,12 +9,12 @@
  * (`isLeading()` is asked on every request), while the leader answers.
  */
 import { jetstream, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { validateJobSpec, type Allocation } from '@tessera/core';
 import {
   commitRequestFast, decodeAs, encode, errorReply, ErrorCode, heartbeatRequestFast, jobOutcomeRequest, jobSubmission,
   listingRequest, registerRequest, sameResources, syncRequest, syncToWire, taskEndedRequestFast, txnFromWire,
-  txnResultToWire, type Assignment, type ErrorReply, type JobSubmission, type Subjects,
+  txnResultToWire, agentMismatch, RefusedReason, tenantMismatch, type Assignment, type ErrorReply, type JobSubmission, type Subjects,
 } from '@tessera/protocol';
 import { serve, type Logger } from '@tessera/runtime';
 import type { z } from 'zod';
@@ -167,10 +167,13 @@ export class CellStateService {
 
   /** Hands a job back to the schedulers (deduplicated by JetStream on job id + attempt). */
   async publishRequeue(r: Requeue): Promise<void> {
-    const msg: JobSubmission = { job: r.spec as unknown as Record<string, unknown>, submittedAt: r.submittedAt, tasks: [...r.tasks], attempt: r.attempt };
+    const msg: JobSubmission = {
+      job: r.spec as unknown as Record<string, unknown>, submittedAt: r.submittedAt, tasks: [...r.tasks], attempt: r.attempt,
+      ...(r.notBefore !== undefined ? { notBefore: r.notBefore } : {}),
+    };
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.js.publish(this.opts.subjects.jobsSubmit, encode(msg), { msgID: `requeue:${r.jobId}:${r.attempt}` });
+        await this.js.publish(this.opts.subjects.jobsSubmit(r.spec.tenant), encode(msg), { msgID: `requeue:${r.jobId}:${r.attempt}` });
         this.opts.log.info({ job: r.jobId, tasks: r.tasks.length, attempt: r.attempt }, 'job handed back for rescheduling');
         return;
       } catch (e) {
@@ -196,7 +199,17 @@ export class CellStateService {
   }
 
   private refusal(subject: string, r: Refusal): ErrorReply {
+    if (r.code === 'forbidden') this.opts.metrics.refusedIdentity(RefusedReason.foreign_node);
     return this.refuse(subject, r.code === 'forbidden' ? ErrorCode.forbidden : ErrorCode.invalid, r.message, r.path);
+  }
+
+  /** The message's `agent` must be the agent its subject names (the identity the server checked); metrics label `served`. */
+  private agentMismatch(served: string, msg: Msg, agent: string): ErrorReply | undefined {
+    const d = agentMismatch(msg.subject, agent);
+    if (d === undefined) return undefined;
+    this.opts.metrics.refusedIdentity(d.reason);
+    this.opts.log.warn({ subject: msg.subject, agent }, d.message);
+    return this.refuse(served, ErrorCode.forbidden, d.message, 'agent');
   }
 
   private counted<T>(subject: string, out: { ok: true; value: T } | ErrorReply, ok: (v: T) => unknown): unknown {
@@ -234,9 +247,9 @@ export class CellStateService {
     return this.refuse(subject, ErrorCode.too_large, `even one item of the reply exceeds the ${limit}-byte message limit`);
   }
 
-  private serve<S extends z.ZodTypeAny>(subject: string, schema: S, handler: (v: z.output<S>) => unknown, nc = this.nc): void {
+  private serve<S extends z.ZodTypeAny>(subject: string, schema: S, handler: (v: z.output<S>, msg: Msg) => unknown, nc = this.nc): void {
     // undefined = no reply: a cell-state that is not (or no longer) the leader lets the leader answer.
-    const guarded = (v: z.output<S>) => (this.opts.isLeading() ? handler(v) : undefined);
+    const guarded = (v: z.output<S>, msg: Msg) => (this.opts.isLeading() ? handler(v, msg) : undefined);
     this.subs.push(serve(nc, subject, schema, guarded, {
       log: this.opts.log, maxBytes: this.opts.maxMessageBytes,
       onRefused: (subj, code) => this.opts.metrics.refused(subj, code),
@@ -250,21 +263,25 @@ export class CellStateService {
     const model = this.model;
     const space = model.space;
 
-    this.serve(s.nodeRegister, registerRequest, async (req) => {
+    this.serve(s.nodeRegisterAll, registerRequest, async (req, msg) => {
+      const forged = this.agentMismatch(s.nodeRegisterAll, msg, req.agent);
+      if (forged !== undefined) return forged;
       const rec = registrationRecord(model, req);
-      if (isRefusal(rec)) return this.refusal(s.nodeRegister, rec);
+      if (isRefusal(rec)) return this.refusal(s.nodeRegisterAll, rec);
       const out = await this.writer.append(rec);
-      return this.counted(s.nodeRegister, out, (r) => {
+      return this.counted(s.nodeRegisterAll, out, (r) => {
         const registered = r.t === 'register' ? r.registered : 0;
         this.opts.log.info({ agent: req.agent, nodes: req.nodes.length, registered }, 'nodes registered');
         return { ok: true, registered };
       });
     });
 
-    this.serve(s.nodeHeartbeat, heartbeatRequestFast, (req) => {
+    this.serve(s.nodeHeartbeatAll, heartbeatRequestFast, (req, msg) => {
+      const forged = this.agentMismatch(s.nodeHeartbeatAll, msg, req.agent);
+      if (forged !== undefined) return forged;
       const now = this.opts.now();
       const d = reconcileHeartbeat(model, req, now, this.opts.assignGraceMs, { running: this.runningInFlight, ended: this.endedInFlight });
-      if (isRefusal(d)) return this.refusal(s.nodeHeartbeat, d);
+      if (isRefusal(d)) return this.refusal(s.nodeHeartbeatAll, d);
       for (const id of d.heard) {
         this.lastHeard.set(id, now);
         this.lastBeat.set(id, now);
@@ -282,13 +299,15 @@ export class CellStateService {
       return { ok: true, unknownNodes: d.unknownNodes, stopTasks: d.stopTasks, missing };
     });
 
-    this.serve(s.taskEnded, taskEndedRequestFast, async (req) => {
+    this.serve(s.taskEndedAll, taskEndedRequestFast, async (req, msg) => {
+      const forged = this.agentMismatch(s.taskEndedAll, msg, req.agent);
+      if (forged !== undefined) return forged;
       const refusal = ownershipRefusal(model, req.agent, req.tasks.map((t) => t.nodeId), 'tasks[#].nodeId');
-      if (refusal !== undefined) return this.refusal(s.taskEnded, refusal);
+      if (refusal !== undefined) return this.refusal(s.taskEndedAll, refusal);
       const tasks = req.tasks.map((t) => t.taskId);
       for (const t of tasks) this.endedInFlight.add(t);
       const out = await this.writer.append(taskEndedRecord(req)).finally(() => { for (const t of tasks) this.endedInFlight.delete(t); });
-      return this.counted(s.taskEnded, out, (r) => ({ ok: true, released: r.t === 'ended' ? r.released : 0 }));
+      return this.counted(s.taskEndedAll, out, (r) => ({ ok: true, released: r.t === 'ended' ? r.released : 0 }));
     });
 
     this.serve(s.sync, syncRequest, (req) => {
@@ -383,7 +402,7 @@ export class CellStateService {
     this.jobsLoop = (async () => {
       for await (const m of messages) {
         try {
-          const record = this.jobRecordOf(m.data, m.seq);
+          const record = this.jobRecordOf(m.data, m.seq, m.subject);
           if (record === undefined) {
             m.ack();
             continue;
@@ -398,13 +417,21 @@ export class CellStateService {
   }
 
   /** The job record for a submission, or undefined when there is nothing to record. */
-  private jobRecordOf(data: Uint8Array, seq: number): JobRecord | undefined {
+  private jobRecordOf(data: Uint8Array, seq: number, subject: string): JobRecord | undefined {
     const d = decodeAs(data, jobSubmission, this.opts.maxMessageBytes);
     if (!d.ok) {
       this.opts.log.warn({ seq, error: d.error }, 'unreadable job submission skipped');
       return undefined;
     }
     const sub = d.value;
+    // Nothing of a job submitted under another tenant's name is recorded (not even as failed:
+    // its id may be a real job's of that tenant).
+    const forged = tenantMismatch(subject, sub.job.tenant);
+    if (forged !== undefined) {
+      this.opts.metrics.refusedIdentity(forged.reason);
+      this.opts.log.warn({ seq, subject, job: typeof sub.job.id === 'string' ? sub.job.id : undefined }, forged.message);
+      return undefined;
+    }
     const rawId = sub.job.id;
     if (typeof rawId === 'string' && this.model.jobs.has(rawId)) {
       if (sub.tasks === undefined) this.opts.log.warn({ job: rawId }, 'job id already known: resubmission ignored');

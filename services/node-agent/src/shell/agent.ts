@@ -237,7 +237,7 @@ export class NodeAgent {
       for (const batch of chunks(pending, MAX_BATCH)) {
         if (this.stopped) return;
         try {
-          const reply = await request(this.deps.nc, this.deps.subjects.nodeRegister, {
+          const reply = await request(this.deps.nc, this.deps.subjects.nodeRegister(this.opts.agentId), {
             agent: this.opts.agentId,
             nodes: batch.map((id) => this.nodesById.get(id)!),
           }, registerReply, { timeoutMs: this.opts.requestTimeoutMs ?? 10_000 });
@@ -278,7 +278,7 @@ export class NodeAgent {
         const req = batches[next++];
         let reply;
         try {
-          reply = await request(this.deps.nc, this.deps.subjects.nodeHeartbeat, req, heartbeatReply, { timeoutMs });
+          reply = await request(this.deps.nc, this.deps.subjects.nodeHeartbeat(this.opts.agentId), req, heartbeatReply, { timeoutMs });
         } catch (e) {
           if (!this.pacer.isCurrent(round)) return;
           if (failed++ === 0) this.deps.log.warn({ err: (e as Error).message, timeoutMs, nodes: req.nodes.length }, 'heartbeat failed; abandoned, the next one goes out on schedule');
@@ -323,7 +323,7 @@ export class NodeAgent {
       while (this.book.pendingReports > 0) {
         const batch = this.book.nextReports(MAX_BATCH);
         try {
-          const sent = request(this.deps.nc, this.deps.subjects.taskEnded, taskEndedRequest(this.opts.agentId, batch), taskEndedReply, { timeoutMs: this.opts.requestTimeoutMs ?? 10_000 });
+          const sent = request(this.deps.nc, this.deps.subjects.taskEnded(this.opts.agentId), taskEndedRequest(this.opts.agentId, batch), taskEndedReply, { timeoutMs: this.opts.requestTimeoutMs ?? 10_000 });
           await unlessAborted(sent, this.reconnected.signal);
         } catch (e) {
           this.deps.metrics.requestErrors.inc({ kind: 'task_ended' });

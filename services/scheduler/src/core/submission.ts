@@ -19,6 +19,13 @@ export interface SubmissionInput {
   readonly tasks?: readonly string[];
   /** How many times cell-state handed the job back (absent on a first submission). */
   readonly attempt?: number;
+  /** A restart's backoff: not to be placed before this time (ms since the epoch). */
+  readonly notBefore?: number;
+}
+
+/** How long (ms) a submission must still wait out its restart backoff at `now`; 0 when it may be placed. */
+export function backoffLeftMs(sub: SubmissionInput, now: number): number {
+  return sub.notBefore !== undefined && sub.notBefore > now ? Math.ceil(sub.notBefore - now) : 0;
 }
 
 export type PreparedJob =

@@ -13,13 +13,16 @@ import { setMaxListeners } from 'node:events';
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ConflictReason, type ResourceSpace, type TaskRequest, type Transaction, type TxnResult } from '@tessera/core';
-import { decodeAs, jobOutcomeRequest, jobSubmission, okReply, type Subjects } from '@tessera/protocol';
-import { AdmissionControl, admissionPolicy, SchedulerReplica, type JobRun, type JobStep } from '@tessera/replica';
+import { decodeAs, jobOutcomeRequest, jobSubmission, okReply, tenantMismatch, type Subjects } from '@tessera/protocol';
+import {
+  AdmissionControl, admissionPolicy, DrfQueue, FifoQueue, SchedulerReplica,
+  type JobQueue, type JobRun, type JobStep, type QueuedJob, type QueueOrder, type QueueUsage,
+} from '@tessera/replica';
 import type { Logger } from '@tessera/runtime';
 import PQueue from 'p-queue';
 import { formatReasons } from '../core/outcome.ts';
 import { attemptTimeoutMs, resendDelayMs, type ResendPolicy } from '../core/resend.ts';
-import { prepareJob, runKeyId, type SubmissionInput } from '../core/submission.ts';
+import { backoffLeftMs, prepareJob, runKeyId, type SubmissionInput } from '../core/submission.ts';
 import { abandonOnAbort, attemptFailure, isTransient, requestSized, sleep } from './bus.ts';
 import { CommitRefusedError, type CommitPipeline } from './commit-pipeline.ts';
 import type { JobOutcomeLabel, SchedulerMetrics } from './metrics.ts';
@@ -46,6 +49,15 @@ export interface JobRunnerDeps {
   /** Aborts on a NATS reconnect: a report out at that moment is sent again at once. */
   readonly reconnects?: ReconnectSignal;
   readonly now?: () => number;
+  /** The order jobs taken from the stream are worked on (default fifo: the stream's order). */
+  readonly queueOrder?: QueueOrder;
+  /** The committer's queue usage as last shipped to this replica (DRF orders by it). */
+  readonly usage?: () => QueueUsage | undefined;
+}
+
+/** A job message waiting in the JobQueue for a worker slot. */
+interface QueuedMsg extends QueuedJob {
+  readonly msg: JsMsg;
 }
 
 type RoundEnd = JobStep | { readonly kind: 'error'; readonly error: Error };
@@ -60,14 +72,17 @@ export class JobRunner {
   private workingTimer: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
   private readonly now: () => number;
-  /** How many jobs to hold and how many retry rounds to run at once (libs/replica admission.ts). */
+  /** Messages pulled and not yet handed to a worker, in the configured order (the JobQueue seam). */
+  private readonly waiting: JobQueue<QueuedMsg>;
+  private roomWaiters: (() => void)[] = [];
+  /** How many jobs to work on at once and how many retry rounds to run at once (libs/replica admission.ts). */
   readonly admission: AdmissionControl;
   /** Conflict-retry rounds run through this queue: retries never take every slot from first attempts. */
   private readonly retries: PQueue;
-  private slotWaiters: (() => void)[] = [];
 
   constructor(private readonly d: JobRunnerDeps) {
     this.queue = new PQueue({ concurrency: d.concurrency });
+    this.waiting = d.queueOrder === 'drf' ? new DrfQueue<QueuedMsg>(d.space) : new FifoQueue<QueuedMsg>();
     this.admission = new AdmissionControl(admissionPolicy(d.concurrency));
     this.retries = new PQueue({ concurrency: this.admission.retryWindow });
     this.now = d.now ?? Date.now;
@@ -98,10 +113,11 @@ export class JobRunner {
           continue;
         }
         this.hold(m);
-        void this.queue.add(() => this.work(m)).catch((e) => this.d.log.error({ err: e }, 'job worker failed'));
+        this.waiting.push(queuedOf(m));
+        this.pump();
         // Admission: while the window is full the rest waits in JetStream (not in this heap), where
-        // another replica can take it; the window shrinks while proposals are refused (admission.ts).
-        await this.slot();
+        // another replica can take it; the window shrinks while proposals are refused or slow.
+        if (this.waiting.size >= this.admission.jobWindow) await new Promise<void>((r) => this.roomWaiters.push(r));
       }
     })().catch((e) => this.d.log.error({ err: e }, 'job consumer ended'));
   }
@@ -112,8 +128,8 @@ export class JobRunner {
    */
   async stop(graceMs = 5_000): Promise<void> {
     this.abort.abort();
-    for (const f of this.slotWaiters.splice(0)) f();
     await this.messages?.close().catch(() => undefined);
+    for (const w of this.roomWaiters.splice(0)) w();
     await Promise.race([this.queue.onIdle(), sleep(graceMs)]);
     this.queue.clear();
     for (const m of [...this.held]) this.release(m, 'nak');
@@ -121,31 +137,32 @@ export class JobRunner {
     await this.pulling;
   }
 
+  /** Hands waiting jobs to free worker slots (as many as the admission window has), next first by the JobQueue's order. */
+  private pump(): void {
+    this.retries.concurrency = this.admission.retryWindow;
+    this.d.metrics.admissionWindow.set(this.admission.jobWindow);
+    while (this.queue.pending + this.queue.size < this.admission.jobWindow && !this.abort.signal.aborted) {
+      const next = this.waiting.next(this.d.usage?.());
+      if (next === undefined) break;
+      void this.queue.add(() => this.work(next.msg))
+        .catch((e) => this.d.log.error({ err: e }, 'job worker failed'))
+        .finally(() => this.pump());
+    }
+    if (this.waiting.size < Math.ceil(this.admission.jobWindow / 2) && this.roomWaiters.length > 0) {
+      const ws = this.roomWaiters;
+      this.roomWaiters = [];
+      for (const w of ws) w();
+    }
+  }
+
   private hold(m: JsMsg): void {
     this.held.add(m);
     this.d.metrics.jobsInFlight.set(this.held.size);
   }
 
-  /** Resolves once the admission window has room for one more job (or the runner stops). */
-  private async slot(): Promise<void> {
-    while (!this.admission.admits(this.held.size) && !this.abort.signal.aborted) {
-      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-    }
-  }
-
-  private wakeSlotWaiters(): void {
-    this.retries.concurrency = this.admission.retryWindow;
-    this.d.metrics.admissionWindow.set(this.admission.jobWindow);
-    if (this.slotWaiters.length === 0 || !this.admission.admits(this.held.size)) return;
-    const w = this.slotWaiters;
-    this.slotWaiters = [];
-    for (const f of w) f();
-  }
-
   private release(m: JsMsg, how: 'ack' | 'nak' | 'term', delayMs?: number): void {
     if (!this.held.delete(m)) return;
     this.d.metrics.jobsInFlight.set(this.held.size);
-    this.wakeSlotWaiters();
     if (how === 'ack') m.ack();
     else if (how === 'term') m.term();
     else m.nak(delayMs);
@@ -166,6 +183,17 @@ export class JobRunner {
         return this.release(m, 'term');
       }
       const sub = decoded.value as SubmissionInput;
+      // A job submitted under another tenant's name is dropped unseen (cell-state drops it too):
+      // reporting it failed could fail a real job of that tenant with the same id.
+      const forged = tenantMismatch(m.subject, sub.job.tenant);
+      if (forged !== undefined) {
+        this.d.metrics.refused.inc({ what: 'job_submission' });
+        this.d.log.warn({ seq: m.seq, subject: m.subject }, forged.message);
+        return this.release(m, 'term');
+      }
+      // A restarted task waits out its backoff in the stream, not in this replica's slots.
+      const backoff = backoffLeftMs(sub, this.now());
+      if (backoff > 0) return this.release(m, 'nak', backoff);
       const prepared = prepareJob(sub, this.d.space);
       switch (prepared.kind) {
         case 'invalid':
@@ -256,7 +284,6 @@ export class JobRunner {
       switch (step.kind) {
         case 'placed': {
           this.admission.observeJobDone(run.conflictRounds === 0);
-          this.wakeSlotWaiters();
           const done = this.now();
           if (own > 0) metrics.jobDelay.observe(Math.max(0, done - sub.submittedAt) / 1000);
           return this.settle(m, 'placed');
@@ -368,4 +395,22 @@ export function abandonInFlight(replica: SchedulerReplica, run: JobRun): void {
     for (const c of txn.claims) replica.view.forget(c.nodeId, c.demand);
   }
   run.inFlight.clear();
+}
+
+/**
+ * What the JobQueue orders a job message by, read from the submission without validating it (the
+ * worker validates it in full): queue, priority, submit time. A message that does not decode is
+ * queued as `default` and refused by its worker.
+ */
+function queuedOf(m: JsMsg): QueuedMsg {
+  const decoded = decodeAs(m.data, jobSubmission);
+  const job = decoded.ok ? (decoded.value.job as Record<string, unknown>) : {};
+  const sub = decoded.ok ? (decoded.value as { submittedAt?: unknown }) : {};
+  return {
+    id: String(m.seq),
+    queue: typeof job.queue === 'string' ? job.queue : 'default',
+    priority: typeof job.priority === 'number' ? job.priority : 100,
+    submittedAt: typeof sub.submittedAt === 'number' ? sub.submittedAt : 0,
+    msg: m,
+  };
 }
