@@ -68,3 +68,4 @@ export {
   type VictimTask,
 } from './preemption/victims.ts';
 export { DEFAULT_PREEMPTION_MAX_PER_SECOND, PREEMPTION, preemptionPostFilter, type PreemptionArgs } from './post-filters/preemption.ts';
+export * from './gpu/index.ts';

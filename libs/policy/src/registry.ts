@@ -13,6 +13,7 @@ import { PREEMPTION, preemptionPostFilter } from './post-filters/preemption.ts';
 import { binpackScorer } from './scorers/binpack.ts';
 import { preferencesScorer } from './scorers/preferences.ts';
 import { spreadScorer } from './scorers/spread.ts';
+import { registerGpuPlugins } from './gpu/register.ts';
 
 type Factory<P> = (args: unknown, h: PluginHandle) => P;
 
@@ -82,6 +83,12 @@ export class PluginRegistry {
     return this;
   }
 
+  /** Applies a group of registrations (e.g. the GPU plugins) and returns this registry. */
+  registerWith(register: (r: this) => void): this {
+    register(this);
+    return this;
+  }
+
   /** Builds a filter by name (UnknownPluginError / PluginArgsError on a bad name or args). */
   filter(name: string, args: unknown, h: PluginHandle): FilterPlugin {
     return this.filters.build(name, args, h);
@@ -132,7 +139,8 @@ export function createDefaultRegistry(): PluginRegistry {
     .registerScorer(binpackScorer)
     .registerScorer(spreadScorer)
     .registerScorer(preferencesScorer)
-    .registerPostFilter(PREEMPTION, preemptionPostFilter);
+    .registerPostFilter(PREEMPTION, preemptionPostFilter)
+    .registerWith(registerGpuPlugins);
 }
 
 /** The built-ins. Shared by the default pipelines; register into your own registry (or this one at start-up). */
