@@ -4,9 +4,10 @@
  * replay of the commit log) calls the mutating methods.
  */
 import type { Labels } from './constraints.ts';
-import { NODE_CONDITIONS, type Allocation, type NodeCondition, type NodeSnapshot, type NodeState } from './node.ts';
+import { ADMINISTRATIVE_CONDITIONS, NODE_CONDITIONS, type Allocation, type NodeCondition, type NodeSnapshot, type NodeState } from './node.ts';
 import { partitionOf } from './partitioning.ts';
-import { addInto, type ResourceSpace, type ResourceVector } from './resources.ts';
+import { DEFAULT_QUEUE } from './queues/tree.ts';
+import { addInto, subtractInto, type ResourceSpace, type ResourceVector } from './resources.ts';
 import type { Claim } from './txn.ts';
 
 export interface NodeRegistration {
@@ -98,6 +99,8 @@ export class CellState {
    * float64, so a release may subtract instead of re-summing.
    */
   private readonly fractionalOn = new Map<string, number>();
+  /** Non-preemptible allocation per leaf queue path (DESIGN §10 `allocated`), kept with every booking and release. */
+  private readonly queueAlloc = new Map<string, Float64Array>();
 
   constructor(space: ResourceSpace, partitions: number, options: CellOptions = {}) {
     if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be an integer ≥ 1, got ${partitions}`);
@@ -189,7 +192,8 @@ export class CellState {
     } else {
       n.labels = reg.labels;
       n.capacity = reg.capacity;
-      n.condition = 'ready';
+      // A re-registration brings a lost node back; a cordon or drain stays until uncordoned.
+      if (!ADMINISTRATIVE_CONDITIONS.includes(n.condition)) n.condition = 'ready';
     }
     this.touch(n);
     return n;
@@ -211,8 +215,11 @@ export class CellState {
       const n = this.byId.get(c.nodeId);
       if (n === undefined) throw new RangeError(`applyClaims: unknown node ${c.nodeId} (claims must be validated first)`);
       if (this.placed.has(c.taskId)) throw new RangeError(`applyClaims: task ${c.taskId} already placed (claims must be validated first)`);
-      const a: Allocation = { taskId: c.taskId, jobId: c.jobId, nodeId: c.nodeId, demand: c.demand, committedAt };
+      const a: Allocation = c.queue === undefined && c.preemptible === undefined
+        ? { taskId: c.taskId, jobId: c.jobId, nodeId: c.nodeId, demand: c.demand, committedAt }
+        : { taskId: c.taskId, jobId: c.jobId, nodeId: c.nodeId, demand: c.demand, committedAt, queue: c.queue, preemptible: c.preemptible };
       addInto(n.allocated, c.demand);
+      this.bookQueue(a);
       n.allocations.set(c.taskId, a);
       this.placed.set(c.taskId, a);
       if (!isWhole(c.demand)) this.fractionalOn.set(n.id, (this.fractionalOn.get(n.id) ?? 0) + 1);
@@ -225,6 +232,10 @@ export class CellState {
     const a = this.placed.get(taskId);
     if (a === undefined) return undefined;
     this.placed.delete(taskId);
+    if (a.preemptible !== true) {
+      const q = this.queueAlloc.get(a.queue ?? DEFAULT_QUEUE);
+      if (q !== undefined) subtractInto(q, a.demand);
+    }
     const n = this.byId.get(a.nodeId)!;
     n.allocations.delete(taskId);
     const fractional = this.fractionalOn.get(n.id);
@@ -245,6 +256,22 @@ export class CellState {
     }
     this.touch(n);
     return a;
+  }
+
+  /**
+   * Non-preemptible allocation per leaf queue path (`default` for claims without a queue): the
+   * `allocated` of DESIGN §10, what quota checks and DRF ordering read. Live: do not modify.
+   */
+  queueAllocated(): ReadonlyMap<string, ResourceVector> {
+    return this.queueAlloc;
+  }
+
+  private bookQueue(a: Allocation): void {
+    if (a.preemptible === true) return;
+    const key = a.queue ?? DEFAULT_QUEUE;
+    let q = this.queueAlloc.get(key);
+    if (q === undefined) this.queueAlloc.set(key, (q = this.space.zero()));
+    addInto(q, a.demand);
   }
 
   /** Releases every task on a node (e.g. when it is lost) and returns them. */
@@ -389,7 +416,10 @@ export class CellState {
       into.logVersions = p.logVersions;
       into.logNodes = p.logNodes;
     });
-    for (const [k, a] of placed) this.placed.set(k, a);
+    for (const [k, a] of placed) {
+      this.placed.set(k, a);
+      this.bookQueue(a);
+    }
     for (const [k, c] of fractional) this.fractionalOn.set(k, c);
   }
 

@@ -5,13 +5,18 @@
  */
 import { snapshotOf, type CellState } from './cell.ts';
 import type { NodeSnapshot, NodeState } from './node.ts';
+import { DEFAULT_CLAIM_CHECKS, DEFAULT_EVICTION_CHECKS, type ClaimCheck, type EvictionCheck } from './checks/index.ts';
 import type { Claim, Granularity, RejectedClaim, Transaction, TxnResult } from './txn.ts';
-import { validateTxn } from './validate.ts';
+import { validateTxn, type ValidateOptions } from './validate.ts';
 
 export interface CommitterOptions {
   readonly granularity: Granularity;
   /** Outcomes remembered for idempotent replay (oldest forgotten first). Default 200,000. */
   readonly dedupLimit?: number;
+  /** The hard rules every claim must pass, in order (default DEFAULT_CLAIM_CHECKS). */
+  readonly checks?: readonly ClaimCheck[];
+  /** The rules every eviction must pass (default DEFAULT_EVICTION_CHECKS). */
+  readonly evictionChecks?: readonly EvictionCheck[];
 }
 
 export class Committer {
@@ -19,11 +24,18 @@ export class Committer {
   granularity: Granularity;
   private readonly dedupLimit: number;
   private readonly outcomes = new Map<string, TxnResult>();
+  private readonly validation: ValidateOptions;
 
   constructor(cell: CellState, options: CommitterOptions) {
     this.cell = cell;
     this.granularity = options.granularity;
     this.dedupLimit = options.dedupLimit ?? 200_000;
+    this.validation = { checks: options.checks ?? DEFAULT_CLAIM_CHECKS, evictionChecks: options.evictionChecks ?? DEFAULT_EVICTION_CHECKS };
+  }
+
+  /** The claim checks this committer runs, in order. */
+  get checks(): readonly ClaimCheck[] {
+    return this.validation.checks!;
   }
 
   /** The first outcome of a transaction id, if still remembered. */
@@ -59,7 +71,15 @@ export class Committer {
     const prior = this.outcomes.get(txn.id);
     if (prior !== undefined) return { ...prior, replayed: true };
 
-    const verdict = validateTxn(this.cell, txn, this.granularity);
+    const verdict = validateTxn(this.cell, txn, this.granularity, this.validation);
+    let evicted: string[] | undefined;
+    if (verdict.evictions !== undefined && verdict.evictions.length > 0) {
+      evicted = [];
+      for (const j of verdict.evictions) {
+        const e = txn.evictions![j];
+        if (this.cell.release(e.taskId) !== undefined) evicted.push(e.taskId);
+      }
+    }
     const committedClaims: Claim[] = [];
     for (const i of verdict.accepted) committedClaims.push(txn.claims[i]);
     this.cell.applyClaims(committedClaims, seq);
@@ -71,7 +91,8 @@ export class Committer {
       nodeId: txn.claims[r.index]?.nodeId ?? '',
       reason: r.reason,
     }));
-    const result: TxnResult = { txnId: txn.id, committed, rejected, nodes: this.touchedNodes(txn), seq };
+    const base: TxnResult = { txnId: txn.id, committed, rejected, nodes: this.touchedNodes(txn), seq };
+    const result: TxnResult = evicted === undefined ? base : { ...base, evicted };
     this.remember(result);
     return result;
   }
@@ -84,13 +105,15 @@ export class Committer {
   private touchedNodes(txn: Transaction): NodeSnapshot[] {
     const seen = new Set<NodeState>();
     const out: NodeSnapshot[] = [];
-    for (const c of txn.claims) {
-      const n = this.cell.node(c?.nodeId);
+    const add = (nodeId: string | undefined) => {
+      const n = this.cell.node(nodeId as string);
       if (n !== undefined && !seen.has(n)) {
         seen.add(n);
         out.push(snapshotOf(n));
       }
-    }
+    };
+    for (const c of txn.claims) add(c?.nodeId);
+    if (txn.evictions !== undefined) for (const e of txn.evictions) add(e?.nodeId);
     return out;
   }
 }

@@ -7,6 +7,8 @@ export * from './job.ts';
 export * from './restart.ts';
 export * from './txn.ts';
 export * from './validate.ts';
+export * from './checks/index.ts';
+export * from './queues/index.ts';
 export * from './cell.ts';
 export * from './committer.ts';
 export * from './view.ts';

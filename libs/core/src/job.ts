@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { CONSTRAINT_OPS, type Constraint } from './constraints.ts';
+import { fastJobSpec } from './job-fast.ts';
 import { isResourceError, type ResourceSpace, type ResourceVector } from './resources.ts';
 import { restartSchema } from './restart.ts';
 
@@ -46,6 +47,8 @@ export const jobSpecSchema = z
     queue: z.string().min(1).max(200).default('default'),
     priority: z.number().int().min(0).max(1_000_000).default(100),
     gang: z.boolean().default(false),
+    /** DESIGN §10: does not count against quota, fills idle capacity, first to be preempted. */
+    preemptible: z.boolean().optional(),
     /** Restarts of failed tasks (see restart.ts for the defaults when absent). */
     restart: restartSchema.optional(),
     tasks: z.array(taskGroupSchema).min(1, 'a job needs at least one task group').max(1000),
@@ -73,7 +76,9 @@ function formatPath(path: readonly (string | number)[]): string {
 
 /** Validates a job spec (shape, ids, resources against the space, totals, duplicate groups). */
 export function validateJobSpec(input: unknown, space: ResourceSpace): SpecResult {
-  const parsed = jobSpecSchema.safeParse(input);
+  // The common shape is accepted without zod (job-fast.ts); zod decides everything else.
+  const fast = fastJobSpec(input);
+  const parsed = fast !== undefined ? ({ success: true, data: fast } as const) : jobSpecSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return { ok: false, error: { path: formatPath(issue.path), message: issue.message } };

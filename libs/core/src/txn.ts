@@ -13,11 +13,26 @@ export interface Claim {
   readonly seenVersion: number;
   /** Re-checked by the fine-grained validator: labels may have changed since the decision. */
   readonly constraints?: readonly Constraint[];
+  /** The job's leaf queue path (DESIGN §10); absent = `default`. */
+  readonly queue?: string;
+  /** A preemptible task does not count against its queue's quota. */
+  readonly preemptible?: boolean;
 }
 
 /** `incremental`: commit what fits. `all-or-nothing`: a gang, all claims or none. */
 export type TxnKind = 'incremental' | 'all-or-nothing';
 export const TXN_KINDS: readonly TxnKind[] = ['incremental', 'all-or-nothing'];
+
+/**
+ * "Stop task t, which sits on node n, to make room": Nomad's plan `NodeUpdate`. Evictions and
+ * the claims they make room for travel in one transaction; the committer applies an eviction only
+ * when the victim is still there and a claim on its node is accepted (or the transaction claims
+ * nothing on that node).
+ */
+export interface Eviction {
+  readonly taskId: string;
+  readonly nodeId: string;
+}
 
 export interface Transaction {
   /** Idempotency key: replaying the same id returns the first outcome and changes nothing. */
@@ -25,6 +40,8 @@ export interface Transaction {
   readonly schedulerId: string;
   readonly kind: TxnKind;
   readonly claims: readonly Claim[];
+  /** Tasks to stop first; checked as "existing − evictions + claims fits" per node. */
+  readonly evictions?: readonly Eviction[];
 }
 
 /** Omega's two conflict-detection granularities. */
@@ -41,6 +58,10 @@ export interface Rejection {
 export interface TxnVerdict {
   readonly accepted: readonly number[];
   readonly rejected: readonly Rejection[];
+  /** Indices of the evictions to apply (before the accepted claims); absent when none. */
+  readonly evictions?: readonly number[];
+  /** Evictions refused by an eviction check (they free nothing); absent when none. */
+  readonly refusedEvictions?: readonly Rejection[];
 }
 
 export interface RejectedClaim {
@@ -60,4 +81,6 @@ export interface TxnResult {
   readonly seq: number;
   /** True when this result was returned from the idempotency table, not decided now. */
   readonly replayed?: boolean;
+  /** Task ids evicted by this transaction (released before its claims were booked); absent when none. */
+  readonly evicted?: readonly string[];
 }

@@ -1,106 +1,70 @@
 /**
  * validateTxn: the committer's pure check of a transaction against the authoritative state.
- * One function of (state, txn) → verdict, in the spirit of Nomad's evaluateNodePlan.
+ * One function of (state, txn, checks) → verdict, in the spirit of Nomad's evaluateNodePlan; the
+ * rules themselves are the named checks of `./checks/` (DEFAULT_CLAIM_CHECKS).
  */
 import type { CellState } from './cell.ts';
-import { satisfiesAll } from './constraints.ts';
+import { DEFAULT_CLAIM_CHECKS, DEFAULT_EVICTION_CHECKS, type ClaimCheck, type EvictionCheck } from './checks/index.ts';
+import { TxnScope } from './checks/scope.ts';
+import { isId } from './checks/well-formed.ts';
 import type { NodeState } from './node.ts';
 import { ConflictReason } from './reasons.ts';
-import { addInto, fitsWith } from './resources.ts';
-import type { Claim, Granularity, Rejection, Transaction, TxnVerdict } from './txn.ts';
+import type { Granularity, Rejection, Transaction, TxnVerdict } from './txn.ts';
 
-/**
- * A claim is well-formed: ids are non-empty strings, demand of the cell's dimension, finite and
- * ≥ 0. Total over any value (a claim may come straight off the wire), so it never throws.
- */
-export function isWellFormedClaim(claim: Claim, dimensions: number): boolean {
-  if (typeof claim !== 'object' || claim === null) return false;
-  if (!isId(claim.taskId) || !isId(claim.nodeId) || !isId(claim.jobId)) return false;
-  const d = claim.demand;
-  if (!(d instanceof Float64Array) || d.length !== dimensions) return false;
-  for (let i = 0; i < d.length; i++) {
-    const x = d[i];
-    if (!(x >= 0) || x === Infinity) return false; // also false for NaN
-  }
-  return Number.isInteger(claim.seenVersion) && claim.seenVersion >= 0;
-}
+export { isWellFormedClaim } from './checks/well-formed.ts';
 
-/**
- * Checks one claim against a node, given what earlier claims of the same transaction already
- * booked on it (`pending`). Returns undefined when it fits.
- */
-export function checkClaim(
-  node: NodeState | undefined,
-  claim: Claim,
-  granularity: Granularity,
-  pending: Float64Array | undefined,
-): ConflictReason | undefined {
-  const r = checkNodeFor(node, claim, granularity);
-  if (r !== undefined) return r;
-  if (!fitsWith(node!.capacity, node!.allocated, pending, claim.demand)) return ConflictReason.resources;
-  return undefined;
-}
-
-/** Every check of {@link checkClaim} but resources. */
-function checkNodeFor(node: NodeState | undefined, claim: Claim, granularity: Granularity): ConflictReason | undefined {
-  if (node === undefined || node.condition !== 'ready') return ConflictReason.node_gone;
-  if (granularity === 'coarse' && node.version !== claim.seenVersion) return ConflictReason.version;
-  if (!satisfiesAll(node.labels, claim.constraints)) return ConflictReason.constraint;
-  return undefined;
-}
-
-function isId(x: unknown): x is string {
-  return typeof x === 'string' && x !== '';
+export interface ValidateOptions {
+  readonly checks?: readonly ClaimCheck[];
+  readonly evictionChecks?: readonly EvictionCheck[];
 }
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
 /**
- * Decides which claims of `txn` still fit the current state. Claims of one transaction are
- * checked cumulatively (two claims on one node must both fit). Never mutates `cell`.
+ * Decides which claims of `txn` still fit the current state. Every claim runs through `checks`
+ * in order (the first reason wins); claims of one transaction are checked cumulatively (two
+ * claims on one node must both fit). Never mutates `cell`.
  * - `fine`: the claim still fits (node ready, constraints, resources).
  * - `coarse`: additionally, the node's version equals the version the scheduler decided on.
- * An all-or-nothing transaction with any rejection is rejected whole (`gang_aborted` for the rest).
+ * Evictions are checked first; the valid ones free their room for the claims on their node.
+ * An all-or-nothing transaction with any rejection is rejected whole (`gang_aborted` for the rest)
+ * and evicts nothing.
  */
-export function validateTxn(cell: CellState, txn: Transaction, granularity: Granularity): TxnVerdict {
+export function validateTxn(cell: CellState, txn: Transaction, granularity: Granularity, options: ValidateOptions = {}): TxnVerdict {
+  const checks = options.checks ?? DEFAULT_CLAIM_CHECKS;
   const claims = txn.claims;
-  const dims = cell.space.size;
+  const scope = new TxnScope(cell, txn, granularity);
+  const evictions = txn.evictions !== undefined && txn.evictions.length > 0
+    ? checkEvictions(cell, txn, scope, options.evictionChecks ?? DEFAULT_EVICTION_CHECKS)
+    : undefined;
+  // Claims are booked in the scope only when a later claim could see them.
+  const cumulative = claims.length > 1;
   let accepted: number[] | undefined;
   let rejected: Rejection[] | undefined;
-  // Per node touched by an earlier accepted claim of this transaction: its allocation plus those
-  // claims' demands, summed in claim order, i.e. exactly the floats applyClaims will produce.
-  // (Summing the bookings apart and adding them last rounds differently and can let a fractional
-  // claim through that then over-commits the node by an ulp.) Only built when a txn has >1 claim.
-  let booked: Map<NodeState, Float64Array> | undefined;
-  let seenTasks: Set<string> | undefined;
+  // Nodes with an accepted claim, for deciding which evictions to apply.
+  let claimedNodes: Set<string> | undefined;
+  let hasAccepting = false;
+  for (let k = 0; k < checks.length; k++) if (checks[k].accepted !== undefined) hasAccepting = true;
 
   for (let i = 0; i < claims.length; i++) {
     const claim = claims[i];
+    const node: NodeState | undefined = typeof claim === 'object' && claim !== null ? cell.node(claim.nodeId) : undefined;
     let reason: ConflictReason | undefined;
-    let node: NodeState | undefined;
-    if (!isWellFormedClaim(claim, dims)) {
-      reason = ConflictReason.invalid;
-    } else if (cell.isTaskPlaced(claim.taskId) || (seenTasks !== undefined && seenTasks.has(claim.taskId))) {
-      reason = ConflictReason.duplicate_task;
-    } else {
-      node = cell.node(claim.nodeId);
-      reason = checkNodeFor(node, claim, granularity);
-      if (reason === undefined && !fitsWith(node!.capacity, booked?.get(node!) ?? node!.allocated, undefined, claim.demand)) {
-        reason = ConflictReason.resources;
-      }
+    for (let k = 0; k < checks.length; k++) {
+      reason = checks[k].check(claim, node, scope);
+      if (reason !== undefined) break;
     }
     if (reason === undefined) {
       (accepted ??= []).push(i);
-      if (claims.length > 1) {
-        (seenTasks ??= new Set()).add(claim.taskId);
-        booked ??= new Map();
-        let b = booked.get(node!);
-        if (b === undefined) booked.set(node!, (b = Float64Array.from(node!.allocated)));
-        addInto(b, claim.demand);
+      if (cumulative) {
+        scope.name(claim.taskId);
+        scope.book(claim, node!);
       }
+      if (hasAccepting) for (let k = 0; k < checks.length; k++) checks[k].accepted?.(claim, node!, scope);
+      if (evictions !== undefined) (claimedNodes ??= new Set()).add(claim.nodeId);
     } else {
       (rejected ??= []).push({ index: i, reason });
-      if (isId(claim?.taskId)) (seenTasks ??= new Set()).add(claim.taskId);
+      if (isId(claim?.taskId)) scope.name(claim.taskId);
     }
   }
 
@@ -109,5 +73,70 @@ export function validateTxn(cell: CellState, txn: Transaction, granularity: Gran
     rejected.sort((a, b) => a.index - b.index);
     accepted = undefined;
   }
-  return { accepted: accepted ?? EMPTY, rejected: rejected ?? EMPTY };
+  const verdict: TxnVerdict = { accepted: accepted ?? EMPTY, rejected: rejected ?? EMPTY };
+  if (evictions === undefined) return verdict;
+  return { ...verdict, ...decideEvictions(txn, evictions, accepted !== undefined, claimedNodes) };
+}
+
+interface EvictionDecision {
+  /** Valid evictions' indices. */
+  readonly valid: number[];
+  readonly refused: Rejection[];
+}
+
+/** Runs the eviction checks and takes the valid victims off their nodes in the scope. */
+function checkEvictions(cell: CellState, txn: Transaction, scope: TxnScope, checks: readonly EvictionCheck[]): EvictionDecision {
+  const valid: number[] = [];
+  const refused: Rejection[] = [];
+  const byNode = new Map<NodeState, Set<string>>();
+  const seen = new Set<string>();
+  const list = txn.evictions!;
+  for (let j = 0; j < list.length; j++) {
+    const e = list[j];
+    let reason: ConflictReason | undefined;
+    if (typeof e !== 'object' || e === null || !isId(e.taskId) || !isId(e.nodeId)) reason = ConflictReason.invalid;
+    else if (seen.has(e.taskId)) reason = ConflictReason.duplicate_task;
+    else {
+      const node = cell.node(e.nodeId);
+      const a = cell.allocationOf(e.taskId);
+      for (let k = 0; k < checks.length && reason === undefined; k++) reason = checks[k].check(e, a, node, scope);
+      if (reason === undefined) {
+        let set = byNode.get(node!);
+        if (set === undefined) byNode.set(node!, (set = new Set()));
+        set.add(e.taskId);
+      }
+    }
+    if (reason === undefined) {
+      valid.push(j);
+      seen.add(e.taskId);
+    } else {
+      refused.push({ index: j, reason });
+    }
+  }
+  for (const [node, ids] of byNode) scope.evict(node, ids);
+  if (seen.size > 0) scope.evicted = seen;
+  return { valid, refused };
+}
+
+/**
+ * Which valid evictions to apply: those on a node where a claim was accepted, or where the
+ * transaction claims nothing (an evict-only node, as Nomad's evict-only plans). None when the
+ * transaction was rejected whole.
+ */
+function decideEvictions(txn: Transaction, d: EvictionDecision, anyAccepted: boolean, claimedNodes: ReadonlySet<string> | undefined): Pick<TxnVerdict, 'evictions' | 'refusedEvictions'> {
+  const list = txn.evictions!;
+  let targeted: Set<string> | undefined;
+  for (const c of txn.claims) if (typeof c === 'object' && c !== null) (targeted ??= new Set()).add(c.nodeId);
+  const apply: number[] = [];
+  const rejectedWhole = txn.kind === 'all-or-nothing' && !anyAccepted && txn.claims.length > 0;
+  if (!rejectedWhole) {
+    for (const j of d.valid) {
+      const n = list[j].nodeId;
+      if (claimedNodes?.has(n) || !targeted?.has(n)) apply.push(j);
+    }
+  }
+  return {
+    evictions: apply,
+    ...(d.refused.length === 0 ? {} : { refusedEvictions: d.refused }),
+  };
 }

@@ -1,6 +1,7 @@
 /**
- * @tessera/policy: pure placement. Filters and scorers (one per file, registered by name),
- * seeded candidate sampling, and the ParSync placement modes.
+ * @tessera/policy: pure placement. Filters, scorers and post-filters (one per file, built by
+ * factories registered by name), a pipeline configured by name with args and weights, a
+ * per-call placement context, seeded candidate sampling, and the ParSync placement modes.
  */
 export { createRng, type Rng } from './rng.ts';
 export {
@@ -13,6 +14,9 @@ export {
   type PlacementMode,
 } from './modes.ts';
 export {
+  beginPlacement,
+  bookPlacement,
+  placeInContext,
   placeTask,
   placeJob,
   forgetClaims,
@@ -21,20 +25,29 @@ export {
   type PlaceOptions,
   type Placement,
   type PlacementFailure,
+  type PlacementSuccess,
 } from './place.ts';
+export { PlacementContext, type PlacementJob } from './context.ts';
 export {
   DEFAULT_FILTERS,
   Pipeline,
   SCORER_NAMES,
   createPipeline,
   defaultPipeline,
+  scorerShorthand,
+  type PipelineBuild,
   type PipelineSpec,
+  type PluginRef,
   type ScorerName,
   type ScorerRef,
 } from './pipeline.ts';
-export { PluginRegistry, createDefaultRegistry, defaultRegistry } from './registry.ts';
-export type { CandidateNode, FilterPlugin, ScoredNode, ScorerPlugin } from './plugin.ts';
-export { DuplicatePluginError, UnknownPluginError } from './errors.ts';
+export { parsePipelineSpec, pipelineSpecFromText, pipelineSpecSchema } from './spec.ts';
+export { PluginRegistry, createDefaultRegistry, defaultRegistry, noArgs } from './registry.ts';
+export type {
+  CandidateNode, FilterFactory, FilterPlugin, PluginHandle, PluginHooks, PostFilterFactory, PostFilterFailure,
+  PostFilterPlugin, PostFilterResult, ScoredNode, ScorerFactory, ScorerPlugin,
+} from './plugin.ts';
+export { DuplicatePluginError, PipelineSpecError, PluginArgsError, UnknownPluginError, type PluginKind } from './errors.ts';
 export { dominantShareAfter } from './load.ts';
 export { coprimeStride } from './sampling.ts';
 export { RESOURCE_FIT, resourceFit, resourceFitFilter } from './filters/resource-fit.ts';

@@ -1,17 +1,22 @@
 /**
- * A compiled placement pipeline: the filters in order, the scorers with weights, and the scratch
- * state one decision needs (reused across decisions, so placing allocates nothing per node).
+ * A compiled placement pipeline: the filters in order, the scorers with weights, the post-filters,
+ * built once from a {@link PipelineSpec} through the registry's factories. Immutable: the scratch
+ * of a decision lives in the call's PlacementContext, never here or at module level.
  */
-import type { TaskRequest } from '@tessera/core';
+import type { ResourceSpace, TaskRequest } from '@tessera/core';
+import type { PlacementContext } from './context.ts';
 import { LABEL_CONSTRAINTS } from './filters/label-constraints.ts';
 import { NODE_STATE } from './filters/node-state.ts';
 import { RESOURCE_FIT } from './filters/resource-fit.ts';
-import type { CandidateNode, FilterPlugin, ScoredNode, ScorerPlugin } from './plugin.ts';
+import type { CandidateNode, FilterPlugin, PluginHooks, PostFilterPlugin, ScorerPlugin } from './plugin.ts';
 import { defaultRegistry, type PluginRegistry } from './registry.ts';
+import { BINPACK } from './scorers/binpack.ts';
 import { PREFERENCES } from './scorers/preferences.ts';
+import { SPREAD } from './scorers/spread.ts';
 
+/** The `--scorer` shorthands (any registered scorer name is accepted too). */
 export type ScorerName = 'binpack' | 'spread';
-export const SCORER_NAMES: readonly ScorerName[] = Object.freeze(['binpack', 'spread'] as const);
+export const SCORER_NAMES: readonly ScorerName[] = Object.freeze([BINPACK, SPREAD] as const);
 
 /**
  * Default filter order. Filters that can refuse a node for good run first, so a node that can
@@ -20,43 +25,59 @@ export const SCORER_NAMES: readonly ScorerName[] = Object.freeze(['binpack', 'sp
  */
 export const DEFAULT_FILTERS: readonly string[] = Object.freeze([LABEL_CONSTRAINTS, RESOURCE_FIT, NODE_STATE]);
 
-export type ScorerRef = string | { readonly name: string; readonly weight: number };
+/** A plugin by name, with optional factory arguments. */
+export interface PluginRef {
+  readonly name: string;
+  readonly args?: unknown;
+}
 
+/** A scorer by name, with a weight (default 1) and optional factory arguments. */
+export interface ScorerRef extends PluginRef {
+  readonly weight?: number;
+}
+
+/**
+ * A pipeline as configuration (scheduler `--pipeline`, sim `--pipeline`, a config file):
+ * `{ filters?: [{name, args?}], scorers: [{name, weight?, args?}], postFilters?: [{name, args?}] }`.
+ * A bare string stands for `{ name }`.
+ */
 export interface PipelineSpec {
-  /** Filter names, run in this order (default {@link DEFAULT_FILTERS}). */
-  readonly filters?: readonly string[];
-  /** Scorer names (weight 1) or `{ name, weight }`; the node score is their weighted mean. */
-  readonly scorers: readonly ScorerRef[];
+  /** Run in this order (default {@link DEFAULT_FILTERS}). */
+  readonly filters?: readonly (string | PluginRef)[];
+  /** The node score is their weighted mean. */
+  readonly scorers: readonly (string | ScorerRef)[];
+  /** Run in order when a task fits nowhere for a retryable reason; the first result wins. */
+  readonly postFilters?: readonly (string | PluginRef)[];
 }
 
 export class Pipeline {
   readonly filters: readonly FilterPlugin[];
   readonly scorers: readonly ScorerPlugin[];
   readonly weights: Float64Array;
+  readonly postFilters: readonly PostFilterPlugin[];
+  /** Every plugin with a prepare or reserve hook (each once). */
+  readonly hooked: readonly (PluginHooks & { readonly name: string })[];
   private readonly unresolvable: ReadonlySet<string>;
-  /** Per-decision scratch: rejections by reason, and each scorer's weight for the current task. */
-  private readonly counts = new Map<string, number>();
-  private readonly active: Float64Array;
-  private activeTotal = 0;
-  private activeCount = 0;
-  private single = -1;
 
-  constructor(filters: readonly FilterPlugin[], scorers: readonly ScorerPlugin[], weights: readonly number[]) {
+  constructor(filters: readonly FilterPlugin[], scorers: readonly ScorerPlugin[], weights: readonly number[], postFilters: readonly PostFilterPlugin[] = []) {
     if (scorers.length === 0) throw new RangeError('a pipeline needs at least one scorer');
     if (weights.length !== scorers.length) throw new RangeError('one weight per scorer');
     for (const w of weights) if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError(`scorer weights must be finite and ≥ 0, got ${w}`);
     this.filters = Object.freeze([...filters]);
     this.scorers = Object.freeze([...scorers]);
     this.weights = Float64Array.from(weights);
-    this.active = new Float64Array(scorers.length);
+    this.postFilters = Object.freeze([...postFilters]);
+    const hooked = new Set<PluginHooks & { readonly name: string }>();
+    for (const p of [...filters, ...scorers, ...postFilters]) if (p.prepare !== undefined || p.reserve !== undefined) hooked.add(p);
+    this.hooked = Object.freeze([...hooked]);
     this.unresolvable = new Set(filters.flatMap((f) => f.unresolvable));
   }
 
   /** The first reason a filter refuses the node for, or undefined when every filter accepts it. */
-  rejection(node: CandidateNode, task: TaskRequest): string | undefined {
+  rejection(node: CandidateNode, task: TaskRequest, ctx: PlacementContext): string | undefined {
     const fs = this.filters;
     for (let i = 0; i < fs.length; i++) {
-      const r = fs[i].filter(node, task);
+      const r = fs[i].filter(node, task, ctx);
       if (r !== undefined) return r;
     }
     return undefined;
@@ -66,83 +87,47 @@ export class Pipeline {
   isUnresolvable(reason: string): boolean {
     return this.unresolvable.has(reason);
   }
-
-  /** Prepares scoring for one task: which scorers apply and their weights. */
-  beginTask(task: TaskRequest): void {
-    this.counts.clear();
-    let total = 0;
-    let count = 0;
-    let single = -1;
-    for (let i = 0; i < this.scorers.length; i++) {
-      const w = this.weights[i] > 0 && this.scorers[i].appliesTo(task) ? this.weights[i] : 0;
-      this.active[i] = w;
-      if (w > 0) {
-        total += w;
-        count++;
-        single = i;
-      }
-    }
-    this.activeTotal = total;
-    this.activeCount = count;
-    this.single = count === 1 ? single : -1;
-  }
-
-  /** Weighted mean of the applicable scorers, in [0, 1]; 0 when none applies. Call after beginTask. */
-  score(node: ScoredNode, task: TaskRequest): number {
-    if (this.single >= 0) return clamp01(this.scorers[this.single].score(node, task));
-    if (this.activeCount === 0) return 0;
-    let sum = 0;
-    for (let i = 0; i < this.scorers.length; i++) {
-      const w = this.active[i];
-      if (w > 0) sum += w * clamp01(this.scorers[i].score(node, task));
-    }
-    return sum / this.activeTotal;
-  }
-
-  /** Counts one rejected node. */
-  reject(reason: string): void {
-    this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
-  }
-
-  /** Rejections counted since beginTask, as a fresh record (only built when placement fails). */
-  reasons(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [r, n] of this.counts) out[r] = n;
-    return out;
-  }
-
-  /** True when some rejection since beginTask could go away by waiting (node full now, not ready). */
-  anyResolvable(): boolean {
-    for (const r of this.counts.keys()) if (!this.unresolvable.has(r)) return true;
-    return false;
-  }
 }
 
-function clamp01(x: number): number {
-  return x > 0 ? (x < 1 ? x : 1) : 0; // also maps NaN to 0
+export interface PipelineBuild {
+  /** The cell's resource space, handed to every factory. */
+  readonly space: ResourceSpace;
+  readonly registry?: PluginRegistry;
 }
 
-/** Builds a pipeline from plugin names. Throws UnknownPluginError for a name not registered. */
-export function createPipeline(spec: PipelineSpec, registry: PluginRegistry = defaultRegistry): Pipeline {
-  const filters = (spec.filters ?? DEFAULT_FILTERS).map((n) => registry.filter(n));
+const refOf = (r: string | PluginRef): PluginRef => (typeof r === 'string' ? { name: r } : r);
+
+/** Builds a pipeline through the registry's factories. Throws UnknownPluginError / PluginArgsError. */
+export function createPipeline(spec: PipelineSpec, build: PipelineBuild): Pipeline {
+  const registry = build.registry ?? defaultRegistry;
+  const h = { space: build.space };
+  const filters = (spec.filters ?? DEFAULT_FILTERS).map(refOf).map((r) => registry.filter(r.name, r.args, h));
   const scorers: ScorerPlugin[] = [];
   const weights: number[] = [];
   for (const ref of spec.scorers) {
-    const name = typeof ref === 'string' ? ref : ref.name;
-    scorers.push(registry.scorer(name));
-    weights.push(typeof ref === 'string' ? 1 : ref.weight);
+    const r = refOf(ref) as ScorerRef;
+    scorers.push(registry.scorer(r.name, r.args, h));
+    weights.push(r.weight ?? 1);
   }
-  return new Pipeline(filters, scorers, weights);
+  const postFilters = (spec.postFilters ?? []).map(refOf).map((r) => registry.postFilter(r.name, r.args, h));
+  return new Pipeline(filters, scorers, weights, postFilters);
 }
 
-const defaults = new Map<string, Pipeline>();
+/** The spec `--scorer NAME` stands for: default filters, that scorer, plus soft preferences. */
+export function scorerShorthand(scorer: string): PipelineSpec {
+  return { scorers: [scorer, PREFERENCES] };
+}
 
-/** The pipeline `placeTask` uses when none is given: default filters, `scorer`, plus soft preferences. */
-export function defaultPipeline(scorer: ScorerName): Pipeline {
-  let p = defaults.get(scorer);
+const defaults = new WeakMap<ResourceSpace, Map<string, Pipeline>>();
+
+/** The pipeline `placeTask` uses when none is given: {@link scorerShorthand} of `scorer`, built once per space. */
+export function defaultPipeline(scorer: string, space: ResourceSpace): Pipeline {
+  let bySpace = defaults.get(space);
+  if (bySpace === undefined) defaults.set(space, (bySpace = new Map()));
+  let p = bySpace.get(scorer);
   if (p === undefined) {
-    p = createPipeline({ scorers: [scorer, PREFERENCES] });
-    defaults.set(scorer, p);
+    p = createPipeline(scorerShorthand(scorer), { space });
+    bySpace.set(scorer, p);
   }
   return p;
 }

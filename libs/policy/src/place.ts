@@ -1,33 +1,40 @@
 /**
- * Placement: filters → scorers → the mode picks a node, on a scheduler's (possibly stale) view.
- * Pure: time and randomness come in through the options; nothing here reads a clock or does I/O.
+ * Placement: filters → scorers → the mode picks a node, on a scheduler's (possibly stale) view;
+ * post-filters when a task fits nowhere for a retryable reason. Pure: time and randomness come
+ * in through the options; nothing here reads a clock or does I/O.
+ *
+ * One placement call = one PlacementContext (the job, the view, each plugin's prepared state and
+ * the decision scratch): `beginPlacement` → `placeInContext` per task → `bookPlacement` for each
+ * task that found a node. `placeTask` and `placeJob` are that sequence for one task / a job.
  *
  * Hot-path notes: a decision allocates only its result. Nodes are visited in place (no candidate
- * arrays), plugin scratch lives in the Pipeline, and the partition order / flat node list are
- * cached per view (see view-index.ts).
+ * arrays), scratch lives in the context, and the partition order / flat node list are cached per
+ * view (see view-index.ts).
  */
-import type { Claim, PartitionView, ResourceVector, SchedulerView, TaskRequest, ViewNode } from '@tessera/core';
+import { ResourceSpace, type Claim, type Eviction, type PartitionView, type ResourceVector, type SchedulerView, type TaskRequest, type ViewNode } from '@tessera/core';
+import { PlacementContext, type PlacementJob } from './context.ts';
 import type { EffectiveMode } from './modes.ts';
-import { defaultPipeline, type Pipeline, type ScorerName } from './pipeline.ts';
+import { defaultPipeline, type Pipeline } from './pipeline.ts';
+import type { ScoredNode } from './plugin.ts';
+import { defaultRegistry } from './registry.ts';
 import type { Rng } from './rng.ts';
 import { coprimeStride } from './sampling.ts';
 import { flatNodes, viewIndex } from './view-index.ts';
-import { defaultRegistry } from './registry.ts';
 
 export interface PlaceOptions {
   /** `adaptive` is resolved (by AdaptiveMode) before calling. */
   mode: EffectiveMode;
-  scorer: ScorerName;
+  /** Shorthand for the default pipeline (default filters + this scorer + soft preferences). */
+  scorer: string;
   /** Feasible candidates scored per task; 0 = score every feasible node. */
   sampleSize: number;
   /** ms, same clock as PartitionView.syncedAt. */
   now: number;
   rng: Rng;
-  /**
-   * A custom pipeline (other filters, scorers or weights). When given, `scorer` is ignored.
-   * Default: core filters + `scorer` + soft preferences.
-   */
+  /** A compiled pipeline (other filters, scorers, weights, post-filters). When given, `scorer` is ignored. */
   pipeline?: Pipeline;
+  /** The job the tasks belong to, for rules that need it (queue, priority, …). */
+  job?: PlacementJob;
 }
 
 /**
@@ -35,53 +42,41 @@ export interface PlaceOptions {
  * of the view was visited, so the counts sum to the view's node count (an empty record means the
  * view holds no nodes yet). `retryable` is false when no node could ever take the task (larger
  * than every node, constraints match none); then retrying on fresher state cannot help.
+ * A placement a post-filter made possible carries the `evictions` it needs.
  */
 export type Placement =
-  | { ok: true; node: ViewNode; score: number; stalenessMs: number }
+  | { ok: true; node: ViewNode; score: number; stalenessMs: number; evictions?: readonly Eviction[] }
   | { ok: false; retryable: boolean; reasons: Record<string, number> };
 
 export type PlacementFailure = Placement & { ok: false };
-
-interface Best {
-  node: ViewNode | undefined;
-  score: number;
-  found: number;
-}
-
-// Module scratch for the visit loop (placement is synchronous, so one is enough).
-const best: Best = { node: undefined, score: -1, found: 0 };
+export type PlacementSuccess = Placement & { ok: true };
 
 /**
  * Visits `nodes` from a seeded start with a seeded coprime stride, filtering and scoring, until
- * `limit` feasible candidates were scored (limit 0: all). Leaves the winner in `best`.
+ * `limit` feasible candidates were scored (limit 0: all). Leaves the winner in the context.
  */
-function visit(nodes: readonly ViewNode[], task: TaskRequest, pipeline: Pipeline, limit: number, rng: Rng): void {
+function visit(nodes: readonly ViewNode[], task: TaskRequest, ctx: PlacementContext, limit: number, rng: Rng): void {
   const n = nodes.length;
   if (n === 0) return;
+  const pipeline = ctx.pipeline;
   let idx = n === 1 ? 0 : rng.int(n);
   const stride = coprimeStride(n, rng);
   for (let k = 0; k < n; k++) {
     const node = nodes[idx];
     idx += stride;
     if (idx >= n) idx -= n;
-    const reason = pipeline.rejection(node, task);
+    const reason = pipeline.rejection(node, task, ctx);
     if (reason !== undefined) {
-      pipeline.reject(reason);
+      ctx.reject(reason);
       continue;
     }
-    const s = pipeline.score(node, task);
-    if (s > best.score) {
-      best.score = s;
-      best.node = node;
+    const s = ctx.score(node, task);
+    if (s > ctx.bestScore) {
+      ctx.bestScore = s;
+      ctx.bestNode = node;
     }
-    if (++best.found === limit) return;
+    if (++ctx.found === limit) return;
   }
-}
-
-function resetBest(): void {
-  best.node = undefined;
-  best.score = -1;
-  best.found = 0;
 }
 
 function checkOptions(opts: PlaceOptions): void {
@@ -92,46 +87,87 @@ function checkOptions(opts: PlaceOptions): void {
   }
 }
 
-function failure(pipeline: Pipeline, visited: boolean): PlacementFailure {
-  // Nothing visited (an empty view) is retryable: nodes may still register or sync in.
-  return { ok: false, retryable: !visited || pipeline.anyResolvable(), reasons: pipeline.reasons() };
+/** Starts a placement call for `tasks` (runs every plugin's `prepare`). */
+export function beginPlacement(view: SchedulerView, tasks: readonly TaskRequest[], opts: PlaceOptions): PlacementContext {
+  checkOptions(opts);
+  const pipeline = opts.pipeline ?? defaultPipeline(opts.scorer, view.space);
+  return new PlacementContext(view, pipeline, tasks, opts.job);
 }
 
 /**
- * Places one task on the view without booking it.
+ * Places one task of the call without booking it.
  * - `latency-first`: partitions from the most recently synced; the first partition holding a
  *   feasible node wins, and its best sampled node is chosen.
  * - `quality-first` / `state-sync`: the best sampled feasible node anywhere, however stale.
+ * When no node fits and waiting could help, the post-filters run in order (first result wins).
  */
-export function placeTask(view: SchedulerView, task: TaskRequest, opts: PlaceOptions): Placement {
-  checkOptions(opts);
-  const pipeline = opts.pipeline ?? defaultPipeline(opts.scorer);
+export function placeInContext(ctx: PlacementContext, task: TaskRequest, opts: PlaceOptions): Placement {
+  const view = ctx.view;
   const ix = viewIndex(view);
-  pipeline.beginTask(task);
-  resetBest();
+  ctx.beginTask(task);
 
   let part: PartitionView | undefined;
   if (opts.mode === 'latency-first') {
     const order = ix.order;
     for (let i = 0; i < order.length; i++) {
       const p = view.partitions[order[i]];
-      visit(p.nodes, task, pipeline, opts.sampleSize, opts.rng);
-      if (best.found > 0) {
+      visit(p.nodes, task, ctx, opts.sampleSize, opts.rng);
+      if (ctx.found > 0) {
         part = p;
         break;
       }
     }
   } else {
-    visit(flatNodes(view, ix), task, pipeline, opts.sampleSize, opts.rng);
+    visit(flatNodes(view, ix), task, ctx, opts.sampleSize, opts.rng);
   }
 
-  const node = best.node;
-  const score = best.score;
-  resetBest(); // do not keep view nodes alive from module scope
-  if (node === undefined) return failure(pipeline, ix.total > 0);
-  part ??= view.partitions[node.partition];
-  const syncedAt = part === undefined ? -Infinity : part.syncedAt;
-  return { ok: true, node, score, stalenessMs: opts.now - syncedAt };
+  const node = ctx.bestNode;
+  const score = ctx.bestScore;
+  ctx.bestNode = undefined; // do not keep view nodes alive from the context
+  if (node === undefined) {
+    // Nothing visited (an empty view) is retryable: nodes may still register or sync in.
+    const failure: PlacementFailure = { ok: false, retryable: ix.total === 0 || ctx.anyResolvable(), reasons: ctx.reasons() };
+    return failure.retryable ? postFilter(ctx, task, failure, opts) : failure;
+  }
+  return { ok: true, node, score, stalenessMs: opts.now - syncedAtOf(view, part ?? view.partitions[node.partition]) };
+}
+
+function syncedAtOf(_view: SchedulerView, part: PartitionView | undefined): number {
+  return part === undefined ? -Infinity : part.syncedAt;
+}
+
+function postFilter(ctx: PlacementContext, task: TaskRequest, failure: PlacementFailure, opts: PlaceOptions): Placement {
+  const pfs = ctx.pipeline.postFilters;
+  for (let i = 0; i < pfs.length; i++) {
+    const r = pfs[i].postFilter(task, failure, ctx);
+    if (r !== undefined) {
+      const stalenessMs = opts.now - syncedAtOf(ctx.view, ctx.view.partitions[r.node.partition]);
+      return { ok: true, node: r.node, score: 0, stalenessMs, evictions: r.evictions };
+    }
+  }
+  return failure;
+}
+
+/**
+ * Books a successful placement on the view (`view.assume`, so later tasks of the call see it),
+ * tells the plugins' `reserve` hooks, and returns its claim (seenVersion = the node's version at
+ * decision). The booking stays until the caller `forget`s it.
+ */
+export function bookPlacement(ctx: PlacementContext, task: TaskRequest, p: PlacementSuccess): Claim {
+  ctx.view.assume(p.node.id, task.demand);
+  ctx.reserve(task, p.node);
+  const claim: Claim = task.constraints === undefined
+    ? { taskId: task.id, jobId: task.jobId, nodeId: p.node.id, demand: task.demand, seenVersion: p.node.version }
+    : { taskId: task.id, jobId: task.jobId, nodeId: p.node.id, demand: task.demand, seenVersion: p.node.version, constraints: task.constraints };
+  const job = ctx.job;
+  if (job === undefined || (job.queue === undefined && job.preemptible !== true)) return claim;
+  // The committer books quota by the claim's queue; preemptible tasks count against none.
+  return { ...claim, ...(job.queue === undefined ? {} : { queue: job.queue }), ...(job.preemptible === true ? { preemptible: true } : {}) };
+}
+
+/** Places one task on the view without booking it (a call of its own). */
+export function placeTask(view: SchedulerView, task: TaskRequest, opts: PlaceOptions): Placement {
+  return placeInContext(beginPlacement(view, [task], opts), task, opts);
 }
 
 export interface JobPlacement {
@@ -139,33 +175,31 @@ export interface JobPlacement {
   /** One per task, in task order. */
   placements: Placement[];
   unplaced: { task: TaskRequest; placement: PlacementFailure }[];
+  /** Evictions the post-filters asked for (empty when none); they go in the claims' transaction. */
+  evictions: Eviction[];
 }
 
 /**
- * Places every task of a job, booking each choice on the view (`view.assume`) so later tasks of
- * the job see it. Returns a claim per placed task (seenVersion = the node's version at decision)
- * and the tasks it could not place. The bookings stay until the caller `forget`s them (on the
- * committer's answer, or at once with {@link forgetClaims} when a gang cannot be placed whole).
+ * Places every task of a job in one call, booking each choice on the view so later tasks of the
+ * job see it. Returns a claim per placed task and the tasks it could not place. The bookings stay
+ * until the caller `forget`s them (on the committer's answer, or at once with
+ * {@link forgetClaims} when a gang cannot be placed whole).
  */
 export function placeJob(view: SchedulerView, tasks: readonly TaskRequest[], opts: PlaceOptions): JobPlacement {
-  const claims: Claim[] = [];
-  const placements: Placement[] = [];
-  const unplaced: { task: TaskRequest; placement: PlacementFailure }[] = [];
+  const ctx = beginPlacement(view, tasks, opts);
+  const out: JobPlacement = { claims: [], placements: [], unplaced: [], evictions: [] };
   for (let i = 0; i < tasks.length; i++) {
     const task = tasks[i];
-    const pl = placeTask(view, task, opts);
-    placements.push(pl);
+    const pl = placeInContext(ctx, task, opts);
+    out.placements.push(pl);
     if (pl.ok) {
-      view.assume(pl.node.id, task.demand);
-      const claim: Claim = task.constraints === undefined
-        ? { taskId: task.id, jobId: task.jobId, nodeId: pl.node.id, demand: task.demand, seenVersion: pl.node.version }
-        : { taskId: task.id, jobId: task.jobId, nodeId: pl.node.id, demand: task.demand, seenVersion: pl.node.version, constraints: task.constraints };
-      claims.push(claim);
+      out.claims.push(bookPlacement(ctx, task, pl));
+      if (pl.evictions !== undefined) for (const e of pl.evictions) out.evictions.push(e);
     } else {
-      unplaced.push({ task, placement: pl });
+      out.unplaced.push({ task, placement: pl });
     }
   }
-  return { claims, placements, unplaced };
+  return out;
 }
 
 /** Drops the view bookings of claims that will not be proposed (e.g. a gang that did not fit whole). */
@@ -173,16 +207,21 @@ export function forgetClaims(view: SchedulerView, claims: readonly Claim[]): voi
   for (const c of claims) view.forget(c.nodeId, c.demand);
 }
 
+const named = new Map<string, { score(node: ScoredNode, task: TaskRequest, ctx: PlacementContext): number }>();
+
 /**
  * The score of `node` for `task` under one scorer, on whatever state the node object holds
  * (reserved counts as taken when present). Used to measure placement quality on fresh state.
- * This is the named scorer alone: a Placement's `score` also averages in soft preferences.
+ * This is the named scorer alone: a Placement's `score` also averages in soft preferences. Only
+ * for scorers that need no placement context (the resource scorers).
  */
 export function scoreNode(
   node: { capacity: ResourceVector; allocated: ResourceVector; reserved?: ResourceVector },
   task: TaskRequest,
-  scorer: ScorerName,
+  scorer: string,
 ): number {
-  const s = defaultRegistry.scorer(scorer).score(node, task);
+  let p = named.get(scorer);
+  if (p === undefined) named.set(scorer, (p = defaultRegistry.scorer(scorer, undefined, { space: ResourceSpace.default })));
+  const s = p.score(node, task, undefined as unknown as PlacementContext);
   return s > 0 ? (s < 1 ? s : 1) : 0;
 }

@@ -1,9 +1,11 @@
 /**
- * The two kinds of placement plugin, in the style of Nomad's feasibility checkers / rankers and
- * kube-scheduler's Filter / Score plugins: a name, a pure function, nothing else. New policies
- * (quotas, DRF, priorities, affinity, GPU sharing) arrive as new files implementing these.
+ * The kinds of placement plugin, in the style of Nomad's feasibility checkers / rankers and
+ * kube-scheduler's PreFilter / Filter / Score / PostFilter plugins: a name, pure functions,
+ * nothing else. A plugin is built by a factory from its configuration (`args`) and the cell's
+ * resource space, registered by name (registry.ts); new policies arrive as new files.
  */
-import type { Labels, NodeCondition, ResourceVector, TaskRequest } from '@tessera/core';
+import type { Eviction, Labels, NodeCondition, ResourceSpace, ResourceVector, TaskRequest, ViewNode } from '@tessera/core';
+import type { PlacementContext } from './context.ts';
 
 /** What a filter reads of a node. `ViewNode` satisfies it; so does a plain test object. */
 export interface CandidateNode {
@@ -18,13 +20,26 @@ export interface CandidateNode {
 
 /** What a scorer reads of a node: labels are optional so resource scorers work on bare vectors. */
 export interface ScoredNode {
+  readonly id?: string;
   readonly capacity: ResourceVector;
   readonly allocated: ResourceVector;
   readonly reserved?: ResourceVector | undefined;
   readonly labels?: Labels;
 }
 
-export interface FilterPlugin {
+/**
+ * Optional per-call hooks any plugin may have (kube-scheduler's PreFilter/Reserve on CycleState):
+ * - `prepare(ctx)` runs once per placement call, before any task is placed; what it returns is
+ *   the plugin's state for the call, read back with `ctx.state(name)`;
+ * - `reserve(ctx, task, node)` runs after a task of the call was booked on `node`, so rules that
+ *   count a job's tasks per node or zone see the tasks placed earlier in the same call.
+ */
+export interface PluginHooks {
+  prepare?(ctx: PlacementContext): unknown;
+  reserve?(ctx: PlacementContext, task: TaskRequest, node: ViewNode): void;
+}
+
+export interface FilterPlugin extends PluginHooks {
   readonly name: string;
   /**
    * The reasons this filter returns that no retry can fix (the node can never take the task),
@@ -33,13 +48,44 @@ export interface FilterPlugin {
    */
   readonly unresolvable: readonly string[];
   /** undefined when the node can take the task; otherwise a constant reason string. */
-  filter(node: CandidateNode, task: TaskRequest): string | undefined;
+  filter(node: CandidateNode, task: TaskRequest, ctx: PlacementContext): string | undefined;
 }
 
-export interface ScorerPlugin {
+export interface ScorerPlugin extends PluginHooks {
   readonly name: string;
   /** False when the scorer has nothing to say about this task; it is then left out of the mean. */
-  appliesTo(task: TaskRequest): boolean;
+  appliesTo(task: TaskRequest, ctx: PlacementContext): boolean;
   /** A score in [0, 1], higher is better. Called only on nodes every filter accepted. */
-  score(node: ScoredNode, task: TaskRequest): number;
+  score(node: ScoredNode, task: TaskRequest, ctx: PlacementContext): number;
 }
+
+/** What a post-filter found: a node the task can have once `evictions` are carried out. */
+export interface PostFilterResult {
+  readonly node: ViewNode;
+  /** Tasks to stop on `node` (they go in the same transaction as the task's claim). */
+  readonly evictions: readonly Eviction[];
+}
+
+/** The placement failure a post-filter is asked about (always retryable). */
+export interface PostFilterFailure {
+  readonly reasons: Readonly<Record<string, number>>;
+}
+
+/**
+ * kube-scheduler's PostFilter: runs only when a task fit no node for a reason waiting could fix
+ * (never for unresolvable failures), e.g. preemption. The first post-filter that returns a
+ * result wins; the placement is then `ok` with its evictions.
+ */
+export interface PostFilterPlugin extends PluginHooks {
+  readonly name: string;
+  postFilter(task: TaskRequest, failure: PostFilterFailure, ctx: PlacementContext): PostFilterResult | undefined;
+}
+
+/** What a factory gets besides its args (kube-scheduler's framework handle). */
+export interface PluginHandle {
+  readonly space: ResourceSpace;
+}
+
+export type FilterFactory = (args: unknown, h: PluginHandle) => FilterPlugin;
+export type ScorerFactory = (args: unknown, h: PluginHandle) => ScorerPlugin;
+export type PostFilterFactory = (args: unknown, h: PluginHandle) => PostFilterPlugin;

@@ -15,6 +15,7 @@ import {
   type TaskRequest,
   type ViewNode,
 } from '@tessera/core';
+import { beginPlacement, createRng, type PlacementContext } from '../src/index.ts';
 
 export const space = ResourceSpace.default;
 
@@ -111,4 +112,9 @@ export function viewOf(partitions: readonly PartitionSpec[]): SchedulerView {
     for (const n of nodes) if (n.reserved !== undefined) view.assume(n.id, n.reserved);
   });
   return view;
+}
+
+/** A placement context for calling a plugin directly (built-ins read nothing of it). */
+export function aContext(view: SchedulerView = new SchedulerView(space, 1)): PlacementContext {
+  return beginPlacement(view, [], { mode: 'quality-first', scorer: 'binpack', sampleSize: 16, now: 0, rng: createRng(0) });
 }

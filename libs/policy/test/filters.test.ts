@@ -8,7 +8,7 @@ import {
   resourceFit,
   resourceFitFilter,
 } from '../src/index.ts';
-import { aNode, aTask, type NodeBuilder, type TaskBuilder } from './builders.ts';
+import { aContext, aNode, aTask, type NodeBuilder, type TaskBuilder } from './builders.ts';
 
 describe('resource-fit filter', () => {
   const cases: { name: string; node: NodeBuilder; task: TaskBuilder; want: FilterReason | undefined }[] = [
@@ -27,7 +27,7 @@ describe('resource-fit filter', () => {
     const n = node.obj();
     const t = task.obj();
     expect(resourceFit(n, t.demand)).toBe(want);
-    expect(resourceFitFilter.filter(n, t)).toBe(want);
+    expect(resourceFitFilter.filter(n, t, aContext())).toBe(want);
   });
 
   it('declares only "larger than any node" as unresolvable', () => {
@@ -43,7 +43,7 @@ describe('node-state filter', () => {
   ])('$condition → $want', ({ condition, want }) => {
     const n = aNode('n').condition(condition).obj();
     expect(nodeReady(n)).toBe(want);
-    expect(nodeStateFilter.filter(n, aTask().obj())).toBe(want);
+    expect(nodeStateFilter.filter(n, aTask().obj(), aContext())).toBe(want);
   });
 
   it('is always resolvable (a node can come back)', () => {
@@ -74,7 +74,7 @@ describe('label-constraints filter', () => {
     const t = b.obj();
     const want = ok ? undefined : FilterReason.constraint;
     expect(labelConstraints(node, t)).toBe(want);
-    expect(labelConstraintsFilter.filter(node, t)).toBe(want);
+    expect(labelConstraintsFilter.filter(node, t, aContext())).toBe(want);
     // Same verdict as core's satisfiesAll, which the committer uses.
     expect(satisfiesAll(node.labels, t.constraints)).toBe(ok);
   });

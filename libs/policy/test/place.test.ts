@@ -164,9 +164,9 @@ describe('candidate sampling', () => {
 
   function countingPipeline() {
     const calls = { n: 0 };
-    const counting: ScorerPlugin = { name: 'counting', appliesTo: () => true, score: (n, task) => (calls.n++, binpackScorer.score(n, task)) };
+    const counting: ScorerPlugin = { name: 'counting', appliesTo: () => true, score: (n, task, c) => (calls.n++, binpackScorer.score(n, task, c)) };
     const registry = createDefaultRegistry().registerScorer(counting);
-    return { calls, pipeline: createPipeline({ scorers: ['counting'] }, registry) };
+    return { calls, pipeline: createPipeline({ scorers: ['counting'] }, { space, registry }) };
   }
 
   it.each([
@@ -378,7 +378,7 @@ describe('options and plugins', () => {
       filter: (node) => (node.labels.ssd === 'yes' ? 'node has ssd' : undefined),
     };
     const registry = createDefaultRegistry().registerFilter(noSsd);
-    const pipeline = createPipeline({ filters: ['no-ssd', 'resource-fit', 'node-state'], scorers: ['spread'] }, registry);
+    const pipeline = createPipeline({ filters: ['no-ssd', 'resource-fit', 'node-state'], scorers: ['spread'] }, { space, registry });
     expect(chosen(placeTask(v, aTask().obj(), opts({ pipeline })))).toBe('a');
     const p = placeTask(v, aTask().req({ cpu_millis: 3000 }).obj(), opts({ pipeline, sampleSize: 0 }));
     expect(p.ok).toBe(true);
@@ -393,17 +393,17 @@ describe('options and plugins', () => {
   it('weights scorers: a heavy preference beats binpack', () => {
     const busy = viewOf([{ syncedAt: 0, nodes: [aNode('busy').alloc({ cpu_millis: 3000 }), aNode('ssd').label('ssd', 'yes')] }]);
     const t = aTask().prefer('ssd', 'exists').obj();
-    const light = createPipeline({ scorers: [{ name: 'binpack', weight: 10 }, { name: 'preferences', weight: 1 }] });
-    const heavy = createPipeline({ scorers: [{ name: 'binpack', weight: 1 }, { name: 'preferences', weight: 10 }] });
+    const light = createPipeline({ scorers: [{ name: 'binpack', weight: 10 }, { name: 'preferences', weight: 1 }] }, { space });
+    const heavy = createPipeline({ scorers: [{ name: 'binpack', weight: 1 }, { name: 'preferences', weight: 10 }] }, { space });
     expect(chosen(placeTask(busy, t, opts({ pipeline: light })))).toBe('busy');
     expect(chosen(placeTask(busy, t, opts({ pipeline: heavy })))).toBe('ssd');
   });
 
   it('names unknown and duplicate plugins', () => {
-    expect(() => createPipeline({ scorers: ['drf'] })).toThrow(UnknownPluginError);
-    expect(() => createPipeline({ filters: ['quota'], scorers: ['binpack'] })).toThrow(/unknown filter "quota"/);
+    expect(() => createPipeline({ scorers: ['drf'] }, { space })).toThrow(UnknownPluginError);
+    expect(() => createPipeline({ filters: ['quota'], scorers: ['binpack'] }, { space })).toThrow(/unknown filter "quota"/);
     expect(() => createDefaultRegistry().registerScorer(binpackScorer)).toThrow(DuplicatePluginError);
-    expect(() => createPipeline({ scorers: [] })).toThrow(RangeError);
+    expect(() => createPipeline({ scorers: [] }, { space })).toThrow(RangeError);
     expect(new PluginRegistry().filterNames).toEqual([]);
     expect(createDefaultRegistry().filterNames).toEqual(['label-constraints', 'resource-fit', 'node-state']);
     expect(createDefaultRegistry().scorerNames).toEqual(['binpack', 'spread', 'preferences']);

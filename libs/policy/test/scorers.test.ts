@@ -10,7 +10,7 @@ import {
   scoreNode,
   spreadScore,
 } from '../src/index.ts';
-import { aNode, aTask } from './builders.ts';
+import { aContext, aNode, aTask } from './builders.ts';
 
 describe('binpack and spread scorers', () => {
   // Node capacity 4000 cpu / 8192 mem; task 1000 cpu / 1024 mem unless said otherwise.
@@ -80,7 +80,7 @@ describe('binpack and spread scorers', () => {
   });
 
   it('binpack applies to every task', () => {
-    expect(binpackScorer.appliesTo(task)).toBe(true);
+    expect(binpackScorer.appliesTo(task, aContext())).toBe(true);
   });
 });
 
@@ -97,7 +97,7 @@ describe('preferences scorer', () => {
   ];
   it.each(cases)('$name', ({ task, applies, score }) => {
     const t = task.obj();
-    expect(preferencesScorer.appliesTo(t)).toBe(applies);
+    expect(preferencesScorer.appliesTo(t, aContext())).toBe(applies);
     expect(preferencesScore(node, t)).toBeCloseTo(score, 12);
   });
 

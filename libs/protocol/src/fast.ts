@@ -22,8 +22,9 @@ import { CONSTRAINT_OPS, NODE_CONDITIONS, TXN_KINDS } from '@tessera/core';
 import type { SafeParseResult, Validator } from './codec.ts';
 import { AGENT_ID } from './subjects.ts';
 import {
-  TASK_OUTCOMES,
-  type AssignMessage, type CommitReply, type CommitRequest, type HeartbeatRequest, type SyncReply, type TaskEndedRequest,
+  MAX_JOBS_PER_MESSAGE, TASK_OUTCOMES,
+  type AssignMessage, type CommitReply, type CommitRequest, type HeartbeatRequest, type JobBatch, type JobSubmission, type SyncReply,
+  type TaskEndedRequest,
 } from './messages.ts';
 
 const MAX_BATCH = 20_000;
@@ -374,6 +375,11 @@ function claimCheck(x: unknown): R {
   if (e !== null) return at(e, 'demand');
   e = nonNegInt(x.seenVersion);
   if (e !== null) return at(e, 'seenVersion');
+  if (x.queue !== undefined) {
+    e = str(x.queue, 1, 600);
+    if (e !== null) return at(e, 'queue');
+  }
+  if (x.preemptible !== undefined && typeof x.preemptible !== 'boolean') return at(invalidType('boolean', x.preemptible), 'preemptible');
   const cs = x.constraints;
   if (cs !== undefined) {
     e = arr(cs, 0, 100);
@@ -403,6 +409,25 @@ function transactionCheck(x: unknown): R {
     e = claimCheck(a[i]);
     if (e !== null) return at(at(e, i), 'claims');
   }
+  const ev = x.evictions;
+  if (ev !== undefined) {
+    e = arr(ev, 0, MAX_BATCH);
+    if (e !== null) return at(e, 'evictions');
+    const b = ev as unknown[];
+    for (let i = 0; i < b.length; i++) {
+      e = evictionCheck(b[i]);
+      if (e !== null) return at(at(e, i), 'evictions');
+    }
+  }
+  return null;
+}
+
+function evictionCheck(x: unknown): R {
+  if (!isObj(x)) return invalidType('object', x);
+  let e = id(x.taskId);
+  if (e !== null) return at(e, 'taskId');
+  e = id(x.nodeId);
+  if (e !== null) return at(e, 'nodeId');
   return null;
 }
 
@@ -458,6 +483,10 @@ function txnResultCheck(x: unknown): R {
   e = int(x.seq);
   if (e !== null) return at(e, 'seq');
   if (x.replayed !== undefined && typeof x.replayed !== 'boolean') return at(invalidType('boolean', x.replayed), 'replayed');
+  if (x.evicted !== undefined) {
+    e = idArray(x.evicted, Infinity);
+    if (e !== null) return at(e, 'evicted');
+  }
   return null;
 }
 
@@ -473,6 +502,55 @@ function commitReplyCheck(x: unknown): R {
     e = txnResultCheck(a[i]);
     if (e !== null) return at(at(e, i), 'results');
   }
+  return null;
+}
+
+// ---- jobSubmission / jobBatch --------------------------------------------------------------
+/** z.number().finite() */
+function finite(x: unknown): R {
+  if (!isNum(x)) return invalidType('number', x);
+  if (!Number.isFinite(x)) return fail('Number must be finite');
+  return null;
+}
+
+/** z.record(z.string(), z.unknown()): any plain object (its keys are strings). */
+function record(x: unknown): R {
+  return isObj(x) ? null : invalidType('object', x);
+}
+
+function jobSubmissionCheck(x: unknown): R {
+  if (!isObj(x)) return invalidType('object', x);
+  let e = record(x.job);
+  if (e !== null) return at(e, 'job');
+  e = finite(x.submittedAt);
+  if (e !== null) return at(e, 'submittedAt');
+  if (x.tasks !== undefined) {
+    e = idArray(x.tasks, 200_000);
+    if (e !== null) return at(e, 'tasks');
+  }
+  if (x.attempt !== undefined) {
+    e = nonNegInt(x.attempt);
+    if (e !== null) return at(e, 'attempt');
+  }
+  if (x.notBefore !== undefined) {
+    e = finite(x.notBefore);
+    if (e !== null) return at(e, 'notBefore');
+  }
+  return null;
+}
+
+function jobBatchCheck(x: unknown): R {
+  if (!isObj(x)) return invalidType('object', x);
+  const js = x.jobs;
+  let e = arr(js, 1, MAX_JOBS_PER_MESSAGE);
+  if (e !== null) return at(e, 'jobs');
+  const a = js as unknown[];
+  for (let i = 0; i < a.length; i++) {
+    e = record(a[i]);
+    if (e !== null) return at(at(e, i), 'jobs');
+  }
+  e = finite(x.submittedAt);
+  if (e !== null) return at(e, 'submittedAt');
   return null;
 }
 
@@ -521,6 +599,8 @@ export const taskEndedRequestFast = asZod<TaskEndedRequest>(taskEndedRequestChec
 export const syncReplyFast = asZod<SyncReply>(syncReplyCheck);
 export const commitRequestFast = asZod<CommitRequest>(commitRequestCheck);
 export const commitReplyFast = asZod<CommitReply>(commitReplyCheck);
+export const jobSubmissionFast = asZod<JobSubmission>(jobSubmissionCheck);
+export const jobBatchFast = asZod<JobBatch>(jobBatchCheck);
 
 /** The same checks as plain `Validator`s, without zod's per-call overhead. */
 export const fastValidators = {
@@ -530,4 +610,6 @@ export const fastValidators = {
   syncReply: plain<SyncReply>(syncReplyCheck),
   commitRequest: plain<CommitRequest>(commitRequestCheck),
   commitReply: plain<CommitReply>(commitReplyCheck),
+  jobSubmission: plain<JobSubmission>(jobSubmissionCheck),
+  jobBatch: plain<JobBatch>(jobBatchCheck),
 } as const;

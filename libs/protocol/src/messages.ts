@@ -4,7 +4,7 @@
  * Each schema is bounded (ids, arrays, strings) so an oversized or hostile message is refused.
  */
 import { z } from 'zod';
-import { CONSTRAINT_OPS, NODE_CONDITIONS, TXN_KINDS } from '@tessera/core';
+import { CONSTRAINT_OPS, NODE_CONDITIONS, TXN_KINDS, type NodeCondition } from '@tessera/core';
 import { AGENT_ID } from './subjects.ts';
 
 const MAX_BATCH = 20_000;
@@ -16,7 +16,7 @@ const resourceArray = z.array(amount).max(64);
 const resourceRecord = z.record(z.string().max(64), z.number());
 const labels = z.record(z.string().max(200), z.string().max(400)).refine((l) => Object.keys(l).length <= 64, 'at most 64 labels');
 const constraint = z.object({ label: z.string().min(1).max(200), op: z.enum(CONSTRAINT_OPS as [string, ...string[]]), values: z.array(z.string().max(200)).max(1000).optional() });
-const nodeCondition = z.enum(NODE_CONDITIONS as ['ready', 'draining', 'lost']);
+const nodeCondition = z.enum(NODE_CONDITIONS as [NodeCondition, ...NodeCondition[]]);
 const version = z.number().int().nonnegative();
 
 export const wireNode = z.object({
@@ -91,13 +91,17 @@ export type WirePartitionSync = z.output<typeof wirePartitionSync>;
 export const syncReply = z.object({ ok: z.literal(true), partitions: z.number().int().positive(), syncs: z.array(wirePartitionSync) });
 export type SyncReply = z.output<typeof syncReply>;
 
-export const wireClaim = z.object({ taskId: id, jobId: id, nodeId: id, demand: resourceArray, seenVersion: version, constraints: z.array(constraint).max(100).optional() });
+export const wireClaim = z.object({ taskId: id, jobId: id, nodeId: id, demand: resourceArray, seenVersion: version, constraints: z.array(constraint).max(100).optional(), queue: z.string().min(1).max(600).optional(), preemptible: z.boolean().optional() });
 export type WireClaim = z.output<typeof wireClaim>;
+export const wireEviction = z.object({ taskId: id, nodeId: id });
+export type WireEviction = z.output<typeof wireEviction>;
 export const wireTransaction = z.object({
   id,
   schedulerId: z.string().min(1).max(200),
   kind: z.enum(TXN_KINDS as ['incremental', 'all-or-nothing']),
   claims: z.array(wireClaim).min(1).max(MAX_BATCH),
+  /** Tasks to stop to make room for the claims (DESIGN §11); absent when none. */
+  evictions: z.array(wireEviction).max(MAX_BATCH).optional(),
 });
 export type WireTransaction = z.output<typeof wireTransaction>;
 export const commitRequest = z.object({ resources: resourceNames, txns: z.array(wireTransaction).min(1).max(4096) });
@@ -109,6 +113,8 @@ export const wireTxnResult = z.object({
   nodes: z.array(wireNode),
   seq: z.number().int(),
   replayed: z.boolean().optional(),
+  /** Task ids the transaction evicted; absent when none. */
+  evicted: z.array(id).optional(),
 });
 export type WireTxnResult = z.output<typeof wireTxnResult>;
 export const commitReply = z.object({ ok: z.literal(true), results: z.array(wireTxnResult) });
@@ -130,6 +136,19 @@ export const jobSubmission = z.object({
   notBefore: z.number().finite().optional(),
 });
 export type JobSubmission = z.output<typeof jobSubmission>;
+
+/** Jobs in one jobs-stream message at most (see job-batch.ts). */
+export const MAX_JOBS_PER_MESSAGE = 1_000;
+/**
+ * Many first submissions in one jobs-stream message, all submitted at `submittedAt`: one
+ * JetStream publish, store, delivery and ack for up to MAX_JOBS_PER_MESSAGE jobs. Readers take
+ * both this and a single `jobSubmission` (hand-backs and older clients publish those).
+ */
+export const jobBatch = z.object({
+  jobs: z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_JOBS_PER_MESSAGE),
+  submittedAt: z.number().finite(),
+});
+export type JobBatch = z.output<typeof jobBatch>;
 
 export const JOB_OUTCOMES = ['unschedulable', 'failed'] as const;
 export const jobOutcomeRequest = z.object({ jobId: id, schedulerId: z.string().min(1).max(200), state: z.enum(JOB_OUTCOMES), reason: z.string().min(1).max(4000) });

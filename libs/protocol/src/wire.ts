@@ -54,21 +54,28 @@ export function syncFromWire(space: ResourceSpace, w: WirePartitionSync): Partit
 export function claimToWire(c: Claim): WireClaim {
   const w: WireClaim = { taskId: c.taskId, jobId: c.jobId, nodeId: c.nodeId, demand: fromVector(c.demand), seenVersion: c.seenVersion };
   if (c.constraints !== undefined && c.constraints.length > 0) w.constraints = c.constraints.map((k) => ({ ...k, values: k.values ? [...k.values] : undefined }));
+  if (c.queue !== undefined) w.queue = c.queue;
+  if (c.preemptible === true) w.preemptible = true;
   return w;
 }
 
 /** Wire claims with a bad demand vector become claims the validator rejects as `invalid`. */
 export function claimFromWire(space: ResourceSpace, w: WireClaim): Claim {
   const demand = toVector(space, w.demand) ?? new Float64Array(0);
-  return { taskId: w.taskId, jobId: w.jobId, nodeId: w.nodeId, demand, seenVersion: w.seenVersion, constraints: w.constraints as readonly Constraint[] | undefined };
+  const c: Claim = { taskId: w.taskId, jobId: w.jobId, nodeId: w.nodeId, demand, seenVersion: w.seenVersion, constraints: w.constraints as readonly Constraint[] | undefined };
+  if (w.queue === undefined && w.preemptible === undefined) return c;
+  return { ...c, ...(w.queue === undefined ? {} : { queue: w.queue }), ...(w.preemptible === true ? { preemptible: true } : {}) };
 }
 
 export function txnToWire(t: Transaction): WireTransaction {
-  return { id: t.id, schedulerId: t.schedulerId, kind: t.kind, claims: t.claims.map(claimToWire) };
+  const w: WireTransaction = { id: t.id, schedulerId: t.schedulerId, kind: t.kind, claims: t.claims.map(claimToWire) };
+  if (t.evictions !== undefined && t.evictions.length > 0) w.evictions = t.evictions.map((e) => ({ taskId: e.taskId, nodeId: e.nodeId }));
+  return w;
 }
 
 export function txnFromWire(space: ResourceSpace, w: WireTransaction): Transaction {
-  return { id: w.id, schedulerId: w.schedulerId, kind: w.kind, claims: w.claims.map((c) => claimFromWire(space, c)) };
+  const t: Transaction = { id: w.id, schedulerId: w.schedulerId, kind: w.kind, claims: w.claims.map((c) => claimFromWire(space, c)) };
+  return w.evictions !== undefined && w.evictions.length > 0 ? { ...t, evictions: w.evictions.map((e) => ({ taskId: e.taskId, nodeId: e.nodeId })) } : t;
 }
 
 export function txnResultToWire(r: TxnResult): WireTxnResult {
@@ -78,6 +85,7 @@ export function txnResultToWire(r: TxnResult): WireTxnResult {
     nodes: r.nodes.map(nodeToWire), seq: r.seq,
   };
   if (r.replayed) w.replayed = true;
+  if (r.evicted !== undefined && r.evicted.length > 0) w.evicted = [...r.evicted];
   return w;
 }
 
@@ -91,5 +99,6 @@ export function txnResultFromWire(space: ResourceSpace, w: WireTxnResult): TxnRe
     txnId: w.txnId, committed: w.committed,
     rejected: w.rejected.map((x) => ({ taskId: x.taskId, nodeId: x.nodeId, reason: x.reason as ConflictReason })),
     nodes, seq: w.seq, replayed: w.replayed,
+    ...(w.evicted !== undefined && w.evicted.length > 0 ? { evicted: w.evicted } : {}),
   };
 }

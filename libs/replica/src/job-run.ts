@@ -11,6 +11,7 @@
  * The replica (replica.ts) drives it; this file holds the record and the reason constants.
  */
 import type { TaskRequest, Transaction } from '@tessera/core';
+import type { PlacementJob } from '@tessera/policy';
 
 export type JobState = 'ready' | 'in_flight' | 'backoff' | 'placed' | 'unschedulable';
 export const JOB_STATES: readonly JobState[] = Object.freeze(['ready', 'in_flight', 'backoff', 'placed', 'unschedulable'] as const);
@@ -36,6 +37,8 @@ export interface InFlightTxn {
 /** The replica's record of one job. Read it freely; change it only through the replica. */
 export interface JobRun {
   readonly jobId: string;
+  /** What placement rules see of the job (queue, priority, preemptible). */
+  readonly job: PlacementJob;
   readonly gang: boolean;
   readonly submittedAt: number;
   readonly taskCount: number;
@@ -80,9 +83,10 @@ export interface JobRun {
   roundRejected: TaskRequest[];
 }
 
-export function newJobRun(jobId: string, gang: boolean, tasks: TaskRequest[], now: number): JobRun {
+export function newJobRun(jobId: string, gang: boolean, tasks: TaskRequest[], now: number, job: PlacementJob = { id: jobId, gang }): JobRun {
   return {
     jobId,
+    job,
     gang,
     submittedAt: now,
     taskCount: tasks.length,

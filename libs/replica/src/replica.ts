@@ -12,7 +12,6 @@
 import {
   ConflictReason,
   expandTasks,
-  type Claim,
   type JobSpec,
   type PartitionSync,
   type SchedulerView,
@@ -22,16 +21,24 @@ import {
 } from '@tessera/core';
 import {
   AdaptiveMode,
+  beginPlacement,
+  bookPlacement,
+  createPipeline,
   createRng,
-  placeJob,
+  defaultRegistry,
+  placeInContext,
+  scorerShorthand,
   type EffectiveMode,
   type JobPlacement,
+  type Pipeline,
+  type PipelineSpec,
   type PlaceOptions,
   type Placement,
   type PlacementFailure,
+  type PlacementJob,
   type PlacementMode,
+  type PluginRegistry,
   type Rng,
-  type ScorerName,
 } from '@tessera/policy';
 import { isValidSchedulerId, txnKey } from './idempotency.ts';
 import {
@@ -52,7 +59,12 @@ export interface ReplicaOptions {
   readonly schedulers: number;
   readonly partitions: number;
   readonly mode: PlacementMode;
-  readonly scorer?: ScorerName;
+  /** Shorthand for `pipeline: scorerShorthand(scorer)` (default `binpack`). */
+  readonly scorer?: string;
+  /** The placement pipeline by name with args and weights (overrides `scorer`). */
+  readonly pipeline?: PipelineSpec;
+  /** Where the pipeline's plugin factories are looked up (default: policy's defaultRegistry). */
+  readonly registry?: PluginRegistry;
   /** Candidates placement scores per task (default 16). */
   readonly sampleSize?: number;
   /** Every partition is refreshed once per this period (ms), whatever the mode (see sync-plan.ts). */
@@ -87,7 +99,8 @@ export interface ReplicaConfig {
   readonly schedulerIndex: number;
   readonly schedulers: number;
   readonly partitions: number;
-  readonly scorer: ScorerName;
+  readonly scorer: string;
+  readonly pipeline: PipelineSpec;
   readonly sampleSize: number;
   readonly syncIntervalMs: number;
   readonly retry: RetryPolicy;
@@ -120,6 +133,7 @@ export function compileReplicaConfig(o: ReplicaOptions): ReplicaConfig {
     schedulers: o.schedulers,
     partitions: o.partitions,
     scorer: o.scorer ?? 'binpack',
+    pipeline: o.pipeline ?? scorerShorthand(o.scorer ?? 'binpack'),
     sampleSize,
     syncIntervalMs: o.syncIntervalMs,
     retry: Object.freeze(retry),
@@ -158,6 +172,8 @@ export type JobStep =
 export class SchedulerReplica {
   readonly config: ReplicaConfig;
   readonly view: SchedulerView;
+  /** The compiled placement pipeline (built once from `config.pipeline`). */
+  readonly pipeline: Pipeline;
   private configuredMode: PlacementMode;
   private adaptive: AdaptiveMode;
   private readonly adaptiveOptions: ReplicaOptions['adaptive'];
@@ -170,6 +186,7 @@ export class SchedulerReplica {
       throw new RangeError(`view has ${view.partitions.length} partitions, the replica is configured for ${this.config.partitions}`);
     }
     this.view = view;
+    this.pipeline = createPipeline(this.config.pipeline, { space: view.space, registry: options.registry ?? defaultRegistry });
     this.configuredMode = options.mode;
     this.adaptiveOptions = options.adaptive;
     this.adaptive = new AdaptiveMode(options.adaptive);
@@ -233,12 +250,12 @@ export class SchedulerReplica {
 
   /** Starts a validated job: expands its tasks; the run is `ready` to propose. */
   admit(job: JobSpec, now: number): JobRun {
-    return newJobRun(job.id, job.gang, expandTasks(job, this.view.space), now);
+    return newJobRun(job.id, job.gang, expandTasks(job, this.view.space), now, placementJobOf(job));
   }
 
   /** Starts a job from already expanded tasks (they must all belong to `jobId`). */
-  admitTasks(jobId: string, gang: boolean, tasks: TaskRequest[], now: number): JobRun {
-    return newJobRun(jobId, gang, tasks, now);
+  admitTasks(jobId: string, gang: boolean, tasks: TaskRequest[], now: number, job?: PlacementJob): JobRun {
+    return newJobRun(jobId, gang, tasks, now, job);
   }
 
   /**
@@ -264,7 +281,8 @@ export class SchedulerReplica {
     }
     const mode = this.effectiveMode;
     const rng = createRng(`${cfg.seed}/${cfg.schedulerId}/${run.jobId}/${run.attempt}`);
-    const { claims, placements, unplaced } = placeTasks(this.view, tasks, { mode, scorer: cfg.scorer, sampleSize: cfg.sampleSize, now, rng }, mode === 'latency-first' && !run.gang ? cfg.latencyFirstMaxStalenessMs : Infinity);
+    const opts: PlaceOptions = { mode, scorer: cfg.scorer, sampleSize: cfg.sampleSize, now, rng, pipeline: this.pipeline, job: run.job };
+    const { claims, placements, unplaced, evictions } = placeTasks(this.view, tasks, opts, mode === 'latency-first' && !run.gang ? cfg.latencyFirstMaxStalenessMs : Infinity);
 
     let never = 0;
     for (const u of unplaced) {
@@ -301,7 +319,8 @@ export class SchedulerReplica {
     if (claims.length > 0) {
       const refused = run.refusals;
       if (refused !== undefined) for (const c of claims) if (refused.has(c.taskId)) run.retriedClaims++;
-      const size = run.gang ? claims.length : Math.min(claims.length, cfg.maxClaimsPerTxn);
+      // Evictions travel with the claims they make room for: a round with evictions is one transaction.
+      const size = run.gang || evictions.length > 0 ? claims.length : Math.min(claims.length, cfg.maxClaimsPerTxn);
       for (let start = 0, chunk = 0; start < claims.length; start += size, chunk++) {
         const end = Math.min(claims.length, start + size);
         const txn: Transaction = {
@@ -309,6 +328,7 @@ export class SchedulerReplica {
           schedulerId: cfg.schedulerId,
           kind: run.gang ? 'all-or-nothing' : 'incremental',
           claims: start === 0 && end === claims.length ? claims : claims.slice(start, end),
+          ...(evictions.length > 0 ? { evictions } : {}),
         };
         txns.push(txn);
         run.inFlight.set(txn.id, { txn, tasks: start === 0 && end === claimTasks.length ? claimTasks : claimTasks.slice(start, end), proposedAt: now });
@@ -469,46 +489,45 @@ export class SchedulerReplica {
 export const STALE_ONLY = 'room only in stale partitions';
 
 /**
- * policy's placeJob, task by task, with two additions. A placement on a partition staler than
- * `maxStalenessMs` is taken back (forgotten) and answered as retryable "no room now"
- * ({@link STALE_ONLY}). And once a task found no node, the following
- * tasks of the same shape (same demand and constraints objects, as expandTasks shares them within
- * a group) get the same answer without another scan of the view. Nothing placement looks at got
- * emptier in between (later tasks only add bookings), so the answer cannot differ; and a job of
- * 10,000 tasks waiting for room costs one scan per round instead of 10,000 (Nomad memoizes
- * feasibility per node class for the same reason).
+ * policy's placeJob (one placement context for the job's tasks), with two additions. A placement
+ * on a partition staler than `maxStalenessMs` is not booked and is answered as retryable "no room
+ * now" ({@link STALE_ONLY}). And once a task found no node, the following tasks of the same shape
+ * (same demand and constraints objects, as expandTasks shares them within a group) get the same
+ * answer without another scan of the view. Nothing placement looks at got emptier in between
+ * (later tasks only add bookings), so the answer cannot differ; and a job of 10,000 tasks waiting
+ * for room costs one scan per round instead of 10,000 (Nomad memoizes feasibility per node class
+ * for the same reason).
  */
 export function placeTasks(view: SchedulerView, tasks: readonly TaskRequest[], opts: PlaceOptions, maxStalenessMs = Infinity): JobPlacement {
-  const claims: Claim[] = [];
-  const placements: Placement[] = [];
-  const unplaced: JobPlacement['unplaced'] = [];
-  const one: TaskRequest[] = [undefined as unknown as TaskRequest];
+  const ctx = beginPlacement(view, tasks, opts);
+  const out: JobPlacement = { claims: [], placements: [], unplaced: [], evictions: [] };
   let failedShape: TaskRequest | undefined;
   let failure: PlacementFailure | undefined;
   for (let i = 0; i < tasks.length; i++) {
     const task = tasks[i];
     if (failure !== undefined && failedShape !== undefined && task.demand === failedShape.demand && task.constraints === failedShape.constraints) {
-      placements.push(failure);
-      unplaced.push({ task, placement: failure });
+      out.placements.push(failure);
+      out.unplaced.push({ task, placement: failure });
       continue;
     }
-    one[0] = task;
-    const r = placeJob(view, one, opts);
-    let p = r.placements[0];
-    if (p.ok && p.stalenessMs > maxStalenessMs) {
-      view.forget(p.node.id, task.demand);
-      p = { ok: false, retryable: true, reasons: { [STALE_ONLY]: 1 } };
-    }
-    placements.push(p);
+    let p = placeInContext(ctx, task, opts);
+    if (p.ok && p.stalenessMs > maxStalenessMs && p.evictions === undefined) p = { ok: false, retryable: true, reasons: { [STALE_ONLY]: 1 } };
+    out.placements.push(p);
     if (p.ok) {
-      claims.push(r.claims[0]);
+      out.claims.push(bookPlacement(ctx, task, p));
+      if (p.evictions !== undefined) for (const e of p.evictions) out.evictions.push(e);
     } else {
       failure = p;
       failedShape = task;
-      unplaced.push({ task, placement: p });
+      out.unplaced.push({ task, placement: p });
     }
   }
-  return { claims, placements, unplaced };
+  return out;
+}
+
+/** What placement rules see of a job spec. */
+export function placementJobOf(job: JobSpec): PlacementJob {
+  return { id: job.id, queue: job.queue, priority: job.priority, gang: job.gang, ...(job.preemptible === true ? { preemptible: true } : {}) };
 }
 
 /**

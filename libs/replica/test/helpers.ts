@@ -1,20 +1,16 @@
 /** Test fixtures: a tiny cell, a committer, and replicas whose views are synced from the cell. */
-import { CellState, Committer, ResourceSpace, SchedulerView, validateJobSpec, type JobSpec, type JobSpecInput, type Transaction, type TxnResult } from '@tessera/core';
+import { ResourceSpace, SchedulerView, validateJobSpec, type JobSpec, type JobSpecInput, type Transaction, type TxnResult } from '@tessera/core';
+import { MemoryCell } from '@tessera/testkit/harness';
 import { SchedulerReplica, type ReplicaOptions } from '../src/index.ts';
 
 export const space = ResourceSpace.of(['cpu_millis', 'mem_mib']);
 
-export interface Fixture {
-  cell: CellState;
-  committer: Committer;
-  seq: number;
-}
+/** The in-memory cell + committer of @tessera/testkit: it records every transaction and can refuse them. */
+export type Fixture = MemoryCell;
 
 /** A cell of nodes `n0..n{k-1}` with the given cpu (and 1 GiB memory each). */
 export function makeCell(cpus: readonly number[], partitions = 1): Fixture {
-  const cell = new CellState(space, partitions);
-  cpus.forEach((cpu, i) => cell.upsertNode({ id: `n${i}`, labels: { zone: i % 2 === 0 ? 'a' : 'b' }, capacity: space.vector({ cpu_millis: cpu, mem_mib: 1024 }) }));
-  return { cell, committer: new Committer(cell, { granularity: 'fine' }), seq: 0 };
+  return new MemoryCell(space, { partitions }).addNodes(cpus.map((cpu, i) => ({ id: `n${i}`, labels: { zone: i % 2 === 0 ? 'a' : 'b' }, capacity: space.vector({ cpu_millis: cpu, mem_mib: 1024 }) })));
 }
 
 export function makeReplica(fx: Fixture, options: Partial<ReplicaOptions> = {}, now = 0): SchedulerReplica {
@@ -32,7 +28,7 @@ export function syncAll(fx: Fixture, r: SchedulerReplica, now: number): void {
 }
 
 export function commit(fx: Fixture, txn: Transaction): TxnResult {
-  return fx.committer.commit(txn, ++fx.seq);
+  return fx.commit(txn);
 }
 
 export function job(input: Partial<JobSpecInput> & { tasks: JobSpecInput['tasks'] }): JobSpec {

@@ -5,7 +5,9 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { GRANULARITIES, type Granularity } from '@tessera/core';
-import { PLACEMENT_MODES, SCORER_NAMES, type PlacementMode, type ScorerName } from '@tessera/policy';
+import { existsSync, readFileSync } from 'node:fs';
+import { PLACEMENT_MODES, defaultRegistry, pipelineSpecFromText, type PipelineSpec, type PlacementMode } from '@tessera/policy';
+import { QUEUE_ORDERS, type QueueOrder } from '@tessera/replica';
 import { DEFAULT_SIM_CONFIG } from './engine.ts';
 import { runSimulation, type RunOptions } from './run.ts';
 import type { Summary } from './summary.ts';
@@ -29,6 +31,15 @@ const oneOf = <T extends string>(name: string, values: readonly T[]) => (v: stri
   return v as T;
 };
 
+/** `--pipeline`: a JSON/YAML pipeline spec, inline or in a file. */
+function pipelineArg(v: string): PipelineSpec {
+  try {
+    return pipelineSpecFromText(existsSync(v) ? readFileSync(v, 'utf8') : v);
+  } catch (e) {
+    throw new InvalidArgumentError(`pipeline ${(e as Error).message}`);
+  }
+}
+
 /** Flag name → (parser, option key). The same parsers check `--sweep` values. */
 const PARAMS = {
   schedulers: { parse: int('schedulers', 1), key: 'schedulers' },
@@ -43,7 +54,9 @@ const PARAMS = {
   'duration-s': { parse: num('duration-s', 0, true), key: 'arrivalWindowS' },
   'warmup-s': { parse: num('warmup-s', 0), key: 'warmupS' },
   'max-task-s': { parse: num('max-task-s', 0, true), key: 'maxTaskDurationS' },
-  scorer: { parse: oneOf<ScorerName>('scorer', SCORER_NAMES), key: 'scorer' },
+  scorer: { parse: (v: string) => oneOf<string>('scorer', defaultRegistry.scorerNames)(v), key: 'scorer' },
+  pipeline: { parse: pipelineArg, key: 'pipeline' },
+  'queue-order': { parse: oneOf<QueueOrder>('queue-order', QUEUE_ORDERS), key: 'queueOrder' },
   'sample-size': { parse: int('sample-size', 1), key: 'sampleSize' },
   't-job-ms': { parse: num('t-job-ms', 0), key: 'jobDecisionMs' },
   't-task-ms': { parse: num('t-task-ms', 0), key: 'taskDecisionMs' },
@@ -88,7 +101,9 @@ function program(): Command {
     .addOption(new Option('--duration-s <d>', 'stop admitting jobs after d simulated seconds').argParser(PARAMS['duration-s'].parse))
     .addOption(new Option('--warmup-s <w>', 'leave jobs submitted in the first w seconds out of the figures').argParser(PARAMS['warmup-s'].parse))
     .addOption(new Option('--max-task-s <x>', 'cap task run times at x seconds').argParser(PARAMS['max-task-s'].parse))
-    .addOption(new Option('--scorer <name>', 'scorer').argParser(PARAMS.scorer.parse))
+    .addOption(new Option('--scorer <name>', 'scorer (shorthand for the default pipeline with it)').argParser(PARAMS.scorer.parse))
+    .addOption(new Option('--pipeline <spec>', 'placement pipeline, JSON/YAML inline or a file: {filters?, scorers: [{name, weight?, args?}], postFilters?}').argParser(PARAMS.pipeline.parse))
+    .addOption(new Option('--queue-order <o>', 'dispatch order of queued jobs (fifo|drf)').argParser(PARAMS['queue-order'].parse))
     .addOption(new Option('--sample-size <k>', 'candidates scored per task').argParser(PARAMS['sample-size'].parse))
     .addOption(new Option('--t-job-ms <ms>', 'decision time per round (t_job)').argParser(PARAMS['t-job-ms'].parse))
     .addOption(new Option('--t-task-ms <ms>', 'decision time per task (t_task)').argParser(PARAMS['t-task-ms'].parse))

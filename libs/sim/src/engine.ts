@@ -37,8 +37,11 @@ import {
   type Transaction,
   type TxnResult,
 } from '@tessera/core';
-import { createRng, scoreNode, type PlacementMode, type Rng, type ScorerName } from '@tessera/policy';
-import { DEFAULT_RETRY_POLICY, SchedulerReplica, type JobRun, type RetryPolicy } from '@tessera/replica';
+import { createRng, scoreNode, type PipelineSpec, type PlacementMode, type Rng } from '@tessera/policy';
+import {
+  DEFAULT_RETRY_POLICY, DrfQueue, FifoQueue, QUEUE_ORDERS, type QueueOrder, SchedulerReplica, addUsage, type JobQueue, type JobRun, type QueuedJob, type RetryPolicy,
+} from '@tessera/replica';
+import { QueueTree, isZero, type ResourceVector } from '@tessera/core';
 import { EventQueue } from './event-queue.ts';
 import { Samples } from './samples.ts';
 
@@ -58,7 +61,14 @@ export interface SimConfig {
   readonly mode: PlacementMode;
   readonly granularity: Granularity;
   readonly seed: number | string;
-  readonly scorer: ScorerName;
+  /** Shorthand for the default pipeline; also the scorer placement quality is judged by. */
+  readonly scorer: string;
+  /** The placement pipeline (overrides `scorer` for placing). */
+  readonly pipeline?: PipelineSpec;
+  /** How queued jobs are ordered for dispatch: arrival order, or DRF across queues by the committer's usage. */
+  readonly queueOrder: QueueOrder;
+  /** The queue tree DRF orders by (default: every job's queue a top-level queue of weight 1). */
+  readonly queues?: QueueTree;
   readonly sampleSize: number;
   /** t_job: fixed cost of one decision round (ms). */
   readonly jobDecisionMs: number;
@@ -108,6 +118,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = Object.freeze({
   granularity: 'fine',
   seed: 1,
   scorer: 'binpack',
+  queueOrder: 'fifo',
   sampleSize: 16,
   jobDecisionMs: 5,
   taskDecisionMs: 0.1,
@@ -145,6 +156,7 @@ export function checkSimConfig(c: SimConfig): void {
   nonNeg('arrivalWindowS', c.arrivalWindowS);
   if (!(c.maxTaskDurationS > 0)) throw new RangeError(`maxTaskDurationS must be > 0, got ${c.maxTaskDurationS}`);
   if (!(c.adaptiveThresholdMs > 0)) throw new RangeError(`adaptiveThresholdMs must be > 0, got ${c.adaptiveThresholdMs}`);
+  if (!QUEUE_ORDERS.includes(c.queueOrder)) throw new RangeError(`queueOrder must be one of ${QUEUE_ORDERS.join(', ')}, got ${String(c.queueOrder)}`);
 }
 
 // Event kinds.
@@ -161,6 +173,13 @@ interface JobRec {
   readonly measured: boolean;
   sched: number;
   run: JobRun | undefined;
+  /** Demand of its tasks not committed yet (counted as its queue's in-flight usage while it runs). */
+  inFlight: ResourceVector | undefined;
+}
+
+/** A queued job as the JobQueue sees it. */
+interface QueuedRec extends QueuedJob {
+  readonly rec: JobRec;
 }
 
 type SimEvent =
@@ -235,8 +254,10 @@ export class Simulation {
   private readonly arrivals: Iterator<SimJob>;
   private arrivalsDone = false;
   private activeJobs = 0;
-  private readonly shared: JobRec[] = [];
-  private sharedHead = 0;
+  /** Jobs waiting for a scheduler, in the configured order (the JobQueue seam). */
+  private readonly waiting: JobQueue<QueuedRec>;
+  /** Per leaf queue, the demand of dispatched jobs' tasks not committed yet. */
+  private readonly inFlightUsage = new Map<string, ResourceVector>();
   private readonly idle: number[] = [];
   private readonly busy: Uint8Array;
   private readonly retryQueues: JobRec[][];
@@ -272,8 +293,10 @@ export class Simulation {
         schedulerId: `s${i}`, schedulerIndex: i, schedulers: config.schedulers, partitions: config.partitions,
         mode: config.mode, scorer: config.scorer, sampleSize: config.sampleSize, syncIntervalMs: config.syncIntervalMs,
         retry, adaptive: { thresholdMs: config.adaptiveThresholdMs }, seed: config.seed, maxTasksPerRound: config.maxTasksPerRound, latencyFirstMaxStalenessMs: config.lfMaxStalenessMs,
+        ...(config.pipeline === undefined ? {} : { pipeline: config.pipeline }),
       }, new SchedulerView(space, config.partitions)));
     }
+    this.waiting = config.queueOrder === 'drf' ? new DrfQueue<QueuedRec>(space, config.queues) : new FifoQueue<QueuedRec>();
     this.arrivals = Symbol.iterator in arrivals ? (arrivals as Iterable<SimJob>)[Symbol.iterator]() : (arrivals as Iterator<SimJob>);
     this.busy = new Uint8Array(config.schedulers);
     this.retryQueues = Array.from({ length: config.schedulers }, () => []);
@@ -360,9 +383,9 @@ export class Simulation {
     st.tasksSubmitted += tasks;
     const measured = t >= this.warmupMs;
     if (measured) st.jobsMeasured++;
-    const rec: JobRec = { spec: job, submittedAt: t, measured, sched: -1, run: undefined };
+    const rec: JobRec = { spec: job, submittedAt: t, measured, sched: -1, run: undefined, inFlight: undefined };
     this.activeJobs++;
-    this.shared.push(rec);
+    this.waiting.push(queuedOf(rec, this.space));
     if (this.bucketMs > 0) this.bucket(t).jobs++;
     this.scheduleNextArrival();
     if (this.arrivalsDone) st.windowEndMs = Math.max(t, this.warmupMs);
@@ -371,25 +394,39 @@ export class Simulation {
 
   /** Hands queued jobs to idle schedulers, longest idle first. */
   private dispatch(t: number): void {
-    while (this.idle.length > 0 && this.sharedHead < this.shared.length) {
-      const s = this.idle.shift()!;
-      this.startJob(s, this.takeShared(), t);
+    while (this.idle.length > 0) {
+      const rec = this.takeNext();
+      if (rec === undefined) return;
+      this.startJob(this.idle.shift()!, rec, t);
     }
   }
 
-  private takeShared(): JobRec {
-    const rec = this.shared[this.sharedHead];
-    this.shared[this.sharedHead++] = undefined as unknown as JobRec;
-    if (this.sharedHead > 4096 && this.sharedHead * 2 > this.shared.length) {
-      this.shared.splice(0, this.sharedHead);
-      this.sharedHead = 0;
-    }
-    return rec;
+  /**
+   * The next job from the JobQueue, ordered by the committer's usage plus the demand of jobs
+   * dispatched and not committed yet (so a burst of dispatches does not all go to one queue).
+   */
+  private takeNext(): JobRec | undefined {
+    if (this.waiting.size === 0) return undefined;
+    const usage = this.config.queueOrder === 'fifo' ? undefined : { capacity: this.stats.capacity, allocated: this.usageNow() };
+    return this.waiting.next(usage)?.rec;
+  }
+
+  private usageNow(): Map<string, ResourceVector> {
+    const out = new Map<string, ResourceVector>();
+    for (const [q, v] of this.cell.queueAllocated()) addUsage(out, q, v);
+    for (const [q, v] of this.inFlightUsage) if (!isZero(v)) addUsage(out, q, v);
+    return out;
   }
 
   private startJob(s: number, rec: JobRec, t: number): void {
     rec.sched = s;
     rec.run = this.replicas[s].admit(rec.spec.job, rec.submittedAt);
+    if (this.config.queueOrder !== 'fifo' && rec.spec.job.preemptible !== true) {
+      const total = this.space.zero();
+      for (const task of rec.run.pending) addInto(total, task.demand);
+      rec.inFlight = total;
+      addUsage(this.inFlightUsage, rec.spec.job.queue, total);
+    }
     this.decide(s, rec, t);
   }
 
@@ -473,10 +510,10 @@ export class Simulation {
     const rq = this.retryQueues[s];
     if (rq.length > 0) {
       this.decide(s, rq.shift()!, t);
-    } else if (this.sharedHead < this.shared.length) {
-      this.startJob(s, this.takeShared(), t);
     } else {
-      this.idle.push(s);
+      const rec = this.takeNext();
+      if (rec !== undefined) this.startJob(s, rec, t);
+      else this.idle.push(s);
     }
   }
 
@@ -597,6 +634,7 @@ export class Simulation {
       const claim = claims[i];
       if (rejected !== undefined && rejected.has(claim.taskId)) continue;
       addInto(this.allocated, claim.demand);
+      if (rec.inFlight !== undefined) this.settleInFlight(rec, claim.demand);
       if (measured) {
         st.placements++;
         if (useQ && !Number.isNaN(q[i])) {
@@ -619,8 +657,19 @@ export class Simulation {
     if (ids !== undefined) this.queue.push(endAt, { k: TASK_END, ids });
   }
 
+  /** Moves committed demand out of the job's in-flight usage (the committer's usage has it now). */
+  private settleInFlight(rec: JobRec, demand: ResourceVector): void {
+    subtractInto(rec.inFlight!, demand);
+    const q = this.inFlightUsage.get(rec.spec.job.queue);
+    if (q !== undefined) subtractInto(q, demand);
+  }
+
   private finishJob(rec: JobRec): void {
     this.activeJobs--;
+    if (rec.inFlight !== undefined) {
+      this.settleInFlight(rec, Float64Array.from(rec.inFlight));
+      rec.inFlight = undefined;
+    }
     const run = rec.run!;
     const st = this.stats;
     if (rec.measured) {
@@ -691,4 +740,32 @@ export class Simulation {
     }
     return tl[i];
   }
+}
+
+/** What the JobQueue needs of a job: its queue, priority, submit time and what must fit under its queue's max. */
+function queuedOf(rec: JobRec, space: ResourceSpace): QueuedRec {
+  const job = rec.spec.job;
+  let need: ResourceVector | undefined;
+  if (job.preemptible !== true) {
+    need = space.zero();
+    if (job.gang) {
+      for (const g of job.tasks) {
+        const v = space.vector(g.resources);
+        for (let k = 0; k < v.length; k++) need[k] += v[k] * g.count;
+      }
+    } else {
+      // The smallest group's task (by its largest amount): what the job needs to make progress.
+      let best = Infinity;
+      for (const g of job.tasks) {
+        const v = space.vector(g.resources);
+        let m = 0;
+        for (let k = 0; k < v.length; k++) if (v[k] > m) m = v[k];
+        if (m < best) {
+          best = m;
+          need = v;
+        }
+      }
+    }
+  }
+  return { id: job.id, queue: job.queue, priority: job.priority, submittedAt: rec.submittedAt, rec, ...(need === undefined ? {} : { need }) };
 }

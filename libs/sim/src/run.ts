@@ -20,6 +20,8 @@ export function simConfigOf(o: RunOptions): SimConfig {
   }
   if (o.changeLogLimit !== undefined) c.changeLogLimit = o.changeLogLimit;
   if (o.lfMaxStalenessMs !== undefined) c.lfMaxStalenessMs = o.lfMaxStalenessMs;
+  if (o.pipeline !== undefined) c.pipeline = o.pipeline;
+  if (o.queues !== undefined) c.queues = o.queues;
   return c as unknown as SimConfig;
 }
 

@@ -4,8 +4,9 @@
  */
 import { hostname } from 'node:os';
 import { DEFAULT_RESOURCE_NAMES, ResourceSpace } from '@tessera/core';
-import { PLACEMENT_MODES, SCORER_NAMES, type PlacementMode, type ScorerName } from '@tessera/policy';
-import { isValidSchedulerId } from '@tessera/replica';
+import { existsSync, readFileSync } from 'node:fs';
+import { PLACEMENT_MODES, PipelineSpecError, defaultRegistry, pipelineSpecFromText, type PipelineSpec, type PlacementMode } from '@tessera/policy';
+import { QUEUE_ORDERS, isValidSchedulerId, type QueueOrder } from '@tessera/replica';
 import { z } from 'zod';
 import { natsAuthFlag } from '@tessera/runtime';
 
@@ -32,7 +33,12 @@ export const schedulerFlags = z
     count: int(1, 10_000).default(1),
     mode: z.enum(PLACEMENT_MODES as [PlacementMode, ...PlacementMode[]]).default('latency-first'),
     syncMs: z.coerce.number().finite().min(1).max(3_600_000).default(100),
-    scorer: z.enum(SCORER_NAMES as [ScorerName, ...ScorerName[]]).default('binpack'),
+    /** Shorthand for the default pipeline (default filters, this scorer, soft preferences). */
+    scorer: z.string().refine((n) => defaultRegistry.hasScorer(n), { message: `must be a registered scorer (${defaultRegistry.scorerNames.join(', ')})` }).default('binpack'),
+    /** The placement pipeline, JSON/YAML inline or a file: {filters?, scorers: [{name, weight?, args?}], postFilters?}; overrides --scorer. */
+    pipeline: z.string().min(1).optional(),
+    /** Order in which jobs taken from the stream are placed: arrival (fifo) or DRF across queues. */
+    queueOrder: z.enum(QUEUE_ORDERS as [QueueOrder, ...QueueOrder[]]).default('fifo'),
     sampleSize: int(1, 1_000_000).default(16),
     /** Refusals per task before a job may be given up on conflicts (see --conflict-window-ms). */
     maxRetries: int(0, 1000).default(5),
@@ -70,18 +76,32 @@ export const schedulerFlags = z
 
 export type SchedulerFlags = z.output<typeof schedulerFlags>;
 
-export interface SchedulerConfig extends SchedulerFlags {
+export interface SchedulerConfig extends Omit<SchedulerFlags, 'pipeline'> {
   readonly id: string;
+  /** The parsed `--pipeline` (undefined: the `--scorer` shorthand). */
+  readonly pipeline: PipelineSpec | undefined;
   readonly seed: string;
   readonly space: ResourceSpace;
   readonly natsServers: string[];
 }
 
-/** Derives what the flags imply (resource space, default id and seed); throws RangeError on a bad resource list. */
+/** `--pipeline`: a file's content when the value names a file, else the value itself. RangeError on a bad spec. */
+export function pipelineOf(value: string | undefined): PipelineSpec | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return pipelineSpecFromText(existsSync(value) ? readFileSync(value, 'utf8') : value);
+  } catch (e) {
+    if (e instanceof PipelineSpecError) throw new RangeError(`--pipeline ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+/** Derives what the flags imply (resource space, default id and seed, pipeline); throws RangeError on a bad resource list or pipeline. */
 export function deriveConfig(flags: SchedulerFlags): SchedulerConfig {
   const id = flags.id ?? defaultSchedulerId(flags.index);
   return Object.freeze({
     ...flags,
+    pipeline: pipelineOf(flags.pipeline),
     id,
     seed: flags.seed ?? id,
     space: ResourceSpace.of(flags.resources.split(',')),

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const sync = new SyncLoop({
     nc, subjects, space: cfg.space, log, metrics, resend, reconnects,
     settings: {
-      schedulerId: cfg.id, schedulerIndex: cfg.index, schedulers: cfg.count, mode: cfg.mode, scorer: cfg.scorer,
+      schedulerId: cfg.id, schedulerIndex: cfg.index, schedulers: cfg.count, mode: cfg.mode, scorer: cfg.scorer, pipeline: cfg.pipeline,
       sampleSize: cfg.sampleSize, syncIntervalMs: cfg.syncMs, maxConflictRetries: cfg.maxRetries, conflictWindowMs: cfg.conflictWindowMs, maxWaitMs: cfg.maxWaitMs,
       adaptiveThresholdMs: cfg.adaptiveThresholdMs, maxClaimsPerTxn: cfg.txnClaims, seed: cfg.seed,
     },
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   });
   const runner = new JobRunner({
     nc, subjects, space: cfg.space, log, metrics, sync, pipeline,
-    schedulerId: cfg.id, concurrency: cfg.concurrency, resend, reconnects,
+    schedulerId: cfg.id, concurrency: cfg.concurrency, resend, reconnects, queueOrder: cfg.queueOrder,
   });
 
   const http = await startHttp({

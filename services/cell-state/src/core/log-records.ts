@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { decode as msgpackDecode } from '@msgpack/msgpack';
-import { ConflictReason, type ResourceVector } from '@tessera/core';
+import { ConflictReason, DEFAULT_QUEUE, type ResourceVector } from '@tessera/core';
 import { encode, TASK_OUTCOMES, JOB_OUTCOMES } from '@tessera/protocol';
 
 /**
@@ -98,12 +98,27 @@ export const leaderRecord = z.object({
   term: z.number().int().nonnegative(),
 });
 
+/**
+ * An operator's node lifecycle change (DESIGN §12): cordon, uncordon, drain (with the time its
+ * tasks must be gone by), and `drained`, written by the leader when a draining node is empty or
+ * its deadline passed: what is still on it is released and handed back, and it ends `drained`.
+ */
+export const lifecycleRecord = z.object({
+  t: z.literal('lifecycle'),
+  op: z.enum(['cordon', 'uncordon', 'drain', 'drained']),
+  nodes: z.array(id).max(100_000),
+  /** drain: wall-clock ms by which its tasks are handed back. */
+  deadline: z.number().finite().optional(),
+});
+
 /** One decided transaction of a commit record: `n` committed claims taken in order from the columns. */
 const commitTxn = z.object({
   id,
   n: z.number().int().nonnegative(),
   /** Rejected claims: [taskId, nodeId, reason]. */
   rej: z.array(z.tuple([z.string().max(400), z.string().max(400), z.enum(conflictReasons)])).max(100_000).optional(),
+  /** Tasks the transaction evicted, released (in this order) before its claims are booked; absent in older logs. */
+  ev: z.array(id).max(100_000).optional(),
 });
 
 /** A group-committed batch: every decided transaction (for idempotency) and its committed claims. */
@@ -116,10 +131,15 @@ export const commitRecord = z
     node: z.array(id).max(1_000_000),
     /** Demands: task.length × dims little-endian float64. */
     demand: z.custom<Uint8Array>((x) => x instanceof Uint8Array, 'must be a byte string'),
+    /** Per claim, its leaf queue path ('' = default); absent when every claim is in `default` (and in older logs). */
+    queue: z.array(z.string().max(600)).max(1_000_000).optional(),
+    /** Indices (into the columns) of the preemptible claims; absent when none. */
+    pre: z.array(z.number().int().nonnegative()).max(1_000_000).optional(),
   })
   .superRefine((r, ctx) => {
     const k = r.task.length;
-    if (r.job.length !== k || r.node.length !== k) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'claim columns differ in length' });
+    if (r.job.length !== k || r.node.length !== k || (r.queue !== undefined && r.queue.length !== k)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'claim columns differ in length' });
+    if (r.pre !== undefined && r.pre.some((i) => i >= k)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a preemptible index is out of the columns' });
     let n = 0;
     for (const t of r.txns) n += t.n;
     if (n !== k) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `txns commit ${n} claims, the columns hold ${k}` });
@@ -134,7 +154,8 @@ export type JobRecord = z.output<typeof jobRecord>;
 export type OutcomeRecord = z.output<typeof outcomeRecord>;
 export type CommitRecord = z.output<typeof commitRecord>;
 export type LeaderRecord = z.output<typeof leaderRecord>;
-export type LogRecord = CellRecord | RegisterRecord | LostRecord | EndedRecord | RunningRecord | JobRecord | OutcomeRecord | CommitRecord | LeaderRecord;
+export type LifecycleRecord = z.output<typeof lifecycleRecord>;
+export type LogRecord = CellRecord | RegisterRecord | LostRecord | EndedRecord | RunningRecord | JobRecord | OutcomeRecord | CommitRecord | LeaderRecord | LifecycleRecord;
 export type LogRecordKind = LogRecord['t'];
 
 const recordSchemas: Record<LogRecordKind, z.ZodTypeAny> = {
@@ -147,6 +168,7 @@ const recordSchemas: Record<LogRecordKind, z.ZodTypeAny> = {
   outcome: outcomeRecord,
   commit: commitRecord,
   leader: leaderRecord,
+  lifecycle: lifecycleRecord,
 };
 
 export interface LogEntry {
@@ -286,6 +308,9 @@ export class ClaimColumns {
   readonly task: string[] = [];
   readonly job: string[] = [];
   readonly node: string[] = [];
+  /** Built on the first claim outside `default` (earlier claims filled in with ''). */
+  queue: string[] | undefined;
+  pre: number[] | undefined;
   private bytes: Uint8Array;
   private view: DataView;
   private used = 0;
@@ -299,7 +324,10 @@ export class ClaimColumns {
     return this.task.length;
   }
 
-  push(taskId: string, jobId: string, nodeId: string, demand: ResourceVector): void {
+  push(taskId: string, jobId: string, nodeId: string, demand: ResourceVector, queue?: string, preemptible?: boolean): void {
+    if (queue !== undefined && queue !== DEFAULT_QUEUE && this.queue === undefined) this.queue = new Array<string>(this.task.length).fill('');
+    if (this.queue !== undefined) this.queue.push(queue === undefined || queue === DEFAULT_QUEUE ? '' : queue);
+    if (preemptible === true) (this.pre ??= []).push(this.task.length);
     const need = this.used + this.dims * 8;
     if (need > this.bytes.length) {
       const grown = new Uint8Array(Math.max(need, this.bytes.length * 2));

@@ -9,30 +9,19 @@
  * and `undoCommitBatch` takes it back when the append fails.
  */
 import {
-  CellState, Committer, restartBackoffMs, restartPolicyOf, snapshotOf, type Allocation, type Claim, type ConflictReason, type Granularity,
+  CellState, Committer, DEFAULT_CLAIM_CHECKS, DUPLICATE_TASK_CHECK, restartBackoffMs, restartPolicyOf, retiredTaskCheck, snapshotOf, withCheck,
+  type Allocation, type Claim, type ConflictReason, type Granularity,
   type JobSpec, type NodeSnapshot, type NodeState, type ResourceSpace, type Transaction, type TxnResult,
 } from '@tessera/core';
 import { JobTable, type JobEntry } from './job-table.ts';
 import {
-  ClaimColumns, demandsOf, GENESIS_HASH, type CommitRecord, type EndedRecord, type JobRecord, type LogEntry, type LogRecord,
+  ClaimColumns, demandsOf, GENESIS_HASH, type CommitRecord, type LifecycleRecord, type EndedRecord, type JobRecord, type LogEntry, type LogRecord,
   type LostRecord, type RegisterRecord, type RunningRecord,
 } from './log-records.ts';
 
-/**
- * A CellState that also refuses tasks which already ran to their end: after a task finished its
- * allocation is gone, and without this a redelivered job would run it a second time.
- */
-export class JobAwareCell extends CellState {
-  isTaskRetired: (taskId: string) => boolean = () => false;
-
-  override isTaskPlaced(taskId: string): boolean {
-    return super.isTaskPlaced(taskId) || this.isTaskRetired(taskId);
-  }
-}
-
 export interface CellModel {
   readonly space: ResourceSpace;
-  readonly cell: JobAwareCell;
+  readonly cell: CellState;
   readonly committer: Committer;
   readonly jobs: JobTable;
   /** Node id → the agent that registered it (only it may speak for the node). */
@@ -41,6 +30,8 @@ export interface CellModel {
   readonly assignedAt: Map<string, number>;
   /** Tasks handed back (node lost) before their job was read from the jobs stream. */
   readonly orphanReturns: Map<string, string[]>;
+  /** Draining node id → ms by which its tasks are handed back (from its `drain` record). */
+  readonly drainDeadlines: Map<string, number>;
   /** Sequence of the last log entry applied (0: none). */
   lastSeq: number;
   /**
@@ -62,13 +53,15 @@ export interface ModelOptions {
 }
 
 export function createModel(space: ResourceSpace, opts: ModelOptions): CellModel {
-  const cell = new JobAwareCell(space, opts.partitions, { changeLogLimit: opts.changeLogLimit });
+  const cell = new CellState(space, opts.partitions, { changeLogLimit: opts.changeLogLimit });
   const jobs = new JobTable();
-  cell.isTaskRetired = (taskId) => jobs.isTaskEnded(taskId);
+  // A task that already ran to its end is refused like a placed one: its allocation is gone, and
+  // without this check a redelivered job would run it a second time.
+  const checks = withCheck(DEFAULT_CLAIM_CHECKS, retiredTaskCheck((taskId) => jobs.isTaskEnded(taskId)), DUPLICATE_TASK_CHECK);
   return {
     space, cell, jobs,
-    committer: new Committer(cell, { granularity: opts.granularity, dedupLimit: opts.dedupLimit }),
-    owners: new Map(), assignedAt: new Map(), orphanReturns: new Map(), lastSeq: 0, lastHash: GENESIS_HASH, chained: false,
+    committer: new Committer(cell, { granularity: opts.granularity, dedupLimit: opts.dedupLimit, checks }),
+    owners: new Map(), assignedAt: new Map(), orphanReturns: new Map(), drainDeadlines: new Map(), lastSeq: 0, lastHash: GENESIS_HASH, chained: false,
   };
 }
 
@@ -96,10 +89,12 @@ export interface ApplyEffects {
   readonly jobsAccepted: string[];
   /** Records that could not be applied as they are (corrupt or inconsistent log); logged by the shell. */
   readonly anomalies: string[];
+  /** Allocations released by transactions' evictions (their tasks are to be stopped on their agents). */
+  readonly evicted: Allocation[];
 }
 
 export function emptyEffects(): ApplyEffects {
-  return { committed: [], requeues: [], registered: [], lost: [], jobsAccepted: [], anomalies: [] };
+  return { committed: [], requeues: [], registered: [], lost: [], jobsAccepted: [], anomalies: [], evicted: [] };
 }
 
 /** The per-record answer a live request waits for. */
@@ -149,6 +144,9 @@ export function applyRecord(model: CellModel, r: LogRecord, at: number, seq: num
       applyCommitRecord(model, r, at, seq, effects);
       return { t: 'other' };
     case 'leader':
+      return { t: 'other' };
+    case 'lifecycle':
+      applyLifecycle(model, r, at, effects);
       return { t: 'other' };
   }
 }
@@ -210,6 +208,56 @@ function requeueAll(model: CellModel, byJob: HandBacks, at: number, effects: App
   }
 }
 
+/**
+ * cordon: a ready node takes no new placements; uncordon: an administrative state back to ready;
+ * drain: not lost → draining until its deadline; drained: a draining node's remaining tasks are
+ * released and handed back, and it ends drained. A lost node stays lost (its tasks are gone already).
+ */
+function applyLifecycle(model: CellModel, r: LifecycleRecord, at: number, effects: ApplyEffects): void {
+  const drained: string[] = [];
+  for (const nodeId of r.nodes) {
+    const n = model.cell.node(nodeId);
+    if (n === undefined || n.condition === 'lost') continue;
+    switch (r.op) {
+      case 'cordon':
+        if (n.condition === 'ready') model.cell.setCondition(nodeId, 'cordoned');
+        break;
+      case 'uncordon':
+        model.cell.setCondition(nodeId, 'ready');
+        model.drainDeadlines.delete(nodeId);
+        break;
+      case 'drain':
+        if (n.condition === 'drained') break;
+        model.cell.setCondition(nodeId, 'draining');
+        model.drainDeadlines.set(nodeId, r.deadline ?? at);
+        break;
+      case 'drained':
+        if (n.condition !== 'draining') break;
+        model.cell.setCondition(nodeId, 'drained');
+        model.drainDeadlines.delete(nodeId);
+        drained.push(nodeId);
+        break;
+    }
+  }
+  handBackDrained(model, drained, at, effects);
+}
+
+/** A drained node's tasks: released and pending again (not a failure: restarts are not counted), handed back per job. */
+function handBackDrained(model: CellModel, nodeIds: readonly string[], at: number, effects: ApplyEffects): void {
+  const byJob: HandBacks = new Map();
+  for (const nodeId of nodeIds) {
+    for (const a of model.cell.releaseNode(nodeId)) {
+      model.assignedAt.delete(a.taskId);
+      const job = model.jobs.taskHandedBack(a.taskId);
+      if (job !== undefined) { handBack(byJob, job.id, a.taskId, at); continue; }
+      const list = model.orphanReturns.get(a.jobId);
+      if (list === undefined) model.orphanReturns.set(a.jobId, [a.taskId]);
+      else list.push(a.taskId);
+    }
+  }
+  requeueAll(model, byJob, at, effects);
+}
+
 /** A released task that failed (process or node): handed back if its job's restart policy allows. */
 function restartOrFail(model: CellModel, byJob: HandBacks, taskId: string, failure: string, at: number): boolean {
   const f = model.jobs.taskFailed(taskId, failure);
@@ -224,6 +272,7 @@ function applyLost(model: CellModel, r: LostRecord, at: number, effects: ApplyEf
     const n = model.cell.node(nodeId);
     if (n === undefined || n.condition === 'lost') continue;
     model.cell.setCondition(nodeId, 'lost');
+    model.drainDeadlines.delete(nodeId);
     effects.lost.push(nodeId);
     for (const a of model.cell.releaseNode(nodeId)) {
       model.assignedAt.delete(a.taskId);
@@ -303,11 +352,14 @@ function applyCommitRecord(model: CellModel, r: CommitRecord, at: number, seq: n
     return;
   }
   const cell = model.cell;
+  const pre = r.pre === undefined ? undefined : new Set(r.pre);
   const committedNow: Allocation[] = [];
   let c = 0;
   for (const t of r.txns) {
     const claims: Claim[] = [];
     const touched = new Set<NodeState>();
+    const evicted = t.ev === undefined ? undefined : releaseEvicted(model, t.ev, effects);
+    for (const a of evicted ?? []) touched.add(cell.node(a.nodeId)!);
     for (let k = 0; k < t.n; k++, c++) {
       const taskId = r.task[c];
       const nodeId = r.node[c];
@@ -316,7 +368,9 @@ function applyCommitRecord(model: CellModel, r: CommitRecord, at: number, seq: n
         effects.anomalies.push(`commit: claim of ${taskId} on ${nodeId} cannot be applied (${node === undefined ? 'unknown node' : 'task already placed'})`);
         continue;
       }
-      claims.push({ taskId, jobId: r.job[c], nodeId, demand: demands[c], seenVersion: 0 });
+      const queue = r.queue?.[c];
+      const claim: Claim = { taskId, jobId: r.job[c], nodeId, demand: demands[c], seenVersion: 0 };
+      claims.push(queue === undefined || queue === '' ? (pre?.has(c) ? { ...claim, preemptible: true } : claim) : { ...claim, queue, ...(pre?.has(c) ? { preemptible: true } : {}) });
     }
     // Applied as logged, never re-validated: the log says what was committed.
     cell.applyClaims(claims, seq);
@@ -334,10 +388,27 @@ function applyCommitRecord(model: CellModel, r: CommitRecord, at: number, seq: n
     });
     const nodes: NodeSnapshot[] = [];
     for (const n of touched) nodes.push(snapshotOf(n));
-    model.committer.remember({ txnId: t.id, committed, rejected, nodes, seq });
+    const result: TxnResult = { txnId: t.id, committed, rejected, nodes, seq };
+    model.committer.remember(evicted === undefined ? result : { ...result, evicted: evicted.map((a) => a.taskId) });
   }
   settleCommitted(model, committedNow, at);
   for (const a of committedNow) effects.committed.push(a);
+}
+
+/** Releases the tasks a logged transaction evicted (replay); a task no longer placed is an anomaly. */
+function releaseEvicted(model: CellModel, taskIds: readonly string[], effects: ApplyEffects): Allocation[] {
+  const out: Allocation[] = [];
+  for (const id of taskIds) {
+    const a = model.cell.release(id);
+    if (a === undefined) {
+      effects.anomalies.push(`commit: evicted task ${id} is not placed`);
+      continue;
+    }
+    model.assignedAt.delete(id);
+    out.push(a);
+    effects.evicted.push(a);
+  }
+  return out;
 }
 
 // ---- the live commit path ----------------------------------------------------------------------
@@ -352,6 +423,8 @@ export interface DecidedBatch {
   readonly committed: Allocation[];
   /** Ids of the transactions decided now (not replays), whose outcomes are remembered. */
   readonly decidedTxnIds: string[];
+  /** Allocations released by the batch's evictions, in order (re-booked by undoCommitBatch). */
+  readonly evicted: Allocation[];
 }
 
 /**
@@ -364,31 +437,45 @@ export function decideCommitBatch(model: CellModel, txns: readonly Transaction[]
   const results: TxnResult[] = new Array(txns.length);
   const committed: Allocation[] = [];
   const decidedTxnIds: string[] = [];
+  const evicted: Allocation[] = [];
   const recTxns: CommitRecord['txns'] = [];
   const cols = new ClaimColumns(model.space.size, txns.length);
   for (let i = 0; i < txns.length; i++) {
+    const victims = txns[i].evictions === undefined ? undefined : txns[i].evictions!.map((e) => model.cell.allocationOf(e?.taskId));
     const r = model.committer.commit(txns[i], seq);
     results[i] = r;
     if (r.replayed) continue;
     decidedTxnIds.push(r.txnId);
+    if (r.evicted !== undefined) {
+      for (const a of victims!) if (a !== undefined && r.evicted.includes(a.taskId)) evicted.push(a);
+      for (const id of r.evicted) model.assignedAt.delete(id);
+    }
     for (const taskId of r.committed) {
       const a = model.cell.allocationOf(taskId)!;
       committed.push(a);
-      cols.push(a.taskId, a.jobId, a.nodeId, a.demand);
+      cols.push(a.taskId, a.jobId, a.nodeId, a.demand, a.queue, a.preemptible);
     }
-    recTxns.push(r.rejected.length === 0
+    const rec: CommitRecord['txns'][number] = r.rejected.length === 0
       ? { id: r.txnId, n: r.committed.length }
-      : { id: r.txnId, n: r.committed.length, rej: r.rejected.map((x) => [x.taskId, x.nodeId, x.reason] as [string, string, ConflictReason]) });
+      : { id: r.txnId, n: r.committed.length, rej: r.rejected.map((x) => [x.taskId, x.nodeId, x.reason] as [string, string, ConflictReason]) };
+    recTxns.push(r.evicted === undefined ? rec : { ...rec, ev: [...r.evicted] });
   }
   const record: CommitRecord | undefined = recTxns.length === 0
     ? undefined
-    : { t: 'commit', txns: recTxns, task: cols.task, job: cols.job, node: cols.node, demand: cols.demandBytes() };
-  return { results, record, committed, decidedTxnIds };
+    : {
+      t: 'commit', txns: recTxns, task: cols.task, job: cols.job, node: cols.node, demand: cols.demandBytes(),
+      ...(cols.queue === undefined ? {} : { queue: cols.queue }), ...(cols.pre === undefined ? {} : { pre: cols.pre }),
+    };
+  return { results, record, committed, decidedTxnIds, evicted };
 }
 
-/** Takes back a decided batch whose append failed: its claims are released, its outcomes forgotten. */
+/**
+ * Takes back a decided batch whose append failed: its claims are released, its evicted tasks
+ * booked again where they were, its outcomes forgotten.
+ */
 export function undoCommitBatch(model: CellModel, batch: DecidedBatch): void {
   for (let i = batch.committed.length - 1; i >= 0; i--) model.cell.release(batch.committed[i].taskId);
+  for (const a of batch.evicted) model.cell.applyClaims([{ taskId: a.taskId, jobId: a.jobId, nodeId: a.nodeId, demand: a.demand, seenVersion: 0 }], a.committedAt);
   for (const id of batch.decidedTxnIds) model.committer.forget(id);
 }
 

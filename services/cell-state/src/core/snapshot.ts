@@ -22,7 +22,7 @@
 import { decode as msgpackDecode } from '@msgpack/msgpack';
 import { z } from 'zod';
 import {
-  ConflictReason, NODE_CONDITIONS, type Allocation, type CellStateData, type JobSpec, type Labels, type NodeCondition,
+  ConflictReason, DEFAULT_QUEUE, NODE_CONDITIONS, type Allocation, type CellStateData, type JobSpec, type Labels, type NodeCondition,
   type NodeSnapshot, type ResourceSpace, type ResourceVector, type TxnResult,
 } from '@tessera/core';
 import { encode } from '@tessera/protocol';
@@ -80,6 +80,10 @@ export interface ModelSnapshot {
     /** Refs into `vectors`. */
     readonly allocDemand: Uint8Array;
     readonly allocAt: Uint8Array;
+    /** Per allocation, a string ref of its queue path (-1: default); absent when all are default (and in older snapshots). */
+    readonly allocQueue?: Uint8Array;
+    /** Per allocation, 1 when preemptible; absent when none is. */
+    readonly allocPre?: Uint8Array;
   };
   readonly owners: { readonly node: Uint8Array; readonly agent: Uint8Array };
   readonly assignedAt: { readonly task: TaskIds; readonly at: Uint8Array };
@@ -327,6 +331,7 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
   const A = data.allocations.length;
   const allocTask = new TaskIdColumn(A, strings);
   const allocJob = new Int32Array(A), allocNode = new Int32Array(A), allocAt = new Float64Array(A), allocDemand = new Int32Array(A);
+  let allocQueue: Int32Array | undefined, allocPre: Uint8Array | undefined;
   let lastJob: string | undefined, lastJobRef = -1, lastNode: string | undefined, lastNodeIndex = -1;
   for (let i = 0; i < A; i++) {
     const a = data.allocations[i];
@@ -348,6 +353,8 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
     allocNode[i] = lastNodeIndex;
     allocDemand[i] = demandRef(a.demand);
     allocAt[i] = a.committedAt;
+    if (a.queue !== undefined && a.queue !== DEFAULT_QUEUE) (allocQueue ??= new Int32Array(A).fill(-1))[i] = strings.ref(a.queue);
+    if (a.preemptible === true) (allocPre ??= new Uint8Array(A))[i] = 1;
     if (tick()) yield;
   }
 
@@ -445,6 +452,7 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
       partVersion: f64Bytes(data.partitionStates.map((p) => p.version)), partFloor: f64Bytes(data.partitionStates.map((p) => p.logFloor)),
       partLogLength: i32Bytes(partLogLength), logVersions: f64Bytes(logVersions), logNodes: i32Bytes(logNodes),
       allocTask: allocTask.wire(), allocJob: i32Bytes(allocJob), allocNode: i32Bytes(allocNode), allocDemand: i32Bytes(allocDemand), allocAt: f64Bytes(allocAt),
+      ...(allocQueue === undefined ? {} : { allocQueue: i32Bytes(allocQueue) }), ...(allocPre === undefined ? {} : { allocPre }),
     },
     owners: { node: i32Bytes(ownerNode), agent: i32Bytes(ownerAgent) },
     assignedAt: { task: assignedTask.wire(), at: f64Bytes(assignedAtMs) },
@@ -507,7 +515,7 @@ const snapshotSchema = z.object({
   cell: z.object({
     nodeLabels: bytes, nodeCapacity: bytes, nodeAllocated: bytes, nodeCondition: bytes, nodeVersion: bytes,
     partVersion: bytes, partFloor: bytes, partLogLength: bytes, logVersions: bytes, logNodes: bytes,
-    allocTask: taskIds, allocJob: bytes, allocNode: bytes, allocDemand: bytes, allocAt: bytes,
+    allocTask: taskIds, allocJob: bytes, allocNode: bytes, allocDemand: bytes, allocAt: bytes, allocQueue: bytes.optional(), allocPre: bytes.optional(),
   }),
   owners: z.object({ node: bytes, agent: bytes }),
   assignedAt: z.object({ task: taskIds, at: bytes }),
@@ -613,12 +621,18 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
   if (A !== s.meta.allocations) fail(`${A} allocations, the header says ${s.meta.allocations}`);
   const aJob = readI32(c.allocJob, 'allocJob'), aNode = readI32(c.allocNode, 'allocNode'), aDemand = readI32(c.allocDemand, 'allocDemand'), aAt = readF64(c.allocAt, 'allocAt');
   need(A, aJob.length, 'allocJob'); need(A, aNode.length, 'allocNode'); need(A, aDemand.length, 'allocDemand'); need(A, aAt.length, 'allocAt');
+  const aQueue = c.allocQueue === undefined ? undefined : readI32(c.allocQueue, 'allocQueue');
+  if (aQueue !== undefined) need(A, aQueue.length, 'allocQueue');
+  if (c.allocPre !== undefined) need(A, c.allocPre.length, 'allocPre');
   const allocations: Allocation[] = new Array(A);
   for (let i = 0; i < A; i++) {
     const node = aNode[i];
     if (!(node >= 0 && node < N)) fail(`allocation ${i}: node ref ${node} out of range`);
     const task = allocTask[i];
-    allocations[i] = { taskId: task, jobId: aJob[i] === -1 ? task.slice(0, task.indexOf('/')) : str(aJob[i], `allocation ${i}`), nodeId: s.strings[node], demand: capacity(aDemand[i], `allocation ${i}`), committedAt: aAt[i] };
+    const a: Allocation = { taskId: task, jobId: aJob[i] === -1 ? task.slice(0, task.indexOf('/')) : str(aJob[i], `allocation ${i}`), nodeId: s.strings[node], demand: capacity(aDemand[i], `allocation ${i}`), committedAt: aAt[i] };
+    const q = aQueue === undefined || aQueue[i] === -1 ? undefined : str(aQueue[i], `allocation ${i} queue`);
+    const pre = c.allocPre !== undefined && c.allocPre[i] === 1;
+    allocations[i] = q === undefined && !pre ? a : { ...a, queue: q, preemptible: pre || undefined };
   }
   const model = createModel(space, opts);
   model.cell.importState({ partitions: P, dims, nodes, partitionStates, allocations });

@@ -13,7 +13,7 @@
 import { setMaxListeners } from 'node:events';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SchedulerView, type ResourceSpace } from '@tessera/core';
-import type { PlacementMode, ScorerName } from '@tessera/policy';
+import type { PipelineSpec, PlacementMode } from '@tessera/policy';
 import { syncFromWire, syncReplyFast, type Subjects, type SyncReply } from '@tessera/protocol';
 import { partitionsForRound, SchedulerReplica, type SyncRequest } from '@tessera/replica';
 import type { Logger } from '@tessera/runtime';
@@ -33,7 +33,9 @@ export interface ReplicaSettings {
   readonly schedulerIndex: number;
   readonly schedulers: number;
   readonly mode: PlacementMode;
-  readonly scorer: ScorerName;
+  readonly scorer: string;
+  /** The placement pipeline (`--pipeline`); undefined: the `--scorer` shorthand. */
+  readonly pipeline?: PipelineSpec;
   readonly sampleSize: number;
   readonly syncIntervalMs: number;
   readonly maxConflictRetries: number;
@@ -197,6 +199,7 @@ export class SyncLoop {
         partitions,
         mode: this.mode,
         scorer: s.scorer,
+        ...(s.pipeline === undefined ? {} : { pipeline: s.pipeline }),
         sampleSize: s.sampleSize,
         syncIntervalMs: s.syncIntervalMs,
         retry: { maxConflictRetries: s.maxConflictRetries, conflictWindowMs: s.conflictWindowMs, maxWaitMs: s.maxWaitMs },

@@ -1,0 +1,61 @@
+/** First in, first out: the order jobs were pushed (the JetStream consumer's order). Ignores usage. */
+import type { JobQueue, QueuedJob } from './job-queue.ts';
+
+export class FifoQueue<J extends QueuedJob = QueuedJob> implements JobQueue<J> {
+  readonly kind = 'fifo';
+  private items: (J | undefined)[] = [];
+  private head = 0;
+  private count = 0;
+
+  push(job: J): void {
+    this.items.push(job);
+    this.count++;
+  }
+
+  next(): J | undefined {
+    while (this.head < this.items.length) {
+      const j = this.items[this.head];
+      this.items[this.head++] = undefined;
+      if (j !== undefined) {
+        this.count--;
+        this.compact();
+        return j;
+      }
+    }
+    return undefined;
+  }
+
+  remove(id: string): boolean {
+    for (let i = this.head; i < this.items.length; i++) {
+      if (this.items[i]?.id === id) {
+        this.items[i] = undefined;
+        this.count--;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  waiting(): Map<string, J[]> {
+    const out = new Map<string, J[]>();
+    for (let i = this.head; i < this.items.length; i++) {
+      const j = this.items[i];
+      if (j === undefined) continue;
+      let l = out.get(j.queue);
+      if (l === undefined) out.set(j.queue, (l = []));
+      l.push(j);
+    }
+    return out;
+  }
+
+  private compact(): void {
+    if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
