@@ -13,7 +13,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { validateJobSpec, type Allocation } from '@tessera/core';
 import {
   commitRequestFast, decodeJobsMessage, encode, errorReply, ErrorCode, heartbeatRequestFast, jobOutcomeRequest,
-  listingRequest, nodeAdminRequest, registerRequest, sameResources, syncRequest, syncToWire, taskEndedRequestFast, txnFromWire,
+  explainRequest, listingRequest, nodeAdminRequest, registerRequest, sameResources, syncRequest, syncToWire, taskEndedRequestFast, txnFromWire,
   txnResultToWire, agentMismatch, RefusedReason, tenantMismatch, type Assignment, type ErrorReply, type JobSubmission, type Subjects,
 } from '@tessera/protocol';
 import { pullIntake, serve, type Logger } from '@tessera/runtime';
@@ -24,6 +24,8 @@ import {
 } from '../core/agents.ts';
 import { listJobs, listNodes, listPartitions } from '../core/listings.ts';
 import { drainsDue, lifecycleReply, planLifecycle } from '../core/node-lifecycle.ts';
+import { ConflictMemory } from '../core/conflict-memory.ts';
+import { explainJob } from '../core/explain.ts';
 import { decideLiveness, livenessPolicy, type LivenessPolicy } from '../core/liveness.ts';
 import type { JobRecord } from '../core/log-records.ts';
 import { pendingRequeues, type ApplyEffects, type CellModel, type Requeue } from '../core/model.ts';
@@ -330,6 +332,7 @@ export class CellStateService {
         return this.refuse(s.commit, ErrorCode.invalid, `resources ${req.resources.join(',')} differ from the cell's ${space.names.join(',')}`, 'resources');
       }
       const out = await this.writer.commit(req.txns.map((w) => txnFromWire(space, w)));
+      if (out.ok) this.conflicts.record(out.value, this.opts.now());
       return this.counted(s.commit, out, (results) => ({ ok: true, results: results.map(txnResultToWire) }));
     });
 
@@ -352,6 +355,8 @@ export class CellStateService {
       return this.fitted(s.queryNodes, page.items.length, page.items.length * (150 + 40 * space.size), (n) => ({ ...page, items: page.items.slice(0, n) }));
     });
     this.serve(s.queryPartitions, listingRequest, (req) => listPartitions(model, req));
+    this.serve(s.queryExplain, explainRequest, (req) => explainJob(model, req.job, this.conflicts.of(req.job))
+      ?? this.refuse(s.queryExplain, ErrorCode.not_found, `no job "${req.job}" in the cell`));
     this.serve(s.nodeAdmin, nodeAdminRequest, async (req) => {
       const plan = planLifecycle(model, req, this.opts.now());
       for (const record of plan.records) {
@@ -403,6 +408,8 @@ export class CellStateService {
   }
 
   private drainsInFlight = false;
+  /** The committer's last refusals per job (`tessera explain`). */
+  private readonly conflicts = new ConflictMemory();
 
   /** Draining nodes that are empty or past their deadline end `drained` (their remaining tasks handed back). */
   checkDrains(): void {
