@@ -8,7 +8,7 @@
 import { encode as msgpackEncode } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import {
-  commitRequestFast, decodeAs, heartbeatRequestFast, NODE_ADMIN_OPS, nodeAdminRequest, jobOutcomeRequest, listingRequest, modeControl, PLACEMENT_MODE_NAMES,
+  commitRequestFast, decodeAs, explainRequest, heartbeatRequestFast, NODE_ADMIN_OPS, nodeAdminRequest, jobOutcomeRequest, listingRequest, modeControl, PLACEMENT_MODE_NAMES,
   registerRequest, syncRequest, taskEndedRequestFast, type Subjects, type Validator,
 } from '@tessera/protocol';
 import type { z } from 'zod';
@@ -67,6 +67,8 @@ export function fuzzSubjects(s: Subjects, cellStateMaxBytes: number): FuzzSubjec
     { name: 'query.jobs', subject: s.queryJobs, schema: listingRequest, readOnly: true, server: 'cell-state', maxBytes, valid: listing },
     { name: 'query.nodes', subject: s.queryNodes, schema: listingRequest, readOnly: true, server: 'cell-state', maxBytes, valid: listing },
     { name: 'query.partitions', subject: s.queryPartitions, schema: listingRequest, readOnly: true, server: 'cell-state', maxBytes, valid: listing },
+    { name: 'query.explain', subject: s.queryExplain, schema: explainRequest, readOnly: true, server: 'cell-state', maxBytes,
+      valid: fc.record({ job: fc.constantFrom('fz', 'other', 'nope') }) },
     { name: 'admin.node', subject: s.nodeAdmin, schema: nodeAdminRequest, readOnly: false, server: 'cell-state', maxBytes,
       valid: fc.record({ op: fc.constantFrom(...NODE_ADMIN_OPS), nodes: fc.array(nodeId, { minLength: 1, maxLength: 3 }), deadlineS: fc.option(fc.nat(60), { nil: undefined }) }, { requiredKeys: ['op', 'nodes'] }) },
     // The scheduler also takes a bare mode name or JSON {"mode"} (services/scheduler/src/core/mode-value.ts).
