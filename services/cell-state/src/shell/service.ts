@@ -42,6 +42,12 @@ export interface ServiceOptions {
   readonly metrics: CellMetrics;
   /** Asked on every request: only a leader with a valid lease answers (a deposed one stays silent). */
   readonly isLeading: () => boolean;
+  /**
+   * A connection of its own for the sync subject: sync requests are small and must not wait in the
+   * socket behind megabytes of commit requests (a starved sync makes every view stale, and a stale
+   * view makes the conflicts that fill the socket). Default: the main connection.
+   */
+  readonly syncNc?: NatsConnection;
   /** Liveness tuning beyond the heartbeat timeout (tests); defaults from `livenessPolicy`. */
   readonly liveness?: Partial<Omit<LivenessPolicy, 'timeoutMs'>>;
 }
@@ -249,10 +255,10 @@ export class CellStateService {
     return this.refuse(subject, ErrorCode.too_large, `even one item of the reply exceeds the ${limit}-byte message limit`);
   }
 
-  private serve<S extends z.ZodTypeAny>(subject: string, schema: S, handler: (v: z.output<S>, msg: Msg) => unknown): void {
+  private serve<S extends z.ZodTypeAny>(subject: string, schema: S, handler: (v: z.output<S>, msg: Msg) => unknown, nc = this.nc): void {
     // undefined = no reply: a cell-state that is not (or no longer) the leader lets the leader answer.
     const guarded = (v: z.output<S>, msg: Msg) => (this.opts.isLeading() ? handler(v, msg) : undefined);
-    this.subs.push(serve(this.nc, subject, schema, guarded, {
+    this.subs.push(serve(nc, subject, schema, guarded, {
       log: this.opts.log, maxBytes: this.opts.maxMessageBytes,
       onRefused: (subj, code) => this.opts.metrics.refused(subj, code),
     }));
@@ -325,7 +331,7 @@ export class CellStateService {
       for (const x of syncs) nodes += x.nodes.length;
       return this.fitted(s.sync, syncs.length, nodes * (60 + 24 * space.size),
         (n) => ({ ok: true, partitions: P, syncs: (n === syncs.length ? syncs : syncs.slice(0, n)).map(syncToWire) }));
-    });
+    }, this.opts.syncNc);
 
     this.serve(s.commit, commitRequestFast, async (req) => {
       if (!sameResources(space, req.resources)) {
