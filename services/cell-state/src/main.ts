@@ -58,9 +58,9 @@ async function main(): Promise<void> {
   // The lease and the sync subject have connections of their own (lanes): under overload the main
   // socket carries megabytes of commit requests and replies, and a lease renewal queued behind them
   // timed out again and again (the leader stepped down every few seconds); syncs waited the same way.
-  const leaseNc = await connectNats(cfg.nats, `cell-state ${id} lease`, log);
+  const leaseNc = await connectNats(cfg.nats, `cell-state ${id} lease`, log, cfg.natsAuth);
   lifecycle.onDrain('nats (lease)', () => leaseNc.drain());
-  const syncNc = await connectNats(cfg.nats, `cell-state ${id} sync`, log);
+  const syncNc = await connectNats(cfg.nats, `cell-state ${id} sync`, log, cfg.natsAuth);
   lifecycle.onDrain('nats (sync)', () => syncNc.drain());
   // Lease requests time out after a renewal period: one lost with its server is retried in time.
   const lease = await KvLease.open(leaseNc, subjects.leaderBucket, cfg.replicas, cfg.leaseRenewMs);

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   // Syncs have a lane of their own: under overload the main connection carries megabytes of commit
   // requests and replies and the job stream; a sync reply queued behind them leaves the view stale,
   // and a stale view makes more of the conflicts that fill the connection.
-  const syncNc = await connectNats(cfg.natsServers, `tessera-scheduler-${cfg.id}-sync`, log);
+  const syncNc = await connectNats(cfg.natsServers, `tessera-scheduler-${cfg.id}-sync`, log, cfg.natsAuth);
   life.onDrain('nats (sync)', () => syncNc.drain());
   const syncReconnects = new ReconnectWatch(syncNc, (n) => log.info({ reconnects: n }, 'nats (sync) reconnected; resending the sync request that was out'));
   life.onDrain('reconnect watch (sync)', () => syncReconnects.stop());
