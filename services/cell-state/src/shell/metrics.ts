@@ -12,8 +12,8 @@ export interface CellMetrics {
   /** A message refused by an identity check (`core/identity.ts`). */
   refusedIdentity(reason: string): void;
   appendFailed(): void;
-  /** Victims of committed evictions (DESIGN §11). */
-  preempted(victims: readonly Allocation[]): void;
+  /** Victims of committed evictions (DESIGN §11); optional so test stubs may leave it out. */
+  preempted?(victims: readonly Allocation[]): void;
 }
 
 const TXN_OUTCOMES = ['committed', 'partial', 'rejected', 'replayed'] as const;

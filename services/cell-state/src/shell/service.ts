@@ -137,7 +137,7 @@ export class CellStateService {
     for (const a of effects.anomalies) this.opts.log.warn({ anomaly: a, source }, 'record applied in part');
     if (source === 'replay') return;
     if (effects.evicted.length > 0) {
-      this.opts.metrics.preempted(effects.evicted);
+      this.opts.metrics.preempted?.(effects.evicted);
       this.opts.log.info({ victims: effects.evicted.length, first: effects.evicted.slice(0, 5).map((a) => a.taskId) }, 'tasks preempted: stopped on their agents at the next heartbeat, handed back once stopped');
     }
     if (effects.committed.length > 0) this.publishAssignments(this.holdForVictims(effects.committed));
