@@ -14,7 +14,7 @@ import { checkVersion } from './checks/version.ts';
 import { checkWellFormed, isId } from './checks/well-formed.ts';
 import type { NodeState } from './node.ts';
 import { ConflictReason } from './reasons.ts';
-import type { Claim, Granularity, Rejection, Transaction, TxnVerdict } from './txn.ts';
+import type { Granularity, Rejection, Transaction, TxnVerdict } from './txn.ts';
 
 export { isWellFormedClaim } from './checks/well-formed.ts';
 
