@@ -39,9 +39,9 @@ import {
 } from '@tessera/core';
 import { createRng, scoreNode, type PipelineSpec, type PlacementMode, type Rng } from '@tessera/policy';
 import {
-  DEFAULT_RETRY_POLICY, DrfQueue, FifoQueue, QUEUE_ORDERS, type QueueOrder, SchedulerReplica, addUsage, type JobQueue, type JobRun, type QueuedJob, type RetryPolicy,
+  DEFAULT_RETRY_POLICY, DrfQueue, FifoQueue, QUEUE_ORDERS, type QueueOrder, SchedulerReplica, type JobQueue, type JobRun, type QueuedJob, type RetryPolicy,
 } from '@tessera/replica';
-import { QueueTree, isZero, type ResourceVector } from '@tessera/core';
+import { QueueTree, addQueueUsage, isZero, queuePrefixes, type ResourceVector } from '@tessera/core';
 import { EventQueue } from './event-queue.ts';
 import { Samples } from './samples.ts';
 
@@ -407,25 +407,32 @@ export class Simulation {
    */
   private takeNext(): JobRec | undefined {
     if (this.waiting.size === 0) return undefined;
-    const usage = this.config.queueOrder === 'fifo' ? undefined : { capacity: this.stats.capacity, allocated: this.usageNow() };
+    const tree = this.config.queues;
+    const usage = this.config.queueOrder === 'fifo' && tree === undefined ? undefined : { capacity: this.stats.capacity, allocated: this.usageNow(), ...(tree === undefined ? {} : { tree }) };
     return this.waiting.next(usage)?.rec;
   }
 
   private usageNow(): Map<string, ResourceVector> {
     const out = new Map<string, ResourceVector>();
-    for (const [q, v] of this.cell.queueAllocated()) addUsage(out, q, v);
-    for (const [q, v] of this.inFlightUsage) if (!isZero(v)) addUsage(out, q, v);
+    for (const [q, v] of this.cell.queueAllocated()) out.set(q, Float64Array.from(v));
+    // In-flight usage is kept per path with prefixes already; add it path by path.
+    for (const [q, v] of this.inFlightUsage) {
+      if (isZero(v)) continue;
+      const o = out.get(q);
+      if (o === undefined) out.set(q, Float64Array.from(v));
+      else addInto(o, v);
+    }
     return out;
   }
 
   private startJob(s: number, rec: JobRec, t: number): void {
     rec.sched = s;
     rec.run = this.replicas[s].admit(rec.spec.job, rec.submittedAt);
-    if (this.config.queueOrder !== 'fifo' && rec.spec.job.preemptible !== true) {
+    if ((this.config.queueOrder !== 'fifo' || this.config.queues !== undefined) && rec.spec.job.preemptible !== true) {
       const total = this.space.zero();
       for (const task of rec.run.pending) addInto(total, task.demand);
       rec.inFlight = total;
-      addUsage(this.inFlightUsage, rec.spec.job.queue, total);
+      addQueueUsage(this.inFlightUsage, rec.spec.job.queue, total);
     }
     this.decide(s, rec, t);
   }
@@ -660,8 +667,10 @@ export class Simulation {
   /** Moves committed demand out of the job's in-flight usage (the committer's usage has it now). */
   private settleInFlight(rec: JobRec, demand: ResourceVector): void {
     subtractInto(rec.inFlight!, demand);
-    const q = this.inFlightUsage.get(rec.spec.job.queue);
-    if (q !== undefined) subtractInto(q, demand);
+    for (const p of queuePrefixes(rec.spec.job.queue)) {
+      const q = this.inFlightUsage.get(p);
+      if (q !== undefined) subtractInto(q, demand);
+    }
   }
 
   private finishJob(rec: JobRec): void {

@@ -18,6 +18,7 @@ export { VERSION_CHECK, versionCheck } from './version.ts';
 export { CONSTRAINTS_CHECK, constraintsCheck } from './constraints.ts';
 export { RESOURCES_CHECK, resourcesCheck } from './resources.ts';
 export { VICTIM_PRESENT_CHECK, victimPresentCheck } from './victim-present.ts';
+export { QUOTA_CHECK, quotaCheck } from './quota.ts';
 
 /**
  * Default order. `well-formed` first (the rest rely on it), then the checks that say the claim
