@@ -41,7 +41,7 @@ import { createRng, scoreNode, type PipelineSpec, type PlacementMode, type Rng }
 import {
   DEFAULT_RETRY_POLICY, DrfQueue, FifoQueue, QUEUE_ORDERS, type QueueOrder, SchedulerReplica, type JobQueue, type JobRun, type QueuedJob, type RetryPolicy,
 } from '@tessera/replica';
-import { QueueTree, addQueueUsage, isZero, queuePrefixes, type ResourceVector } from '@tessera/core';
+import { DEFAULT_CLAIM_CHECKS, QueueTree, RESOURCES_CHECK, addQueueUsage, isZero, queuePrefixes, quotaCheck, withCheck, type ResourceVector } from '@tessera/core';
 import { EventQueue } from './event-queue.ts';
 import { Samples } from './samples.ts';
 
@@ -223,6 +223,8 @@ export interface SimStats {
   busyMs: Float64Array;
   commitBatches: number;
   modeRounds: Record<string, number>;
+  /** Rounds that ended waiting for quota (the committer refused claims for their queue's max). */
+  quotaWaits: number;
   /**
    * Claims proposed / refused by the freshness rank of the chosen node's partition in the
    * proposing view at decision time (0 = its most recently synced partition; partitions synced at
@@ -285,7 +287,12 @@ export class Simulation {
     this.cell = new CellState(space, config.partitions, config.changeLogLimit === undefined ? {} : { changeLogLimit: config.changeLogLimit });
     for (const n of nodes) this.cell.upsertNode(n);
     // A small idempotency table: the simulator never replays, and results hold node snapshots.
-    this.committer = new Committer(this.cell, { granularity: config.granularity, dedupLimit: 1024 });
+    const tree = config.queues;
+    this.committer = new Committer(this.cell, {
+      granularity: config.granularity, dedupLimit: 1024,
+      // The queue tree's max quotas, enforced by the committer as in cell-state.
+      ...(tree === undefined || !tree.hasMax ? {} : { checks: withCheck(DEFAULT_CLAIM_CHECKS, quotaCheck(() => tree), RESOURCES_CHECK) }),
+    });
     const retry = { ...DEFAULT_RETRY_POLICY, ...config.retry };
     this.replicas = [];
     for (let i = 0; i < config.schedulers; i++) {
@@ -313,7 +320,7 @@ export class Simulation {
       transactions: 0, delayMs: new Samples(), stalenessMs: new Samples(), qualitySum: 0, qualityCount: 0,
       allocatedArea: space.zero(), capacity: this.cell.totals().capacity, windowStartMs: this.warmupMs, windowEndMs: this.warmupMs,
       simEndMs: 0, events: 0, syncRounds: 0, syncedNodes: 0, busyMs: new Float64Array(config.schedulers), commitBatches: 0,
-      modeRounds: {}, timeline: [], proposedByRank: new Float64Array(config.partitions), refusedByRank: new Float64Array(config.partitions),
+      modeRounds: {}, quotaWaits: 0, timeline: [], proposedByRank: new Float64Array(config.partitions), refusedByRank: new Float64Array(config.partitions),
     };
   }
 
@@ -351,6 +358,8 @@ export class Simulation {
           break;
         case TASK_END:
           this.onTaskEnd(ev.ids);
+          // Room freed: a job waiting for its queue's quota may go now.
+          if (this.waiting.size > 0 && this.idle.length > 0) this.dispatch(t);
           break;
       }
     }
@@ -425,9 +434,24 @@ export class Simulation {
     return out;
   }
 
+  /**
+   * A job whose queue is at its max waits in the JobQueue (its run kept, no scheduler busy with
+   * it) until usage shows room; its pending demand stops counting as in flight meanwhile.
+   */
+  private park(rec: JobRec): void {
+    if (rec.inFlight !== undefined) {
+      this.settleInFlight(rec, Float64Array.from(rec.inFlight));
+      rec.inFlight = undefined;
+    }
+    this.stats.quotaWaits++;
+    const q = queuedOf(rec, this.space);
+    this.waiting.push(rec.run!.pending.length > 0 && q.need !== undefined ? { ...q, need: smallestOf(rec.run!.pending.map((x) => x.demand), rec.spec.job.gang, this.space) } : q);
+  }
+
   private startJob(s: number, rec: JobRec, t: number): void {
     rec.sched = s;
-    rec.run = this.replicas[s].admit(rec.spec.job, rec.submittedAt);
+    // A job back from a quota wait goes on with its run (same attempts and idempotency keys).
+    rec.run ??= this.replicas[s].admit(rec.spec.job, rec.submittedAt);
     if ((this.config.queueOrder !== 'fifo' || this.config.queues !== undefined) && rec.spec.job.preemptible !== true) {
       const total = this.space.zero();
       for (const task of rec.run.pending) addInto(total, task.demand);
@@ -554,6 +578,7 @@ export class Simulation {
       const step = this.replicas[rec.sched].onResult(run, res, t);
       if (step.kind === 'retry') this.queue.push(step.at, { k: RETRY, rec });
       else if (step.kind === 'placed' || step.kind === 'unschedulable') this.finishJob(rec);
+      else if (step.kind === 'quota') this.park(rec);
     }
   }
 
@@ -777,4 +802,23 @@ function queuedOf(rec: JobRec, space: ResourceSpace): QueuedRec {
     }
   }
   return { id: job.id, queue: job.queue, priority: job.priority, submittedAt: rec.submittedAt, rec, ...(need === undefined ? {} : { need }) };
+}
+
+/** A gang's total, else the smallest of the demands (by its largest amount). */
+function smallestOf(demands: readonly ResourceVector[], gang: boolean, space: ResourceSpace): ResourceVector {
+  const out = space.zero();
+  if (gang) {
+    for (const d of demands) addInto(out, d);
+    return out;
+  }
+  let best = Infinity;
+  for (const d of demands) {
+    let m = 0;
+    for (let k = 0; k < d.length; k++) if (d[k] > m) m = d[k];
+    if (m < best) {
+      best = m;
+      out.set(d);
+    }
+  }
+  return out;
 }
