@@ -7,6 +7,7 @@
  *   npm run bench -- --scale        100 000 nodes, 8 schedulers: RSS and one-partition sync time
  *   npm run bench -- --profile      one load step with node --cpu-prof on every service
  *   npm run bench -- --report       rebuild docs/benchmark.md from the latest results
+ *   npm run bench -- --small-jobs N [--nodes 100] [--schedulers K]   N single-task jobs at once: first submit → last commit
  *
  * Progress goes to stderr; the summary to stdout (with --json, its last line is the JSON summary).
  */
@@ -22,6 +23,7 @@ import { latestResults, machineFacts, RESULTS_DIR, stamp, writeResults, type Res
 import { writeCompareReport } from './report.ts';
 import { describeStep } from './runner.ts';
 import { runScale } from './scale.ts';
+import { runSmallJobs } from './small-jobs.ts';
 import { jsonSummary } from './summary.ts';
 import { cellCapacityOf, DEFAULT_SHAPE, loadDistribution, offeredUtilisation, timeScaleFor } from './workload.ts';
 
@@ -64,13 +66,15 @@ const program = new Command('bench')
   .addOption(new Option('--probe-seconds <s>', 'saturation: seconds per probe').argParser(positive('--probe-seconds')).default(12))
   .addOption(new Option('--saturation-rate <jobs/s>', '--compare: skip the search, use this rate').argParser(positive('--saturation-rate')))
   .addOption(new Option('--budget <s>', '--compare: time budget in seconds').argParser(positive('--budget')).default(840))
+  .addOption(new Option('--small-jobs <n>', 'submit n single-task jobs (1 core, 10 MiB) at once to nodes of 128 cores / 256 GiB; time first submit → last commit').argParser(positiveInt('--small-jobs')))
+  .addOption(new Option('--jobs-per-message <n>', '--small-jobs: jobs per jobs-stream message (1 = one message a job)').argParser(positiveInt('--jobs-per-message')))
   .option('--no-docs', '--compare/--report: do not touch docs/benchmark.md');
 
 program.parse(process.argv.filter((a, i) => !(i === 2 && a === '--')));
 const o = program.opts<{
   nodes?: number; schedulers?: number; partitions?: number; mode: string; rate?: number; workload?: string; speed: number; duration?: number;
   timeScale?: number; utilisation: number; seed: string; json?: boolean; saturate?: boolean; compare?: boolean; scale?: boolean; profile?: boolean; report?: boolean;
-  p99LimitMs: number; maxRate: number; startRate: number; stepSeconds: number; probeSeconds: number; saturationRate?: number; budget: number; docs: boolean;
+  p99LimitMs: number; maxRate: number; startRate: number; stepSeconds: number; probeSeconds: number; saturationRate?: number; budget: number; docs: boolean; smallJobs?: number; jobsPerMessage?: number;
 }>();
 
 const started = performance.now();
@@ -113,6 +117,19 @@ async function main(): Promise<void> {
   const timestamp = stamp();
   if (o.report) {
     for (const f of await rebuildReport(o.docs)) log(`wrote ${f.replace(`${REPO_ROOT}/`, '')}`);
+    return;
+  }
+
+  if (o.smallJobs !== undefined) {
+    const k = o.schedulers ?? 1;
+    const profileDir = o.profile ? join(REPO_ROOT, 'bench', 'results', `${timestamp}-small-jobs-profiles`) : undefined;
+    const { profiles, ...r } = await runSmallJobs({
+      jobs: o.smallJobs, nodes: o.nodes ?? 100, schedulers: k, partitions: o.partitions ?? Math.max(8, 2 * k), mode: o.mode,
+      ...(profileDir !== undefined ? { profileDir } : {}), ...(o.jobsPerMessage !== undefined ? { jobsPerMessage: o.jobsPerMessage } : {}),
+    }, log);
+    log(`${r.placed}/${r.jobs} jobs committed in ${r.all_committed_s} s: ${r.jobs_per_s} jobs/s (submit ${r.submit_s} s); CPU s ${JSON.stringify(r.cpu_s)}`);
+    for (const p of profiles ?? []) process.stderr.write(`== ${p.service} (${p.file.replace(`${REPO_ROOT}/`, '')})\n${formatTop(p.summary, 20)}\n`);
+    process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${r.jobs_per_s} jobs/s (${r.placed}/${r.jobs} committed in ${r.all_committed_s} s; submit ${r.submit_s} s)\n`);
     return;
   }
 

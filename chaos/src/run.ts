@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CELL_SHAPES, BUNDLED, jobSizeDistribution, loadTrace, type JobSizeDistribution } from '@tessera/workloads';
 import { createRng } from '@tessera/policy';
-import { decodeAs, jobsListingReply, jobSubmission, subjectsFor, type JobListing } from '@tessera/protocol';
+import { decodeJobsMessage, jobsListingReply, subjectsFor, type JobListing } from '@tessera/protocol';
 import { connectNats, createLogger, request, type NatsConnection } from '@tessera/runtime';
 import type { Supervised } from '@tessera/launcher';
 import { auditJobs, LogAudit } from './audit.ts';
@@ -160,8 +160,8 @@ export async function runChaos(o: ChaosOptions, progress: Progress): Promise<{ s
     await readWholeStream(nc, s.commitLogStream, (seq, data) => audit.applyBytes(seq, data));
     const inStream = new Set<string>();
     await readWholeStream(nc, s.jobsStream, (_seq, data) => {
-      const d = decodeAs(data, jobSubmission);
-      if (d.ok && d.value.attempt === undefined && typeof d.value.job.id === 'string') inStream.add(d.value.job.id);
+      const d = decodeJobsMessage(data);
+      if (d.ok) for (const sub of d.value) if (sub.attempt === undefined && typeof sub.job.id === 'string') inStream.add(sub.job.id);
     });
     const jobs = auditJobs(audit.state, ids, inStream, listing);
     observers.stop();

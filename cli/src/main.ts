@@ -12,12 +12,13 @@ import { fetchJobs, fetchNodes, fetchPartitions, jobJson, nodeJson } from './she
 import { setMode } from './shell/mode.ts';
 import { loadReplayJobs, runReplay } from './shell/replay.ts';
 import { runStart } from './shell/start.ts';
-import { JobPublisher, loadJobFile } from './shell/submit.ts';
+import { loadJobFile, publishJobs } from './shell/submit.ts';
 import { connectTo, resolveTarget, type CellTarget, type GlobalOptions } from './shell/target.ts';
 import { down, formatStatus, statusOf, upDetached, upForeground, type UpOptions } from './shell/up.ts';
 import { withTemporaryCell } from './shell/temporary-cell.ts';
 import { addAuthCommands } from './shell/auth.ts';
 import { runConsole } from './shell/console-command.ts';
+import { changeNodes, describeChange, waitDrained } from './shell/node-admin.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const err = (s: string) => process.stderr.write(`${s}\n`);
@@ -32,6 +33,12 @@ function intArg(min: number) {
 function positiveNumber(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+function positiveOrZero(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number ≥ 0');
   return n;
 }
 
@@ -132,20 +139,20 @@ export function buildProgram(): Command {
       const g = globals(cmd);
       const space = spaceOf(g);
       const all: JobSpec[] = [];
+      const perFile: JobSpec[][] = [];
       const seen = new Map<string, string>();
       for (const f of files) {
-        for (const job of await loadJobFile(f, space)) {
+        const jobs = await loadJobFile(f, space);
+        for (const job of jobs) {
           const prior = seen.get(job.id);
           if (prior !== undefined) throw new CliError(`${f}: job id "${job.id}" is also in ${prior}; nothing was submitted`);
           seen.set(job.id, f);
           all.push(job);
         }
+        perFile.push(jobs);
       }
       await withCell(g, async (nc, t) => {
-        const pub = new JobPublisher(nc, t.subjects);
-        const now = Date.now();
-        for (const job of all) await pub.publish(job, now);
-        const r = await pub.flush();
+        const r = await publishJobs(nc, t.subjects, perFile, Date.now());
         if (g.json) json({ submitted: r.published, duplicates: r.duplicates, ids: all.map((j) => j.id) });
         else out(`submitted ${r.published} job${r.published === 1 ? '' : 's'}${r.duplicates > 0 ? ` (${r.duplicates} already submitted: ignored)` : ''}`);
       });
@@ -195,6 +202,36 @@ export function buildProgram(): Command {
         out(table(['PARTITION', 'VERSION', 'NODES', 'READY', 'ALLOCATED'], parts.map((p) => [
           p.id, p.version, p.nodes, p.ready, Object.entries(p.allocated_ratio).map(([k, v]) => `${k} ${(v * 100).toFixed(1)}%`).join(', '),
         ])));
+      });
+    });
+
+  for (const [op, what] of [['cordon', 'no new placements on these nodes (running tasks stay)'], ['uncordon', 'let these nodes take placements again']] as const) {
+    program.command(op)
+      .description(`${what}; written to the commit log (survives restarts)`)
+      .argument('<node...>', 'node ids')
+      .option('--json', 'machine-readable output', false)
+      .action(async (nodes: string[], _o, cmd: Command) => {
+        const g = globals(cmd);
+        await withCell(g, async (nc, t) => {
+          const r = await changeNodes(nc, t, op, nodes);
+          if (g.json) json(r); else out(describeChange(op, r));
+        });
+      });
+  }
+
+  program.command('drain')
+    .description('cordon these nodes, then re-place their tasks elsewhere; they end drained (written to the commit log)')
+    .argument('<node...>', 'node ids')
+    .option('--deadline <s>', 'let tasks run up to this many seconds before they are stopped and re-placed', positiveOrZero, 0)
+    .option('--no-wait', 'return once the drain is recorded instead of waiting for the nodes to be drained')
+    .option('--json', 'machine-readable output', false)
+    .action(async (nodes: string[], _o, cmd: Command) => {
+      const g = globals(cmd);
+      await withCell(g, async (nc, t) => {
+        const r = await changeNodes(nc, t, 'drain', nodes, g.deadline as number);
+        if (g.wait === false) { if (g.json) json(r); else out(describeChange('drain', r)); return; }
+        const done = await waitDrained(nc, t, r.nodes.map((n) => n.id), (g.deadline as number) * 1000 + 60_000, g.json ? () => undefined : err);
+        if (g.json) json({ ...r, nodes: done }); else out(done.map((n) => `${n.id}: ${n.state}`).join('\n'));
       });
     });
 

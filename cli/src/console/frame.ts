@@ -2,6 +2,7 @@
  * What the console shows, computed from two scrapes of the services' /metrics and the cell's
  * listings: pure functions (time passed in), so the figures can be tested without a cell.
  */
+import { NODE_CONDITIONS } from '@tessera/core';
 import type { NodeListing, PartitionListing } from '@tessera/protocol';
 import { bucketDelta, histogramBuckets, histogramQuantile, sumSamples, type Sample } from '../core/prom-text.ts';
 
@@ -42,8 +43,8 @@ export interface QueuePanel {
   readonly pendingTasks?: number;
 }
 
-/** Node states as small integers for the heatmap (index into NODE_STATE_CODES). */
-export const NODE_STATE_CODES = ['ready', 'draining', 'lost', 'cordoned', 'drained'] as const;
+/** Node states as small integers for the heatmap: the index into core's NODE_CONDITIONS (the page has the same list). */
+export const NODE_STATE_CODES: readonly string[] = NODE_CONDITIONS;
 
 export interface NodesPanel {
   readonly ids: readonly string[];
@@ -120,7 +121,7 @@ export function nodesPanel(nodes: readonly NodeListing[], partitions: readonly P
   for (const n of sorted) {
     ids.push(n.id);
     partition.push(n.partition);
-    const code = (NODE_STATE_CODES as readonly string[]).indexOf(n.state);
+    const code = NODE_STATE_CODES.indexOf(n.state);
     state.push(code < 0 ? 0 : code);
     let max = 0;
     for (const [r, cap] of Object.entries(n.capacity)) if (cap > 0) max = Math.max(max, (n.allocated[r] ?? 0) / cap);

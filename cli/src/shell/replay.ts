@@ -7,13 +7,13 @@
 import { Presets, SingleBar } from 'cli-progress';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ResourceSpace, type JobSpec } from '@tessera/core';
+import { JobPublisher, JobPublishError } from '@tessera/runtime';
 import { loadTrace, type TraceJob } from '@tessera/workloads';
 import { histogramQuantile } from '../core/prom-text.ts';
 import { conflictFraction, percentile, tallyJobs, utilisation, type ReplaySummary } from '../core/summary.ts';
 import { CliError } from './errors.ts';
 import { fetchJobsByIds, fetchPartitions } from './listings.ts';
 import { allocatedRatios, bucketDelta, commitDelta, commitSnapshot, delayBuckets, scrape } from './metrics-probe.ts';
-import { JobPublisher } from './submit.ts';
 import type { CellTarget } from './target.ts';
 
 export interface ReplayOptions {
@@ -142,6 +142,8 @@ export async function runReplay(nc: NatsConnection, target: CellTarget, jobs: re
       }
       await sleep(1000);
     }
+  } catch (e) {
+    throw e instanceof JobPublishError ? new CliError(e.message, 1, { cause: e }) : e;
   } finally {
     sampling = false;
     await sampler;

@@ -1,16 +1,19 @@
 /**
- * Reading job files and publishing jobs to the JetStream jobs subject. Each job is published
- * with `msgID` = job id, so a resubmission inside the stream's duplicate window is dropped by
- * JetStream (reported as a duplicate), and carries `submittedAt` (ms since the epoch).
+ * Reading job files and publishing jobs to the JetStream jobs subject (runtime's JobPublisher:
+ * `msgID` = job id, so a resubmission inside the stream's duplicate window is dropped by
+ * JetStream and reported as a duplicate; every job carries `submittedAt`, ms since the epoch).
  */
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { JobSpec, ResourceSpace } from '@tessera/core';
-import { encode, type JobSubmission, type Subjects } from '@tessera/protocol';
+import type { Subjects } from '@tessera/protocol';
+import { JobPublisher, JobPublishError, type PublishResult } from '@tessera/runtime';
 import { describeProblems, readJobFileText } from '../core/job-file.ts';
 import { CliError } from './errors.ts';
+
+/** The publisher lives in @tessera/runtime (the benchmark and tests use it too). */
+export { JobPublisher } from '@tessera/runtime';
 
 export async function readFileText(path: string): Promise<string> {
   let bytes: Buffer;
@@ -37,38 +40,15 @@ export async function loadJobFile(path: string, space: ResourceSpace): Promise<J
   return r.jobs;
 }
 
-export interface PublishResult {
-  readonly published: number;
-  /** Already in the stream (same job id within the duplicate window). */
-  readonly duplicates: number;
-}
-
-/** Publishes jobs with at most `window` acks outstanding. */
-export class JobPublisher {
-  private readonly js;
-  private inFlight = new Set<Promise<void>>();
-  published = 0;
-  duplicates = 0;
-  private failure?: Error;
-
-  constructor(nc: NatsConnection, private readonly subjects: Subjects, private readonly window = 256) {
-    this.js = jetstream(nc);
-  }
-
-  async publish(job: JobSpec, submittedAt: number): Promise<void> {
-    if (this.failure) throw this.failure;
-    while (this.inFlight.size >= this.window) await Promise.race(this.inFlight);
-    const payload: JobSubmission = { job: job as unknown as Record<string, unknown>, submittedAt };
-    const p = this.js.publish(this.subjects.jobsSubmit(job.tenant), encode(payload), { msgID: job.id, timeout: 15_000 }).then(
-      (ack) => { if (ack.duplicate) this.duplicates++; else this.published++; },
-      (e: Error) => { this.failure ??= new CliError(`publishing job ${job.id} failed: ${e.message}`, 1, { cause: e }); },
-    ).finally(() => { this.inFlight.delete(p); });
-    this.inFlight.add(p);
-  }
-
-  async flush(): Promise<PublishResult> {
-    await Promise.all(this.inFlight);
-    if (this.failure) throw this.failure;
-    return { published: this.published, duplicates: this.duplicates };
+/** Publishes every job of every file with `submittedAt` = `now`, many to a message, many acks in flight; CliError on the first failure. */
+export async function publishJobs(nc: NatsConnection, subjects: Subjects, files: readonly (readonly JobSpec[])[], now: number): Promise<PublishResult> {
+  const pub = new JobPublisher(nc, subjects);
+  try {
+    // File by file: a file's batches (and so their deduplication) do not depend on the others.
+    for (const jobs of files) await pub.publishAll(jobs, now);
+    return await pub.flush();
+  } catch (e) {
+    if (e instanceof JobPublishError) throw new CliError(e.message, 1, { cause: e });
+    throw e;
   }
 }

@@ -4,7 +4,7 @@
  * replay of the commit log) calls the mutating methods.
  */
 import type { Labels } from './constraints.ts';
-import { NODE_CONDITIONS, type Allocation, type NodeCondition, type NodeSnapshot, type NodeState } from './node.ts';
+import { ADMINISTRATIVE_CONDITIONS, NODE_CONDITIONS, type Allocation, type NodeCondition, type NodeSnapshot, type NodeState } from './node.ts';
 import { partitionOf } from './partitioning.ts';
 import { DEFAULT_QUEUE, queuePrefixes } from './queues/tree.ts';
 import { addInto, subtractInto, type ResourceSpace, type ResourceVector } from './resources.ts';
@@ -192,7 +192,8 @@ export class CellState {
     } else {
       n.labels = reg.labels;
       n.capacity = reg.capacity;
-      n.condition = 'ready';
+      // A re-registration brings a lost node back; a cordon or drain stays until uncordoned.
+      if (!ADMINISTRATIVE_CONDITIONS.includes(n.condition)) n.condition = 'ready';
     }
     this.touch(n);
     return n;

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { CONSTRAINT_OPS, type Constraint } from './constraints.ts';
+import { fastJobSpec } from './job-fast.ts';
 import { isResourceError, type ResourceSpace, type ResourceVector } from './resources.ts';
 import { restartSchema } from './restart.ts';
 
@@ -75,7 +76,9 @@ function formatPath(path: readonly (string | number)[]): string {
 
 /** Validates a job spec (shape, ids, resources against the space, totals, duplicate groups). */
 export function validateJobSpec(input: unknown, space: ResourceSpace): SpecResult {
-  const parsed = jobSpecSchema.safeParse(input);
+  // The common shape is accepted without zod (job-fast.ts); zod decides everything else.
+  const fast = fastJobSpec(input);
+  const parsed = fast !== undefined ? ({ success: true, data: fast } as const) : jobSpecSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return { ok: false, error: { path: formatPath(issue.path), message: issue.message } };

@@ -2,8 +2,15 @@
 import type { Labels } from './constraints.ts';
 import type { ResourceVector } from './resources.ts';
 
-export type NodeCondition = 'ready' | 'draining' | 'lost';
-export const NODE_CONDITIONS: readonly NodeCondition[] = ['ready', 'draining', 'lost'];
+/**
+ * `ready` takes placements; `lost` stopped heartbeating; the administrative states of DESIGN §12:
+ * `cordoned` (no new placements), `draining` (cordoned, its tasks being re-placed), `drained`
+ * (cordoned and empty). Appended in this order: snapshots store the index.
+ */
+export type NodeCondition = 'ready' | 'draining' | 'lost' | 'cordoned' | 'drained';
+export const NODE_CONDITIONS: readonly NodeCondition[] = ['ready', 'draining', 'lost', 'cordoned', 'drained'];
+/** Set by an operator (cordon/drain), kept when the node's agent registers it again. */
+export const ADMINISTRATIVE_CONDITIONS: readonly NodeCondition[] = ['cordoned', 'draining', 'drained'];
 
 /**
  * The state of one node as schedulers see it: what a partition sync carries and what a view

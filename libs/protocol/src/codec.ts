@@ -2,15 +2,29 @@
  * The bus codec: msgpack for every payload, schema validation on every decode. Decoding never
  * throws: it returns the value or a typed error reply, which the caller sends back unchanged.
  */
-import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack';
+import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { z } from 'zod';
 import { errorReply, ErrorCode, type ErrorReply } from './errors.ts';
 
 /** Default cap on one message (NATS' own default max_payload is 1 MiB; our server allows 8 MiB). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 
+/**
+ * One encoder and one decoder for the process: msgpack's `encode()`/`decode()` functions build a
+ * new Encoder (with a fresh 2 KiB buffer) or Decoder per call, which showed up as allocation and
+ * GC on the job path. Both classes are re-entrant (a nested call gets a clone), and `encode`
+ * returns a copy, so callers may keep the bytes.
+ */
+const sharedEncoder = new Encoder({ ignoreUndefined: true });
+const sharedDecoder = new Decoder();
+
 export function encode(value: unknown): Uint8Array {
-  return msgpackEncode(value, { ignoreUndefined: true });
+  return sharedEncoder.encode(value);
+}
+
+/** msgpack decoding with the shared decoder; throws on malformed input (see `decodeAs` for the checked form). */
+function msgpackDecode(bytes: Uint8Array): unknown {
+  return sharedDecoder.decode(bytes);
 }
 
 export type Decoded<T> = { ok: true; value: T } | ErrorReply;
@@ -40,16 +54,25 @@ export function decodeAs<S extends z.ZodTypeAny | Validator<unknown>>(
   schema: S,
   maxBytes: number = DEFAULT_MAX_MESSAGE_BYTES,
 ): Decoded<Infer<S>> {
+  const raw = decodeBounded(bytes, maxBytes);
+  return raw.ok ? checkAs(raw.value, schema as Validator<Infer<S>>) : raw;
+}
+
+/** Decodes `bytes` (at most `maxBytes`) without a schema; the typed error when too large or not msgpack. */
+export function decodeBounded(bytes: Uint8Array, maxBytes: number = DEFAULT_MAX_MESSAGE_BYTES): Decoded<unknown> {
   if (bytes.length > maxBytes) {
     return errorReply(ErrorCode.too_large, `message of ${bytes.length} bytes exceeds the ${maxBytes}-byte limit`);
   }
-  let raw: unknown;
   try {
-    raw = msgpackDecode(bytes);
+    return { ok: true, value: msgpackDecode(bytes) };
   } catch (e) {
     return errorReply(ErrorCode.decode_failed, `not valid msgpack: ${(e as Error).message}`);
   }
-  const parsed = (schema as Validator<Infer<S>>).safeParse(raw);
+}
+
+/** Validates an already decoded value; the error reply names the first bad field like `decodeAs`. */
+export function checkAs<T>(raw: unknown, schema: Validator<T>): Decoded<T> {
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     return errorReply(ErrorCode.invalid, issue.message, formatPath(issue.path));

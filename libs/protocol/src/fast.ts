@@ -23,8 +23,9 @@ import type { SafeParseResult, Validator } from './codec.ts';
 import { wireQueueUsage } from './queues.ts';
 import { AGENT_ID } from './subjects.ts';
 import {
-  TASK_OUTCOMES,
-  type AssignMessage, type CommitReply, type CommitRequest, type HeartbeatRequest, type SyncReply, type TaskEndedRequest,
+  MAX_JOBS_PER_MESSAGE, TASK_OUTCOMES,
+  type AssignMessage, type CommitReply, type CommitRequest, type HeartbeatRequest, type JobBatch, type JobSubmission, type SyncReply,
+  type TaskEndedRequest,
 } from './messages.ts';
 
 const MAX_BATCH = 20_000;
@@ -510,6 +511,55 @@ function commitReplyCheck(x: unknown): R {
   return null;
 }
 
+// ---- jobSubmission / jobBatch --------------------------------------------------------------
+/** z.number().finite() */
+function finite(x: unknown): R {
+  if (!isNum(x)) return invalidType('number', x);
+  if (!Number.isFinite(x)) return fail('Number must be finite');
+  return null;
+}
+
+/** z.record(z.string(), z.unknown()): any plain object (its keys are strings). */
+function record(x: unknown): R {
+  return isObj(x) ? null : invalidType('object', x);
+}
+
+function jobSubmissionCheck(x: unknown): R {
+  if (!isObj(x)) return invalidType('object', x);
+  let e = record(x.job);
+  if (e !== null) return at(e, 'job');
+  e = finite(x.submittedAt);
+  if (e !== null) return at(e, 'submittedAt');
+  if (x.tasks !== undefined) {
+    e = idArray(x.tasks, 200_000);
+    if (e !== null) return at(e, 'tasks');
+  }
+  if (x.attempt !== undefined) {
+    e = nonNegInt(x.attempt);
+    if (e !== null) return at(e, 'attempt');
+  }
+  if (x.notBefore !== undefined) {
+    e = finite(x.notBefore);
+    if (e !== null) return at(e, 'notBefore');
+  }
+  return null;
+}
+
+function jobBatchCheck(x: unknown): R {
+  if (!isObj(x)) return invalidType('object', x);
+  const js = x.jobs;
+  let e = arr(js, 1, MAX_JOBS_PER_MESSAGE);
+  if (e !== null) return at(e, 'jobs');
+  const a = js as unknown[];
+  for (let i = 0; i < a.length; i++) {
+    e = record(a[i]);
+    if (e !== null) return at(at(e, i), 'jobs');
+  }
+  e = finite(x.submittedAt);
+  if (e !== null) return at(e, 'submittedAt');
+  return null;
+}
+
 // ---- exported validators -------------------------------------------------------------------
 function result<T>(x: unknown, f: R): SafeParseResult<T> {
   return f === null ? { success: true, data: x as T } : { success: false, error: { issues: [f] } };
@@ -555,6 +605,8 @@ export const taskEndedRequestFast = asZod<TaskEndedRequest>(taskEndedRequestChec
 export const syncReplyFast = asZod<SyncReply>(syncReplyCheck);
 export const commitRequestFast = asZod<CommitRequest>(commitRequestCheck);
 export const commitReplyFast = asZod<CommitReply>(commitReplyCheck);
+export const jobSubmissionFast = asZod<JobSubmission>(jobSubmissionCheck);
+export const jobBatchFast = asZod<JobBatch>(jobBatchCheck);
 
 /** The same checks as plain `Validator`s, without zod's per-call overhead. */
 export const fastValidators = {
@@ -564,4 +616,6 @@ export const fastValidators = {
   syncReply: plain<SyncReply>(syncReplyCheck),
   commitRequest: plain<CommitRequest>(commitRequestCheck),
   commitReply: plain<CommitReply>(commitReplyCheck),
+  jobSubmission: plain<JobSubmission>(jobSubmissionCheck),
+  jobBatch: plain<JobBatch>(jobBatchCheck),
 } as const;

@@ -5,5 +5,7 @@ export * from './messages.ts';
 export * from './queues.ts';
 export * from './wire.ts';
 export * from './fast.ts';
+export * from './job-batch.ts';
+export * from './node-admin.ts';
 export * from './identity.ts';
 export * from './permissions.ts';

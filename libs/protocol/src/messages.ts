@@ -4,7 +4,7 @@
  * Each schema is bounded (ids, arrays, strings) so an oversized or hostile message is refused.
  */
 import { z } from 'zod';
-import { CONSTRAINT_OPS, NODE_CONDITIONS, TXN_KINDS } from '@tessera/core';
+import { CONSTRAINT_OPS, NODE_CONDITIONS, TXN_KINDS, type NodeCondition } from '@tessera/core';
 import { wireQueueUsage } from './queues.ts';
 import { AGENT_ID } from './subjects.ts';
 
@@ -17,7 +17,7 @@ const resourceArray = z.array(amount).max(64);
 const resourceRecord = z.record(z.string().max(64), z.number());
 const labels = z.record(z.string().max(200), z.string().max(400)).refine((l) => Object.keys(l).length <= 64, 'at most 64 labels');
 const constraint = z.object({ label: z.string().min(1).max(200), op: z.enum(CONSTRAINT_OPS as [string, ...string[]]), values: z.array(z.string().max(200)).max(1000).optional() });
-const nodeCondition = z.enum(NODE_CONDITIONS as ['ready', 'draining', 'lost']);
+const nodeCondition = z.enum(NODE_CONDITIONS as [NodeCondition, ...NodeCondition[]]);
 const version = z.number().int().nonnegative();
 
 export const wireNode = z.object({
@@ -141,6 +141,19 @@ export const jobSubmission = z.object({
   notBefore: z.number().finite().optional(),
 });
 export type JobSubmission = z.output<typeof jobSubmission>;
+
+/** Jobs in one jobs-stream message at most (see job-batch.ts). */
+export const MAX_JOBS_PER_MESSAGE = 1_000;
+/**
+ * Many first submissions in one jobs-stream message, all submitted at `submittedAt`: one
+ * JetStream publish, store, delivery and ack for up to MAX_JOBS_PER_MESSAGE jobs. Readers take
+ * both this and a single `jobSubmission` (hand-backs and older clients publish those).
+ */
+export const jobBatch = z.object({
+  jobs: z.array(z.record(z.string(), z.unknown())).min(1).max(MAX_JOBS_PER_MESSAGE),
+  submittedAt: z.number().finite(),
+});
+export type JobBatch = z.output<typeof jobBatch>;
 
 export const JOB_OUTCOMES = ['unschedulable', 'failed'] as const;
 export const jobOutcomeRequest = z.object({ jobId: id, schedulerId: z.string().min(1).max(200), state: z.enum(JOB_OUTCOMES), reason: z.string().min(1).max(4000) });

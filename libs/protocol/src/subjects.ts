@@ -51,6 +51,10 @@ export interface Subjects {
   readonly queuesApply: string;
   /** pub, CLI → schedulers: switch the placement mode live (also kept in the config bucket). */
   readonly controlMode: string;
+  /** req/reply, CLI (admin) → cell-state: cordon, uncordon, drain nodes (DESIGN §12). */
+  readonly nodeAdmin: string;
+  /** req/reply, CLI → cell-state: why a job waits (`tessera explain`). */
+  readonly queryExplain: string;
   /** Every subject cell-state serves with replies, agent subjects for `agentId` (for fuzz tests and diagnostics). */
   cellStateRequestSubjects(agentId: string): readonly string[];
   /** JetStream names. */
@@ -87,6 +91,8 @@ export function subjectsFor(cell = 'default'): Subjects {
     queryQueues: `${p}.query.queues`,
     queuesApply: `${p}.queues.apply`,
     controlMode: `${p}.control.mode`,
+    nodeAdmin: `${p}.admin.node`,
+    queryExplain: `${p}.query.explain`,
     jobsStream: `TESSERA_${cell.toUpperCase().replace(/-/g, '_')}_JOBS`,
     jobsConsumer: 'schedulers',
     jobsCellStateConsumer: 'cell-state',
@@ -99,7 +105,7 @@ export function subjectsFor(cell = 'default'): Subjects {
   return {
     ...s,
     cellStateRequestSubjects: (agentId: string) => [
-      s.nodeRegister(agentId), s.nodeHeartbeat(agentId), s.taskEnded(agentId), s.sync, s.commit, s.jobOutcome, s.queryJobs, s.queryNodes, s.queryPartitions,
+      s.nodeRegister(agentId), s.nodeHeartbeat(agentId), s.taskEnded(agentId), s.sync, s.commit, s.jobOutcome, s.queryJobs, s.queryNodes, s.queryPartitions, s.nodeAdmin, s.queryExplain,
       s.queryQueues, s.queuesApply,
     ],
   };

@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import {
   AGENT_ID, assignMessage, assignMessageFast, commitReply, commitReplyFast, commitRequest, commitRequestFast, decodeAs, encode,
-  fastValidators, heartbeatRequest, heartbeatRequestFast, syncReply, syncReplyFast, taskEndedRequest, taskEndedRequestFast, type Validator,
+  fastValidators, heartbeatRequest, heartbeatRequestFast, jobBatch, jobBatchFast, jobSubmission, jobSubmissionFast, syncReply, syncReplyFast,
+  taskEndedRequest, taskEndedRequestFast, type Validator,
 } from '../src/index.ts';
 
 // ---- arbitraries following the schemas --------------------------------------------------------
@@ -68,6 +69,10 @@ const txnResult = withOptional(
   { replayed: opt(fc.boolean()) },
 );
 const commitRep = fc.record({ ok: fc.constant(true), results: fc.array(txnResult, { maxLength: 3 }) });
+const jobSpecLike = fc.dictionary(str(0, 8), fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.array(fc.dictionary(str(0, 4), fc.integer(), { maxKeys: 2 }), { maxLength: 2 })), { maxKeys: 4 });
+const submittedAt = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.nat());
+const jobSub = withOptional({ job: jobSpecLike, submittedAt }, { tasks: opt(fc.array(id, { maxLength: 3 })), attempt: opt(fc.nat()), notBefore: opt(submittedAt) });
+const jobBat = fc.record({ jobs: fc.array(jobSpecLike, { minLength: 1, maxLength: 4 }), submittedAt });
 
 // ---- mutations ------------------------------------------------------------------------------------
 const BAD_VALUES: readonly unknown[] = [
@@ -120,6 +125,7 @@ const PLAIN = new Map<unknown, Validator<unknown>>([
   [heartbeatRequestFast, fastValidators.heartbeatRequest], [assignMessageFast, fastValidators.assignMessage],
   [taskEndedRequestFast, fastValidators.taskEndedRequest], [syncReplyFast, fastValidators.syncReply],
   [commitRequestFast, fastValidators.commitRequest], [commitReplyFast, fastValidators.commitReply],
+  [jobSubmissionFast, fastValidators.jobSubmission], [jobBatchFast, fastValidators.jobBatch],
 ]);
 
 function same(fast: Validator<unknown>, schema: z.ZodTypeAny, x: unknown): void {
@@ -145,6 +151,8 @@ const CASES: Array<[string, Validator<unknown>, z.ZodTypeAny, fc.Arbitrary<unkno
   ['syncReply', syncReplyFast, syncReply, syncRep],
   ['commitRequest', commitRequestFast, commitRequest, commitReq],
   ['commitReply', commitReplyFast, commitReply, commitRep],
+  ['jobSubmission', jobSubmissionFast, jobSubmission, jobSub],
+  ['jobBatch', jobBatchFast, jobBatch, jobBat],
 ];
 
 describe('fast validators agree with the zod schemas', () => {
@@ -190,6 +198,13 @@ describe('table-driven cases', () => {
     ['partitions 0', syncReplyFast, syncReply, { ok: true, partitions: 0, syncs: [] }, 'partitions'],
     ['65 labels', syncReplyFast, syncReply, { ok: true, partitions: 1, syncs: [{ partition: 0, version: 1, kind: 'delta', nodes: [{ ...node, labels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])) }] }] }, 'syncs.0.nodes.0.labels'],
     ['ok false', commitReplyFast, commitReply, { ok: false, results: [] }, 'ok'],
+    ['job not an object', jobSubmissionFast, jobSubmission, { job: [1], submittedAt: 1 }, 'job'],
+    ['infinite submittedAt', jobSubmissionFast, jobSubmission, { job: {}, submittedAt: Infinity }, 'submittedAt'],
+    ['NaN notBefore', jobSubmissionFast, jobSubmission, { job: {}, submittedAt: 1, notBefore: NaN }, 'notBefore'],
+    ['negative attempt', jobSubmissionFast, jobSubmission, { job: {}, submittedAt: 1, attempt: -1 }, 'attempt'],
+    ['empty batch', jobBatchFast, jobBatch, { jobs: [], submittedAt: 1 }, 'jobs'],
+    ['1001 jobs', jobBatchFast, jobBatch, { jobs: Array.from({ length: 1001 }, () => ({})), submittedAt: 1 }, 'jobs'],
+    ['null job in a batch', jobBatchFast, jobBatch, { jobs: [{}, null], submittedAt: 1 }, 'jobs.1'],
     ['replayed string', commitReplyFast, commitReply, { ok: true, results: [{ txnId: 'x', committed: [], rejected: [], nodes: [node], seq: 1, replayed: 'yes' }] }, 'results.0.replayed'],
   ];
   for (const [name, fast, schema, x, path] of table) {

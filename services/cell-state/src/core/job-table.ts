@@ -225,6 +225,16 @@ export class JobTable {
     return { job, restarted: true, restarts: life.restarts[t.slot] };
   }
 
+  /** Released without failing (its node was drained): pending again, its restarts unchanged. Its job, or undefined when unknown or already ended. */
+  taskHandedBack(taskId: string): JobEntry | undefined {
+    const t = this.task(taskId);
+    if (t === undefined) return undefined;
+    const s = t.job.taskState[t.slot];
+    if (s === TaskCode.finished || s === TaskCode.failed) return undefined;
+    this.setTask(t.job, t.slot, TaskCode.pending, undefined);
+    return t.job;
+  }
+
   /** A scheduler's verdict. Kept for later if the job is not known yet. */
   setOutcome(jobId: string, state: 'unschedulable' | 'failed', reason: string): void {
     const job = this.jobs.get(jobId);

@@ -85,6 +85,19 @@ export const leaderRecord = z.object({
   term: z.number().int().nonnegative(),
 });
 
+/**
+ * An operator's node lifecycle change (DESIGN §12): cordon, uncordon, drain (with the time its
+ * tasks must be gone by), and `drained`, written by the leader when a draining node is empty or
+ * its deadline passed: what is still on it is released and handed back, and it ends `drained`.
+ */
+export const lifecycleRecord = z.object({
+  t: z.literal('lifecycle'),
+  op: z.enum(['cordon', 'uncordon', 'drain', 'drained']),
+  nodes: z.array(id).max(100_000),
+  /** drain: wall-clock ms by which its tasks are handed back. */
+  deadline: z.number().finite().optional(),
+});
+
 /** One decided transaction of a commit record: `n` committed claims taken in order from the columns. */
 const commitTxn = z.object({
   id,
@@ -128,7 +141,8 @@ export type JobRecord = z.output<typeof jobRecord>;
 export type OutcomeRecord = z.output<typeof outcomeRecord>;
 export type CommitRecord = z.output<typeof commitRecord>;
 export type LeaderRecord = z.output<typeof leaderRecord>;
-export type LogRecord = CellRecord | RegisterRecord | LostRecord | EndedRecord | RunningRecord | JobRecord | OutcomeRecord | CommitRecord | LeaderRecord;
+export type LifecycleRecord = z.output<typeof lifecycleRecord>;
+export type LogRecord = CellRecord | RegisterRecord | LostRecord | EndedRecord | RunningRecord | JobRecord | OutcomeRecord | CommitRecord | LeaderRecord | LifecycleRecord;
 export type LogRecordKind = LogRecord['t'];
 
 const recordSchemas: Record<LogRecordKind, z.ZodTypeAny> = {
@@ -141,6 +155,7 @@ const recordSchemas: Record<LogRecordKind, z.ZodTypeAny> = {
   outcome: outcomeRecord,
   commit: commitRecord,
   leader: leaderRecord,
+  lifecycle: lifecycleRecord,
 };
 
 export interface LogEntry {

@@ -16,7 +16,7 @@ import {
 import { JobTable, type JobEntry } from './job-table.ts';
 import { emptyQueueState, type QueueState } from './queues.ts';
 import {
-  ClaimColumns, demandsOf, type CommitRecord, type EndedRecord, type JobRecord, type LogEntry, type LogRecord,
+  ClaimColumns, demandsOf, type CommitRecord, type LifecycleRecord, type EndedRecord, type JobRecord, type LogEntry, type LogRecord,
   type LostRecord, type RegisterRecord, type RunningRecord,
 } from './log-records.ts';
 
@@ -31,6 +31,8 @@ export interface CellModel {
   readonly assignedAt: Map<string, number>;
   /** Tasks handed back (node lost) before their job was read from the jobs stream. */
   readonly orphanReturns: Map<string, string[]>;
+  /** Draining node id → ms by which its tasks are handed back (from its `drain` record). */
+  readonly drainDeadlines: Map<string, number>;
   /** Sequence of the last log entry applied (0: none). */
   lastSeq: number;
   /** Resource names fixed by the log's `cell` record, once seen. */
@@ -57,7 +59,7 @@ export function createModel(space: ResourceSpace, opts: ModelOptions): CellModel
   return {
     space, cell, jobs, queues,
     committer: new Committer(cell, { granularity: opts.granularity, dedupLimit: opts.dedupLimit, checks }),
-    owners: new Map(), assignedAt: new Map(), orphanReturns: new Map(), lastSeq: 0,
+    owners: new Map(), assignedAt: new Map(), orphanReturns: new Map(), drainDeadlines: new Map(), lastSeq: 0,
   };
 }
 
@@ -141,6 +143,9 @@ export function applyRecord(model: CellModel, r: LogRecord, at: number, seq: num
       return { t: 'other' };
     case 'leader':
       return { t: 'other' };
+    case 'lifecycle':
+      applyLifecycle(model, r, at, effects);
+      return { t: 'other' };
   }
 }
 
@@ -201,6 +206,56 @@ function requeueAll(model: CellModel, byJob: HandBacks, at: number, effects: App
   }
 }
 
+/**
+ * cordon: a ready node takes no new placements; uncordon: an administrative state back to ready;
+ * drain: not lost → draining until its deadline; drained: a draining node's remaining tasks are
+ * released and handed back, and it ends drained. A lost node stays lost (its tasks are gone already).
+ */
+function applyLifecycle(model: CellModel, r: LifecycleRecord, at: number, effects: ApplyEffects): void {
+  const drained: string[] = [];
+  for (const nodeId of r.nodes) {
+    const n = model.cell.node(nodeId);
+    if (n === undefined || n.condition === 'lost') continue;
+    switch (r.op) {
+      case 'cordon':
+        if (n.condition === 'ready') model.cell.setCondition(nodeId, 'cordoned');
+        break;
+      case 'uncordon':
+        model.cell.setCondition(nodeId, 'ready');
+        model.drainDeadlines.delete(nodeId);
+        break;
+      case 'drain':
+        if (n.condition === 'drained') break;
+        model.cell.setCondition(nodeId, 'draining');
+        model.drainDeadlines.set(nodeId, r.deadline ?? at);
+        break;
+      case 'drained':
+        if (n.condition !== 'draining') break;
+        model.cell.setCondition(nodeId, 'drained');
+        model.drainDeadlines.delete(nodeId);
+        drained.push(nodeId);
+        break;
+    }
+  }
+  handBackDrained(model, drained, at, effects);
+}
+
+/** A drained node's tasks: released and pending again (not a failure: restarts are not counted), handed back per job. */
+function handBackDrained(model: CellModel, nodeIds: readonly string[], at: number, effects: ApplyEffects): void {
+  const byJob: HandBacks = new Map();
+  for (const nodeId of nodeIds) {
+    for (const a of model.cell.releaseNode(nodeId)) {
+      model.assignedAt.delete(a.taskId);
+      const job = model.jobs.taskHandedBack(a.taskId);
+      if (job !== undefined) { handBack(byJob, job.id, a.taskId, at); continue; }
+      const list = model.orphanReturns.get(a.jobId);
+      if (list === undefined) model.orphanReturns.set(a.jobId, [a.taskId]);
+      else list.push(a.taskId);
+    }
+  }
+  requeueAll(model, byJob, at, effects);
+}
+
 /** A released task that failed (process or node): handed back if its job's restart policy allows. */
 function restartOrFail(model: CellModel, byJob: HandBacks, taskId: string, failure: string, at: number): boolean {
   const f = model.jobs.taskFailed(taskId, failure);
@@ -215,6 +270,7 @@ function applyLost(model: CellModel, r: LostRecord, at: number, effects: ApplyEf
     const n = model.cell.node(nodeId);
     if (n === undefined || n.condition === 'lost') continue;
     model.cell.setCondition(nodeId, 'lost');
+    model.drainDeadlines.delete(nodeId);
     effects.lost.push(nodeId);
     for (const a of model.cell.releaseNode(nodeId)) {
       model.assignedAt.delete(a.taskId);

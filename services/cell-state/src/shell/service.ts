@@ -8,16 +8,16 @@
  * subscribed — e.g. frozen, or not yet aware — gets a copy of each request but stays silent
  * (`isLeading()` is asked on every request), while the leader answers.
  */
-import { jetstream, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { validateJobSpec, type Allocation } from '@tessera/core';
 import {
-  commitRequestFast, decodeAs, encode, errorReply, ErrorCode, heartbeatRequestFast, jobOutcomeRequest, jobSubmission,
-  listingRequest, queuesApplyRequest, queuesListingRequest, registerRequest, sameResources, type WireQueueUsage, syncRequest, syncToWire, taskEndedRequestFast, txnFromWire,
+  commitRequestFast, decodeJobsMessage, encode, errorReply, ErrorCode, heartbeatRequestFast, jobOutcomeRequest,
+  listingRequest, nodeAdminRequest, queuesApplyRequest, queuesListingRequest, type WireQueueUsage, registerRequest, sameResources, syncRequest, syncToWire, taskEndedRequestFast, txnFromWire,
   txnResultToWire, agentMismatch, RefusedReason, tenantMismatch, type Assignment, type ErrorReply, type JobSubmission, type Subjects,
 } from '@tessera/protocol';
 import type { KV } from '@nats-io/kv';
-import { serve, type Logger } from '@tessera/runtime';
+import { pullIntake, serve, type Logger } from '@tessera/runtime';
 import type { z } from 'zod';
 import {
   assignmentOf, byAgent, taskEndedRecord, isRefusal, ownershipRefusal, reconcileHeartbeat,
@@ -26,6 +26,7 @@ import {
 import { listJobs, listNodes, listPartitions } from '../core/listings.ts';
 import { listQueues, queueUsageWire, unknownQueueReason } from '../core/queues.ts';
 import { applyAndStore, loadStoredQueues } from './queues.ts';
+import { drainsDue, lifecycleReply, planLifecycle } from '../core/node-lifecycle.ts';
 import { decideLiveness, livenessPolicy, type LivenessPolicy } from '../core/liveness.ts';
 import type { JobRecord } from '../core/log-records.ts';
 import { pendingRequeues, type ApplyEffects, type CellModel, type Requeue } from '../core/model.ts';
@@ -52,6 +53,8 @@ const MAX_ASSIGNMENTS_PER_MESSAGE = 5_000;
 const QUEUE_USAGE_MS = 100;
 /** Jobs whose claims were committed before the job was read; bounded so a stray job id cannot grow it forever. */
 const MAX_DEFERRED_JOBS = 10_000;
+/** Job records the intake has in flight at most (taken from the stream, not yet durable). */
+const MAX_INTAKE_JOBS = 20_000;
 
 export class CellStateService {
   private readonly js: JetStreamClient;
@@ -71,10 +74,13 @@ export class CellStateService {
   /** Committed claims of jobs not read yet, by job id: their assignments go out when the job arrives. */
   private readonly deferred = new Map<string, Allocation[]>();
   private livenessTimer: NodeJS.Timeout | undefined;
-  private jobMessages: ConsumerMessages | undefined;
   /** The queue usage sync replies carry, recomputed at most every QUEUE_USAGE_MS (it sums over every node). */
   private queueUsage: { at: number; value: WireQueueUsage } | undefined;
+  private jobIntakeAbort: AbortController | undefined;
   private jobsLoop: Promise<void> | undefined;
+  /** Job records of the intake not durable yet, and who waits for that number to drop. */
+  private intakeJobs = 0;
+  private intakeWaiters: (() => void)[] = [];
 
   constructor(
     private readonly nc: NatsConnection,
@@ -363,6 +369,16 @@ export class CellStateService {
       this.opts.log.info({ version: r.version, queues: model.queues.tree?.all().length }, 'queue file applied');
       return { ok: true, queues: model.queues.tree?.all().length ?? 0, version: r.version };
     });
+    this.serve(s.nodeAdmin, nodeAdminRequest, async (req) => {
+      const plan = planLifecycle(model, req, this.opts.now());
+      for (const record of plan.records) {
+        const out = await this.writer.append(record);
+        if (!out.ok) return this.counted(s.nodeAdmin, out, () => undefined);
+      }
+      if (plan.records.length > 0) this.opts.log.info({ op: req.op, nodes: req.nodes.length, deadlineS: req.deadlineS }, 'node lifecycle change');
+      this.checkDrains();
+      return lifecycleReply(model, req, plan.unknown);
+    });
 
     this.lastCheck = this.opts.now();
     this.livenessTimer = setInterval(() => this.checkLiveness(), this.liveness.periodMs);
@@ -374,6 +390,7 @@ export class CellStateService {
    * cell-state itself could not listen (see `core/liveness.ts`).
    */
   checkLiveness(): void {
+    this.checkDrains();
     const now = this.opts.now();
     if (this.connectionDown) {
       this.lastCheck = now;
@@ -402,9 +419,23 @@ export class CellStateService {
     });
   }
 
+  private drainsInFlight = false;
+
+  /** Draining nodes that are empty or past their deadline end `drained` (their remaining tasks handed back). */
+  checkDrains(): void {
+    if (this.drainsInFlight) return;
+    const due = drainsDue(this.model, this.opts.now());
+    if (due.length === 0) return;
+    this.drainsInFlight = true;
+    void this.writer.append({ t: 'lifecycle', op: 'drained', nodes: due }).then((out) => {
+      this.drainsInFlight = false;
+      if (!out.ok) this.opts.log.warn({ error: out.error }, 'could not log drained nodes; retrying at the next check');
+      else this.opts.log.info({ nodes: due.length, first: due.slice(0, 10) }, 'nodes drained: remaining tasks handed back');
+    });
+  }
+
   // ---- the jobs stream -------------------------------------------------------------------------
 
-  /** Reads job submissions (durable pull consumer) into the job table, through the log. */
   /** The queue file stored in the config bucket, put in force before serving (restarts and takeovers keep it). */
   async loadQueues(): Promise<void> {
     if (this.opts.config !== undefined) await loadStoredQueues(this.opts.config, this.model, this.opts.log);
@@ -416,36 +447,69 @@ export class CellStateService {
     return this.queueUsage.value;
   }
 
+  /**
+   * Reads job submissions (durable pull consumer; a message carries one job or a batch) into the
+   * job table, through the log: a message is acked once every job record of it is durable (nak'ed
+   * to be read again if any append failed; jobs already recorded are skipped then). Pulled by room
+   * (at most MAX_INTAKE_JOBS records in flight), so a backlog waits in the stream, not here.
+   */
   async startJobIntake(): Promise<void> {
     const s = this.opts.subjects;
     const consumer = await this.js.consumers.get(s.jobsStream, s.jobsCellStateConsumer);
-    const messages = await consumer.consume({ max_messages: 1_000 });
-    this.jobMessages = messages;
-    this.jobsLoop = (async () => {
-      for await (const m of messages) {
-        try {
-          const record = this.jobRecordOf(m.data, m.seq, m.subject);
-          if (record === undefined) {
-            m.ack();
-            continue;
-          }
-          void this.writer.append(record, m.data.length).then((out) => (out.ok ? m.ack() : m.nak(1_000)));
-        } catch (e) {
-          this.opts.log.error({ err: e, seq: m.seq }, 'job intake failed on a message');
-          m.nak(1_000);
-        }
+    const abort = new AbortController();
+    this.jobIntakeAbort = abort;
+    this.jobsLoop = pullIntake(consumer, {
+      room: () => MAX_INTAKE_JOBS - this.intakeJobs,
+      roomChanged: () => new Promise<void>((r) => this.intakeWaiters.push(r)),
+      take: (m) => this.takeJobs(m),
+      signal: abort.signal,
+      log: this.opts.log,
+    });
+  }
+
+  /** Records a message's jobs; returns how many it carried. */
+  private takeJobs(m: JsMsg): number {
+    const d = decodeJobsMessage(m.data, this.opts.maxMessageBytes);
+    if (!d.ok) {
+      this.opts.log.warn({ seq: m.seq, error: d.error }, 'unreadable job submission skipped');
+      m.ack();
+      return 1;
+    }
+    const subs = d.value;
+    let outstanding = 0, failed = false;
+    const done = (ok: boolean) => {
+      if (!ok) failed = true;
+      this.intakeJobs--;
+      for (const r of this.intakeWaiters.splice(0)) r();
+      if (--outstanding === 0) {
+        if (failed) m.nak(1_000);
+        else m.ack();
       }
-    })();
+    };
+    const sizeHint = Math.ceil(m.data.length / subs.length);
+    for (const sub of subs) {
+      let record: JobRecord | undefined;
+      try {
+        record = this.jobRecordOf(sub, m.seq, m.subject);
+      } catch (e) {
+        this.opts.log.error({ err: e, seq: m.seq }, 'job intake failed on a job');
+        failed = true;
+        continue;
+      }
+      if (record === undefined) continue;
+      outstanding++;
+      this.intakeJobs++;
+      void this.writer.append(record, sizeHint).then((out) => done(out.ok), () => done(false));
+    }
+    if (outstanding === 0) {
+      if (failed) m.nak(1_000);
+      else m.ack();
+    }
+    return subs.length;
   }
 
   /** The job record for a submission, or undefined when there is nothing to record. */
-  private jobRecordOf(data: Uint8Array, seq: number, subject: string): JobRecord | undefined {
-    const d = decodeAs(data, jobSubmission, this.opts.maxMessageBytes);
-    if (!d.ok) {
-      this.opts.log.warn({ seq, error: d.error }, 'unreadable job submission skipped');
-      return undefined;
-    }
-    const sub = d.value;
+  private jobRecordOf(sub: JobSubmission, seq: number, subject: string): JobRecord | undefined {
     // Nothing of a job submitted under another tenant's name is recorded (not even as failed:
     // its id may be a real job's of that tenant).
     const forged = tenantMismatch(subject, sub.job.tenant);
@@ -484,9 +548,10 @@ export class CellStateService {
     if (this.livenessTimer !== undefined) clearInterval(this.livenessTimer);
     this.livenessTimer = undefined;
     for (const sub of this.subs.splice(0)) sub.unsubscribe();
-    this.jobMessages?.stop();
+    this.jobIntakeAbort?.abort();
+    for (const r of this.intakeWaiters.splice(0)) r();
     await this.jobsLoop?.catch(() => undefined);
-    this.jobMessages = undefined;
+    this.jobIntakeAbort = undefined;
     this.jobsLoop = undefined;
     // Deferred assignments are the leader's bookkeeping; the next leader reports them `missing`.
     this.deferred.clear();

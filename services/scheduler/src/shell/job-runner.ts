@@ -1,22 +1,27 @@
 /**
  * Jobs from the shared durable work consumer, through the replica's job state machine, to an
- * acknowledged outcome. Each job message is acked only once its outcome is settled: every task
- * committed, or the job reported `unschedulable`/`failed` to cell-state. A replica that dies
- * before that leaves the message unacked and JetStream redelivers it to another replica; tasks
- * the first one already committed then come back from the committer as `duplicate_task`, which
- * the replica core counts as placed, so nothing is placed twice.
+ * acknowledged outcome. A message carries one job or a batch of them (protocol/job-batch.ts); it
+ * is acked only once every job in it is settled: every task committed, or the job reported
+ * `unschedulable`/`failed` to cell-state. If any job of it must go back to the stream, the whole
+ * message is nak'ed once the others settled. A replica that dies before that leaves the message
+ * unacked and JetStream redelivers it to another replica; tasks the first one already committed
+ * then come back from the committer as `duplicate_task`, which the replica core counts as placed,
+ * so nothing is placed twice.
+ *
+ * Intake is pulled by room (runtime's pullIntake): at most about twice `concurrency` jobs are
+ * held, the rest waits in the stream, visible to every replica.
  *
  * The decisions (placement, transactions, what to do with each answer, when to retry or give up)
  * are libs/replica's, the same code the simulator runs; this file only moves messages and waits.
  */
 import { setMaxListeners } from 'node:events';
-import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ResourceSpace, TaskRequest, Transaction, TxnResult } from '@tessera/core';
-import { decodeAs, jobOutcomeRequest, jobSubmission, okReply, tenantMismatch, type Subjects } from '@tessera/protocol';
+import { decodeJobsMessage, jobOutcomeRequest, okReply, tenantMismatch, type Subjects } from '@tessera/protocol';
 import type { PlacementJob } from '@tessera/policy';
 import { DrfQueue, FifoQueue, SchedulerReplica, placementJobOf, type JobQueue, type JobRun, type JobStep, type QueuedJob, type QueueOrder } from '@tessera/replica';
-import type { Logger } from '@tessera/runtime';
+import { pullIntake, type Logger } from '@tessera/runtime';
 import PQueue from 'p-queue';
 import { formatReasons } from '../core/outcome.ts';
 import { attemptTimeoutMs, resendDelayMs, type ResendPolicy } from '../core/resend.ts';
@@ -54,9 +59,10 @@ export interface JobRunnerDeps {
   readonly queueUsage?: QueueUsageView;
 }
 
-/** A job message waiting in the JobQueue for a worker slot; `resume` continues a job parked for quota. */
+/** A job waiting in the JobQueue for a worker slot; `resume` continues a job parked for quota. */
 interface QueuedMsg extends QueuedJob {
-  readonly msg: JsMsg;
+  readonly job: HeldJob;
+  readonly sub: SubmissionInput;
   readonly resume?: () => Promise<void>;
 }
 
@@ -64,19 +70,53 @@ type RoundEnd = JobStep | { readonly kind: 'error'; readonly error: Error };
 
 type OutcomeState = (typeof jobOutcomeRequest.shape.state.options)[number];
 
+/** A message taken from the stream, held until every job in it is settled. */
+class HeldMessage {
+  /** Jobs of it not settled yet. */
+  pending: number;
+  /** Some job of it must go back to the stream: the message is nak'ed, not acked. */
+  requeue = false;
+  /** Acked or nak'ed already (e.g. by `stop`): late settlements change nothing. */
+  released = false;
+  /** The redelivery delay of the nak: the longest any job of it asked for (a restart's backoff). */
+  nakDelayMs: number | undefined;
+  constructor(readonly msg: JsMsg, readonly jobs: number) {
+    this.pending = jobs;
+  }
+}
+
+/** One job of a held message, as the placement code sees it (the message's delivery facts). */
+class HeldJob {
+  settled = false;
+  constructor(readonly held: HeldMessage) {}
+  get info(): JsMsg['info'] {
+    return this.held.msg.info;
+  }
+  get redelivered(): boolean {
+    return this.held.msg.redelivered;
+  }
+  get seq(): number {
+    return this.held.msg.seq;
+  }
+  working(): void {
+    this.held.msg.working();
+  }
+}
+
 export class JobRunner {
   private readonly queue: PQueue;
-  private readonly held = new Set<JsMsg>();
-  private messages: ConsumerMessages | undefined;
+  private readonly held = new Set<HeldMessage>();
+  /** Jobs of held messages not settled yet (what the intake's room is counted against). */
+  private heldJobs = 0;
+  private roomWaiters: (() => void)[] = [];
+  /** Jobs parked for quota since the last usage update: they go back to `waiting` with the next one. */
+  private parked: QueuedMsg[] = [];
   private pulling: Promise<void> | undefined;
   private workingTimer: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
   private readonly now: () => number;
   /** Messages pulled and not yet handed to a worker, in the configured order (the JobQueue seam). */
   private readonly waiting: JobQueue<QueuedMsg>;
-  private roomWaiters: (() => void)[] = [];
-  /** Jobs parked for quota since the last usage update: they go back to `waiting` with the next one. */
-  private parked: QueuedMsg[] = [];
 
   constructor(private readonly d: JobRunnerDeps) {
     this.queue = new PQueue({ concurrency: d.concurrency });
@@ -88,32 +128,27 @@ export class JobRunner {
 
   /** Jobs taken from the stream and not yet settled. */
   get inFlight(): number {
-    return this.held.size;
+    return this.heldJobs;
   }
 
   async start(): Promise<void> {
     const js = jetstream(this.d.nc);
     const consumer = await js.consumers.get(this.d.subjects.jobsStream, this.d.subjects.jobsConsumer);
-    // Pull about as many as we work on at once: messages buffered here are invisible to the
-    // other replicas until acked or redelivered, so a large prefetch would unbalance them.
-    const msgs = await consumer.consume({ max_messages: Math.max(8, Math.min(this.d.concurrency, 1_000)) });
-    this.messages = msgs;
     this.workingTimer = setInterval(() => {
-      for (const m of this.held) m.working();
+      for (const h of this.held) h.msg.working();
     }, WORKING_INTERVAL_MS);
     this.workingTimer.unref();
-    this.pulling = (async () => {
-      for await (const m of msgs) {
-        if (this.abort.signal.aborted) {
-          m.nak();
-          continue;
-        }
-        this.hold(m);
-        this.waiting.push(queuedOf(m, this.d.space));
-        this.pump();
-        if (this.waiting.size >= this.d.concurrency) await new Promise<void>((r) => this.roomWaiters.push(r));
-      }
-    })().catch((e) => this.d.log.error({ err: e }, 'job consumer ended'));
+    // Room for about as many jobs as we work on at once, and as many again queued: messages held
+    // here are invisible to the other replicas until acked or redelivered, so holding more would
+    // unbalance them (and move the backlog from the stream into this heap).
+    const limit = 2 * this.d.concurrency;
+    this.pulling = pullIntake(consumer, {
+      room: () => limit - this.heldJobs,
+      roomChanged: () => new Promise<void>((r) => this.roomWaiters.push(r)),
+      take: (m) => this.take(m),
+      signal: this.abort.signal,
+      log: this.d.log,
+    }).catch((e) => this.d.log.error({ err: e }, 'job consumer ended'));
   }
 
   /**
@@ -122,13 +157,48 @@ export class JobRunner {
    */
   async stop(graceMs = 5_000): Promise<void> {
     this.abort.abort();
-    await this.messages?.close().catch(() => undefined);
-    for (const w of this.roomWaiters.splice(0)) w();
+    for (const r of this.roomWaiters.splice(0)) r();
     await Promise.race([this.queue.onIdle(), sleep(graceMs)]);
     this.queue.clear();
-    for (const m of [...this.held]) this.release(m, 'nak');
+    for (const h of [...this.held]) this.releaseMessage(h, 'nak');
     if (this.workingTimer !== undefined) clearInterval(this.workingTimer);
     await this.pulling;
+  }
+
+  /** Takes a message off the stream: decodes it once and queues each of its jobs. Returns its job count. */
+  private take(m: JsMsg): number {
+    if (this.abort.signal.aborted) {
+      m.nak();
+      return 1;
+    }
+    const decoded = decodeJobsMessage(m.data);
+    if (!decoded.ok) {
+      this.d.metrics.refused.inc({ what: 'job_submission' });
+      this.d.log.warn({ seq: m.seq, error: decoded.error }, 'refused a job submission that does not decode; dropping it');
+      m.term();
+      return 1;
+    }
+    const subs = decoded.value;
+    const h = new HeldMessage(m, subs.length);
+    this.held.add(h);
+    this.heldJobs += subs.length;
+    this.d.metrics.jobsInFlight.set(this.heldJobs);
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i] as SubmissionInput;
+      const job = new HeldJob(h);
+      // A job submitted under another tenant's name is dropped unseen (cell-state drops it too):
+      // reporting it failed could fail a real job of that tenant with the same id.
+      const forged = tenantMismatch(m.subject, sub.job.tenant);
+      if (forged !== undefined) {
+        this.d.metrics.refused.inc({ what: 'job_submission' });
+        this.d.log.warn({ seq: m.seq, subject: m.subject }, forged.message);
+        this.release(job, 'term');
+        continue;
+      }
+      this.waiting.push(queuedOf(`${m.seq}.${i}`, job, sub, this.d.space));
+    }
+    this.pump();
+    return subs.length;
   }
 
   /** Looks at the waiting jobs again (the queue usage changed: a queue at its max may have room). */
@@ -144,53 +214,49 @@ export class JobRunner {
     while (this.queue.pending + this.queue.size < this.d.concurrency && !this.abort.signal.aborted) {
       const next = this.waiting.next(this.d.queueUsage?.current());
       if (next === undefined) break;
-      void this.queue.add(() => (next.resume !== undefined ? next.resume() : this.work(next.msg)))
+      void this.queue.add(() => (next.resume !== undefined ? next.resume() : this.work(next.job, next.sub)))
         .catch((e) => this.d.log.error({ err: e }, 'job worker failed'))
         .finally(() => this.pump());
     }
-    if (this.waiting.size < Math.ceil(this.d.concurrency / 2) && this.roomWaiters.length > 0) {
-      const ws = this.roomWaiters;
-      this.roomWaiters = [];
-      for (const w of ws) w();
+  }
+
+  /** One job of its message is settled; the message is acked (or nak'ed) with its last job. */
+  private release(m: HeldJob, how: 'ack' | 'nak' | 'term', delayMs?: number): void {
+    if (m.settled) return;
+    m.settled = true;
+    const h = m.held;
+    this.heldJobs--;
+    this.d.metrics.jobsInFlight.set(this.heldJobs);
+    for (const r of this.roomWaiters.splice(0)) r();
+    if (how === 'nak') {
+      h.requeue = true;
+      if (delayMs !== undefined) h.nakDelayMs = Math.max(h.nakDelayMs ?? 0, delayMs);
     }
+    if (--h.pending > 0) return;
+    // 'term' drops a job nobody can use (no usable id, a forged tenant); the message itself is done with.
+    this.releaseMessage(h, h.requeue ? 'nak' : 'ack', h.requeue ? h.nakDelayMs : undefined);
   }
 
-  private hold(m: JsMsg): void {
-    this.held.add(m);
-    this.d.metrics.jobsInFlight.set(this.held.size);
+  private releaseMessage(h: HeldMessage, how: 'ack' | 'nak', delayMs?: number): void {
+    if (h.released) return;
+    h.released = true;
+    if (this.held.delete(h) && h.pending > 0) {
+      // Released with jobs unsettled (stop): they no longer count against the room.
+      this.heldJobs -= h.pending;
+      this.d.metrics.jobsInFlight.set(this.heldJobs);
+    }
+    if (how === 'ack') h.msg.ack();
+    else h.msg.nak(delayMs);
   }
 
-  private release(m: JsMsg, how: 'ack' | 'nak' | 'term', delayMs?: number): void {
-    if (!this.held.delete(m)) return;
-    this.d.metrics.jobsInFlight.set(this.held.size);
-    if (how === 'ack') m.ack();
-    else if (how === 'term') m.term();
-    else m.nak(delayMs);
-  }
-
-  private settle(m: JsMsg, outcome: JobOutcomeLabel): void {
+  private settle(m: HeldJob, outcome: JobOutcomeLabel): void {
     this.d.metrics.jobs.inc({ outcome });
     this.release(m, outcome === 'requeued' ? 'nak' : 'ack', outcome === 'requeued' ? 1_000 : undefined);
   }
 
-  private async work(m: JsMsg): Promise<void> {
+  private async work(m: HeldJob, sub: SubmissionInput): Promise<void> {
     try {
       if (this.abort.signal.aborted) return this.release(m, 'nak');
-      const decoded = decodeAs(m.data, jobSubmission);
-      if (!decoded.ok) {
-        this.d.metrics.refused.inc({ what: 'job_submission' });
-        this.d.log.warn({ seq: m.seq, error: decoded.error }, 'refused a job submission that does not decode; dropping it');
-        return this.release(m, 'term');
-      }
-      const sub = decoded.value as SubmissionInput;
-      // A job submitted under another tenant's name is dropped unseen (cell-state drops it too):
-      // reporting it failed could fail a real job of that tenant with the same id.
-      const forged = tenantMismatch(m.subject, sub.job.tenant);
-      if (forged !== undefined) {
-        this.d.metrics.refused.inc({ what: 'job_submission' });
-        this.d.log.warn({ seq: m.seq, subject: m.subject }, forged.message);
-        return this.release(m, 'term');
-      }
       // A restarted task waits out its backoff in the stream, not in this replica's slots.
       const backoff = backoffLeftMs(sub, this.now());
       if (backoff > 0) return this.release(m, 'nak', backoff);
@@ -221,7 +287,7 @@ export class JobRunner {
   }
 
   /** Reports the outcome to cell-state, then acks; if cell-state cannot be told, the job goes back to the stream. */
-  private async giveUp(m: JsMsg, jobId: string, state: OutcomeState, reason: string): Promise<void> {
+  private async giveUp(m: HeldJob, jobId: string, state: OutcomeState, reason: string): Promise<void> {
     if (!(await this.report(jobId, state, reason))) return this.settle(m, 'requeued');
     this.d.log.info({ job: jobId, state, reason }, 'job given up');
     this.settle(m, state);
@@ -243,7 +309,7 @@ export class JobRunner {
     }
   }
 
-  private async place(m: JsMsg, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[], info: PlacementJob, parked?: { run: JobRun; own: number }): Promise<void> {
+  private async place(m: HeldJob, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[], info: PlacementJob, parked?: { run: JobRun; own: number }): Promise<void> {
     const metrics = this.d.metrics;
     let replica = await this.d.sync.replicaReady();
     const start = this.now();
@@ -319,10 +385,10 @@ export class JobRunner {
     }
   }
 
-  private park(m: JsMsg, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[], info: PlacementJob, run: JobRun, own: number): void {
+  private park(m: HeldJob, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[], info: PlacementJob, run: JobRun, own: number): void {
     m.working();
     this.parked.push({
-      id: String(m.seq), queue: info.queue ?? 'default', priority: info.priority ?? 100, submittedAt: run.submittedAt, msg: m,
+      id: `${m.seq}.${jobId}`, queue: info.queue ?? 'default', priority: info.priority ?? 100, submittedAt: run.submittedAt, job: m, sub,
       ...(info.preemptible === true ? {} : { need: needOf(run.pending.map((t) => t.demand), gang, this.d.space) }),
       resume: () => this.place(m, sub, jobId, gang, tasks, info, { run, own }).catch((e) => {
         this.d.log.error({ err: e, job: jobId }, 'job failed in the scheduler after a quota wait; handing it back to the stream');
@@ -363,7 +429,7 @@ export class JobRunner {
    * whoever takes it next finds the tasks that did commit as duplicates. A job whose requests
    * keep being refused is reported failed instead of circling for ever.
    */
-  private async inDoubt(m: JsMsg, replica: SchedulerReplica, run: JobRun, jobId: string, error: Error): Promise<void> {
+  private async inDoubt(m: HeldJob, replica: SchedulerReplica, run: JobRun, jobId: string, error: Error): Promise<void> {
     abandonInFlight(replica, run);
     if (error instanceof CommitRefusedError && m.info.deliveryCount >= MAX_DELIVERIES) {
       return await this.giveUp(m, jobId, 'failed', `the committer refused this job's proposals ${m.info.deliveryCount} times: ${error.message}`);
@@ -403,24 +469,23 @@ export function abandonInFlight(replica: SchedulerReplica, run: JobRun): void {
  * worker validates it in full): queue, priority, submit time. A message that does not decode is
  * queued as `default` and refused by its worker.
  */
-function queuedOf(m: JsMsg, space: ResourceSpace): QueuedMsg {
-  const decoded = decodeAs(m.data, jobSubmission);
-  const job = decoded.ok ? (decoded.value.job as Record<string, unknown>) : {};
-  const sub = decoded.ok ? (decoded.value as { submittedAt?: unknown }) : {};
+function queuedOf(id: string, job: HeldJob, sub: SubmissionInput, space: ResourceSpace): QueuedMsg {
+  const spec = sub.job;
   const demands: Float64Array[] = [];
-  if (Array.isArray(job.tasks)) {
-    for (const g of job.tasks as { resources?: unknown; count?: unknown }[]) {
+  if (Array.isArray(spec.tasks)) {
+    for (const g of spec.tasks as { resources?: unknown; count?: unknown }[]) {
       const v = space.parse(g?.resources);
-      if (v instanceof Float64Array) for (let i = 0; i < (typeof g.count === 'number' && job.gang === true ? Math.min(g.count, 200_000) : 1); i++) demands.push(v);
+      if (v instanceof Float64Array) for (let i = 0; i < (typeof g.count === 'number' && spec.gang === true ? Math.min(g.count, 200_000) : 1); i++) demands.push(v);
     }
   }
   return {
-    id: String(m.seq),
-    queue: typeof job.queue === 'string' ? job.queue : 'default',
-    priority: typeof job.priority === 'number' ? job.priority : 100,
+    id,
+    queue: typeof spec.queue === 'string' ? spec.queue : 'default',
+    priority: typeof spec.priority === 'number' ? spec.priority : 100,
     submittedAt: typeof sub.submittedAt === 'number' ? sub.submittedAt : 0,
-    msg: m,
-    ...(job.preemptible === true || demands.length === 0 ? {} : { need: needOf(demands, job.gang === true, space) }),
+    job,
+    sub,
+    ...(spec.preemptible === true || demands.length === 0 ? {} : { need: needOf(demands, spec.gang === true, space) }),
   };
 }
 
