@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  Committer, DEFAULT_CLAIM_CHECKS, RESOURCES_CHECK, addQueueUsage, parseQueueFile, quotaCheck, withCheck, type Claim, type Transaction,
+  Committer, DEFAULT_CLAIM_CHECKS, addQueueUsage, parseQueueFile, quotaCheck, withCheck, type Claim, type Transaction,
 } from '../src/index.ts';
 import { makeCell, space, vec } from './builders.ts';
 
@@ -18,7 +18,7 @@ const LEAVES = ['prod.web', 'prod.api', 'batch', 'default'];
 
 function setup() {
   const cell = makeCell(Array.from({ length: 6 }, (_, i) => ({ id: `n${i}`, cap: [2000, 4000, 0] })), 2);
-  const committer = new Committer(cell, { granularity: 'fine', checks: withCheck(DEFAULT_CLAIM_CHECKS, quotaCheck(() => tree), RESOURCES_CHECK) });
+  const committer = new Committer(cell, { granularity: 'fine', checks: withCheck(DEFAULT_CLAIM_CHECKS, quotaCheck(() => tree)) });
   return { cell, committer };
 }
 

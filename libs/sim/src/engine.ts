@@ -41,7 +41,7 @@ import { createRng, scoreNode, type PipelineSpec, type PlacementMode, type Rng }
 import {
   DEFAULT_RETRY_POLICY, DrfQueue, FifoQueue, QUEUE_ORDERS, type QueueOrder, SchedulerReplica, type JobQueue, type JobRun, type QueuedJob, type RetryPolicy,
 } from '@tessera/replica';
-import { DEFAULT_CLAIM_CHECKS, QueueTree, RESOURCES_CHECK, addQueueUsage, isZero, queuePrefixes, quotaCheck, withCheck, type ResourceVector } from '@tessera/core';
+import { DEFAULT_CLAIM_CHECKS, QueueTree, addQueueUsage, isZero, queuePrefixes, quotaCheck, withCheck, type ResourceVector } from '@tessera/core';
 import { EventQueue } from './event-queue.ts';
 import { Samples } from './samples.ts';
 
@@ -291,7 +291,7 @@ export class Simulation {
     this.committer = new Committer(this.cell, {
       granularity: config.granularity, dedupLimit: 1024,
       // The queue tree's max quotas, enforced by the committer as in cell-state.
-      ...(tree === undefined || !tree.hasMax ? {} : { checks: withCheck(DEFAULT_CLAIM_CHECKS, quotaCheck(() => tree), RESOURCES_CHECK) }),
+      ...(tree === undefined || !tree.hasMax ? {} : { checks: withCheck(DEFAULT_CLAIM_CHECKS, quotaCheck(() => tree)) }),
     });
     const retry = { ...DEFAULT_RETRY_POLICY, ...config.retry };
     this.replicas = [];

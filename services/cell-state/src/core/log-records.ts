@@ -122,11 +122,17 @@ export const commitRecord = z
     queue: z.array(z.string().max(600)).max(1_000_000).optional(),
     /** Indices (into the columns) of the preemptible claims; absent when none. */
     pre: z.array(z.number().int().nonnegative()).max(1_000_000).optional(),
+    /**
+     * GPU devices of the claims that hold some: [column index, device…] each (DESIGN §12); absent
+     * when none (and in logs written before devices: replay books best-fit devices for those).
+     */
+    dev: z.array(z.array(z.number().int().nonnegative()).min(2).max(65)).max(1_000_000).optional(),
   })
   .superRefine((r, ctx) => {
     const k = r.task.length;
     if (r.job.length !== k || r.node.length !== k || (r.queue !== undefined && r.queue.length !== k)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'claim columns differ in length' });
     if (r.pre !== undefined && r.pre.some((i) => i >= k)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a preemptible index is out of the columns' });
+    if (r.dev !== undefined && r.dev.some((d) => d[0] >= k)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a device entry is out of the columns' });
     let n = 0;
     for (const t of r.txns) n += t.n;
     if (n !== k) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `txns commit ${n} claims, the columns hold ${k}` });
@@ -230,6 +236,8 @@ export class ClaimColumns {
   /** Built on the first claim outside `default` (earlier claims filled in with ''). */
   queue: string[] | undefined;
   pre: number[] | undefined;
+  /** [column index, device…] of the claims holding GPU devices; built on the first one. */
+  dev: number[][] | undefined;
   private bytes: Uint8Array;
   private view: DataView;
   private used = 0;
@@ -259,6 +267,11 @@ export class ClaimColumns {
     this.task.push(taskId);
     this.job.push(jobId);
     this.node.push(nodeId);
+  }
+
+  /** The GPU devices of the claim pushed last. */
+  devices(devices: readonly number[]): void {
+    if (devices.length > 0) (this.dev ??= []).push([this.task.length - 1, ...devices]);
   }
 
   demandBytes(): Uint8Array {

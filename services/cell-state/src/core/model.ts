@@ -9,7 +9,7 @@
  * and `undoCommitBatch` takes it back when the append fails.
  */
 import {
-  CellState, Committer, DEFAULT_CLAIM_CHECKS, DUPLICATE_TASK_CHECK, quotaCheck, RESOURCES_CHECK, restartBackoffMs, restartPolicyOf, retiredTaskCheck, snapshotOf, withCheck,
+  CellState, Committer, DEFAULT_CLAIM_CHECKS, DUPLICATE_TASK_CHECK, quotaCheck, restartBackoffMs, restartPolicyOf, retiredTaskCheck, snapshotOf, withCheck,
   type Allocation, type Claim, type ConflictReason, type Granularity,
   type JobSpec, type NodeSnapshot, type NodeState, type ResourceSpace, type Transaction, type TxnResult,
 } from '@tessera/core';
@@ -55,7 +55,7 @@ export function createModel(space: ResourceSpace, opts: ModelOptions): CellModel
   // without this check a redelivered job would run it a second time.
   const queues = emptyQueueState();
   // Quota last: a claim that cannot fit its node is counted under that reason, not under quota.
-  const checks = withCheck(withCheck(DEFAULT_CLAIM_CHECKS, retiredTaskCheck((taskId) => jobs.isTaskEnded(taskId)), DUPLICATE_TASK_CHECK), quotaCheck(() => queues.tree), RESOURCES_CHECK);
+  const checks = withCheck(withCheck(DEFAULT_CLAIM_CHECKS, retiredTaskCheck((taskId) => jobs.isTaskEnded(taskId)), DUPLICATE_TASK_CHECK), quotaCheck(() => queues.tree));
   return {
     space, cell, jobs, queues,
     committer: new Committer(cell, { granularity: opts.granularity, dedupLimit: opts.dedupLimit, checks }),
@@ -351,6 +351,7 @@ function applyCommitRecord(model: CellModel, r: CommitRecord, at: number, seq: n
   }
   const cell = model.cell;
   const pre = r.pre === undefined ? undefined : new Set(r.pre);
+  const dev = r.dev === undefined ? undefined : new Map(r.dev.map((d) => [d[0], d.slice(1)]));
   const committedNow: Allocation[] = [];
   let c = 0;
   for (const t of r.txns) {
@@ -367,7 +368,10 @@ function applyCommitRecord(model: CellModel, r: CommitRecord, at: number, seq: n
         continue;
       }
       const queue = r.queue?.[c];
-      const claim: Claim = { taskId, jobId: r.job[c], nodeId, demand: demands[c], seenVersion: 0 };
+      const devices = dev?.get(c);
+      const claim: Claim = devices === undefined
+        ? { taskId, jobId: r.job[c], nodeId, demand: demands[c], seenVersion: 0 }
+        : { taskId, jobId: r.job[c], nodeId, demand: demands[c], seenVersion: 0, devices };
       claims.push(queue === undefined || queue === '' ? (pre?.has(c) ? { ...claim, preemptible: true } : claim) : { ...claim, queue, ...(pre?.has(c) ? { preemptible: true } : {}) });
     }
     // Applied as logged, never re-validated: the log says what was committed.
@@ -452,6 +456,7 @@ export function decideCommitBatch(model: CellModel, txns: readonly Transaction[]
       const a = model.cell.allocationOf(taskId)!;
       committed.push(a);
       cols.push(a.taskId, a.jobId, a.nodeId, a.demand, a.queue, a.preemptible);
+      if (a.devices !== undefined) cols.devices(a.devices);
     }
     const rec: CommitRecord['txns'][number] = r.rejected.length === 0
       ? { id: r.txnId, n: r.committed.length }
@@ -463,6 +468,7 @@ export function decideCommitBatch(model: CellModel, txns: readonly Transaction[]
     : {
       t: 'commit', txns: recTxns, task: cols.task, job: cols.job, node: cols.node, demand: cols.demandBytes(),
       ...(cols.queue === undefined ? {} : { queue: cols.queue }), ...(cols.pre === undefined ? {} : { pre: cols.pre }),
+      ...(cols.dev === undefined ? {} : { dev: cols.dev }),
     };
   return { results, record, committed, decidedTxnIds, evicted };
 }

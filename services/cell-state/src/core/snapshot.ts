@@ -80,6 +80,8 @@ export interface ModelSnapshot {
     readonly allocQueue?: Uint8Array;
     /** Per allocation, 1 when preemptible; absent when none is. */
     readonly allocPre?: Uint8Array;
+    /** [allocation index, device…] of the allocations holding GPU devices; absent when none (older snapshots: best-fit devices on load). */
+    readonly allocDevices?: number[][];
   };
   readonly owners: { readonly node: Uint8Array; readonly agent: Uint8Array };
   readonly assignedAt: { readonly task: TaskIds; readonly at: Uint8Array };
@@ -327,7 +329,7 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
   const A = data.allocations.length;
   const allocTask = new TaskIdColumn(A, strings);
   const allocJob = new Int32Array(A), allocNode = new Int32Array(A), allocAt = new Float64Array(A), allocDemand = new Int32Array(A);
-  let allocQueue: Int32Array | undefined, allocPre: Uint8Array | undefined;
+  let allocQueue: Int32Array | undefined, allocPre: Uint8Array | undefined, allocDevices: number[][] | undefined;
   let lastJob: string | undefined, lastJobRef = -1, lastNode: string | undefined, lastNodeIndex = -1;
   for (let i = 0; i < A; i++) {
     const a = data.allocations[i];
@@ -351,6 +353,7 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
     allocAt[i] = a.committedAt;
     if (a.queue !== undefined && a.queue !== DEFAULT_QUEUE) (allocQueue ??= new Int32Array(A).fill(-1))[i] = strings.ref(a.queue);
     if (a.preemptible === true) (allocPre ??= new Uint8Array(A))[i] = 1;
+    if (a.devices !== undefined && a.devices.length > 0) (allocDevices ??= []).push([i, ...a.devices]);
     if (tick()) yield;
   }
 
@@ -448,6 +451,7 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
       partLogLength: i32Bytes(partLogLength), logVersions: f64Bytes(logVersions), logNodes: i32Bytes(logNodes),
       allocTask: allocTask.wire(), allocJob: i32Bytes(allocJob), allocNode: i32Bytes(allocNode), allocDemand: i32Bytes(allocDemand), allocAt: f64Bytes(allocAt),
       ...(allocQueue === undefined ? {} : { allocQueue: i32Bytes(allocQueue) }), ...(allocPre === undefined ? {} : { allocPre }),
+      ...(allocDevices === undefined ? {} : { allocDevices }),
     },
     owners: { node: i32Bytes(ownerNode), agent: i32Bytes(ownerAgent) },
     assignedAt: { task: assignedTask.wire(), at: f64Bytes(assignedAtMs) },
@@ -509,6 +513,7 @@ const snapshotSchema = z.object({
     nodeLabels: bytes, nodeCapacity: bytes, nodeAllocated: bytes, nodeCondition: bytes, nodeVersion: bytes,
     partVersion: bytes, partFloor: bytes, partLogLength: bytes, logVersions: bytes, logNodes: bytes,
     allocTask: taskIds, allocJob: bytes, allocNode: bytes, allocDemand: bytes, allocAt: bytes, allocQueue: bytes.optional(), allocPre: bytes.optional(),
+    allocDevices: z.array(z.array(z.number().int().nonnegative()).min(2).max(65)).optional(),
   }),
   owners: z.object({ node: bytes, agent: bytes }),
   assignedAt: z.object({ task: taskIds, at: bytes }),
@@ -617,6 +622,11 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
   const aQueue = c.allocQueue === undefined ? undefined : readI32(c.allocQueue, 'allocQueue');
   if (aQueue !== undefined) need(A, aQueue.length, 'allocQueue');
   if (c.allocPre !== undefined) need(A, c.allocPre.length, 'allocPre');
+  const devicesOf = new Map<number, number[]>();
+  for (const d of c.allocDevices ?? []) {
+    if (!(d[0] < A)) fail(`allocDevices: allocation ${d[0]} out of range`);
+    devicesOf.set(d[0], d.slice(1));
+  }
   const allocations: Allocation[] = new Array(A);
   for (let i = 0; i < A; i++) {
     const node = aNode[i];
@@ -625,7 +635,9 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
     const a: Allocation = { taskId: task, jobId: aJob[i] === -1 ? task.slice(0, task.indexOf('/')) : str(aJob[i], `allocation ${i}`), nodeId: s.strings[node], demand: capacity(aDemand[i], `allocation ${i}`), committedAt: aAt[i] };
     const q = aQueue === undefined || aQueue[i] === -1 ? undefined : str(aQueue[i], `allocation ${i} queue`);
     const pre = c.allocPre !== undefined && c.allocPre[i] === 1;
-    allocations[i] = q === undefined && !pre ? a : { ...a, queue: q, preemptible: pre || undefined };
+    const withQueue = q === undefined && !pre ? a : { ...a, queue: q, preemptible: pre || undefined };
+    const devices = devicesOf.get(i);
+    allocations[i] = devices === undefined ? withQueue : { ...withQueue, devices };
   }
   const model = createModel(space, opts);
   model.cell.importState({ partitions: P, dims, nodes, partitionStates, allocations });
