@@ -19,7 +19,7 @@ import type { ChaosOptions } from './options.ts';
 import { recoveryAfter } from './recovery.ts';
 import { summarize, type ChaosSummary, type KillRecord } from './report.ts';
 import { planKills, type KillKind, type PlannedKill } from './schedule.ts';
-import { DEFAULT_WORKLOAD, jobRateFor, meanJobWork, type ChaosWorkloadOptions } from './workload.ts';
+import { DEFAULT_WORKLOAD, jobRateFor, meanJobWork, meanTasksPerJob, utilisationAt, type ChaosWorkloadOptions } from './workload.ts';
 import { readWholeStream } from './streams.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -52,10 +52,12 @@ export async function runChaos(o: ChaosOptions, progress: Progress): Promise<{ s
   const dist: JobSizeDistribution = jobSizeDistribution((await loadTrace(BUNDLED.alibaba2017Jobs)).jobs);
   const capacity = { cpu_millis: shape.cpu_millis * o.nodes, mem_mib: shape.mem_mib * o.nodes };
   const work = meanJobWork(dist, createRng(`chaos/${o.seed}/calibration`), workload);
-  const ratePerS = jobRateFor(work, capacity, o.utilisation);
+  const ratePerS = o.rate ?? jobRateFor(work, capacity, o.utilisation);
+  const offeredUtilisation = utilisationAt(work, capacity, ratePerS);
+  const tasksPerJob = meanTasksPerJob(dist, createRng(`chaos/${o.seed}/calibration-tasks`), workload);
   const durationMs = o.minutes * 60_000;
   const plan = planKills({ durationMs, seed: o.seed, meanGapMs: o.killGapS * 1000 });
-  progress(`${plan.length} kills planned (${plan.map((k) => `${k.kind}@${Math.round(k.atMs / 1000)}s`).join(', ')}); load ${ratePerS.toFixed(2)} jobs/s for ${Math.round(o.utilisation * 100)}% of ${o.nodes} nodes`);
+  progress(`${plan.length} kills planned (${plan.map((k) => `${k.kind}@${Math.round(k.atMs / 1000)}s`).join(', ')}); load ${ratePerS.toFixed(2)} jobs/s (≈ ${Math.round(ratePerS * tasksPerJob)} tasks/s) for ${Math.round(offeredUtilisation * 100)}% of ${o.nodes} nodes`);
 
   const cell = new ChaosCell({
     cell: CELL, dataDir, nodes: o.nodes, nodesPerAgent: o.nodesPerAgent, schedulers: o.schedulers, cellStates: o.cellStates,
@@ -179,7 +181,7 @@ export async function runChaos(o: ChaosOptions, progress: Progress): Promise<{ s
     });
     const summary = summarize({
       seed: o.seed, minutes: o.minutes, loadedS, nodes: o.nodes, schedulers: o.schedulers, cellStates: o.cellStates,
-      ratePerS, targetUtilisation: o.utilisation, meanUtilisation,
+      ratePerS, targetUtilisation: offeredUtilisation, meanUtilisation,
       submitted: load.submitted, tasksSubmitted: load.tasksSubmitted, acked: load.acked.size, unacked: load.unacked.length, inStream: inStream.size,
       log: audit, jobs, concurrentRuns: observers.reports.concurrentRuns(), agentTasksSeen: observers.reports.tasks,
       kills: killRecords, settled, settleS,
