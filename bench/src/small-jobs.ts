@@ -92,7 +92,8 @@ const COUNTERS = {
   commit_batches: ['cell-state', 'tessera_commit_batch_seconds_count'],
   commit_requests: ['scheduler', 'tessera_scheduler_commit_seconds_count'],
   claims_rejected: ['cell-state', 'tessera_commit_claims_total', { outcome: 'rejected' }],
-  retries: ['scheduler', 'tessera_scheduler_retries_total'],
+  retries_conflict: ['scheduler', 'tessera_scheduler_retries_total', { cause: 'conflict' }],
+  retries_no_room: ['scheduler', 'tessera_scheduler_retries_total', { cause: 'no_room' }],
   syncs: ['scheduler', 'tessera_scheduler_sync_seconds_count'],
 } as const;
 
@@ -181,7 +182,8 @@ export async function runSmallJobs(spec: SmallJobsSpec, log: (line: string) => v
         lastLog = Date.now();
         log(`${committed}/${spec.jobs} committed after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       }
-      await sleep(50);
+      // Each poll is a /metrics scrape of cell-state (CPU it takes from the job path): the exact end comes from placedAt.
+      await sleep(200);
     }
     window = { fromUs, toUs: monotonicUs() };
     const cpu1 = cpuTicks(cell);
