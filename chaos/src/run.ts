@@ -138,19 +138,22 @@ export async function runChaos(o: ChaosOptions, progress: Progress): Promise<{ s
     // ---- settle ----------------------------------------------------------------------------
     const settleStart = Date.now();
     const ids = [...load.acked.keys()];
-    let listing = new Map<string, JobListing>();
+    const listing = new Map<string, JobListing>();
     let settled = false;
+    // Jobs not seen in a terminal state yet: each pass lists only these (a pass over every job of a
+    // long loaded run — 80,000 jobs, millions of tasks — took longer than a request's timeout).
+    let open = ids;
+    let lastError: Error | undefined;
     while (true) {
-      try {
-        listing = await listJobs(nc, s.queryJobs, ids);
-        const open = ids.filter((id) => !isTerminal(listing.get(id)?.state)).length;
-        if (open === 0) { settled = true; break; }
-        if (Date.now() - settleStart > o.settleS * 1000) {
-          progress(`not settled after ${o.settleS} s: ${open} jobs still open`);
-          break;
-        }
-      } catch (e) {
-        if (Date.now() - settleStart > o.settleS * 1000) throw new ChaosHarnessError(`cannot list jobs: ${(e as Error).message}`);
+      const pass = await listJobs(nc, s.queryJobs, open);
+      for (const [id, j] of pass.jobs) listing.set(id, j);
+      lastError = pass.error ?? lastError;
+      open = open.filter((id) => !isTerminal(listing.get(id)?.state));
+      if (open.length === 0 && pass.error === undefined) { settled = true; break; }
+      if (Date.now() - settleStart > o.settleS * 1000) {
+        if (pass.jobs.size === 0 && pass.error !== undefined) throw new ChaosHarnessError(`cannot list jobs: ${pass.error.message}`);
+        progress(`not settled after ${o.settleS} s: ${open.length} jobs still open${lastError !== undefined ? ` (last listing error: ${lastError.message})` : ''}`);
+        break;
       }
       await sleep(2_000);
     }
@@ -201,19 +204,24 @@ function isTerminal(state: string | undefined): boolean {
   return state === 'finished' || state === 'failed' || state === 'unschedulable';
 }
 
-/** The listing of `ids`, a chunk at a time (a reply too large for one message comes back as a shorter page). */
-async function listJobs(nc: NatsConnection, subject: string, ids: readonly string[]): Promise<Map<string, JobListing>> {
-  const out = new Map<string, JobListing>();
+/** The listings of `ids`, 500 a request; a request that fails leaves its jobs out (the error is returned). */
+async function listJobs(nc: NatsConnection, subject: string, ids: readonly string[]): Promise<{ jobs: Map<string, JobListing>; error?: Error }> {
+  const jobs = new Map<string, JobListing>();
+  let error: Error | undefined;
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
-    for (let offset = 0; ;) {
-      const r = await request(nc, subject, { ids: chunk, offset, limit: chunk.length }, jobsListingReply, { timeoutMs: 10_000 });
-      for (const j of r.items) out.set(j.id, j);
-      offset += r.items.length;
-      if (r.items.length === 0 || offset >= r.total) break;
+    try {
+      for (let offset = 0; ;) {
+        const r = await request(nc, subject, { ids: chunk, offset, limit: chunk.length }, jobsListingReply, { timeoutMs: 10_000 });
+        for (const j of r.items) jobs.set(j.id, j);
+        offset += r.items.length;
+        if (r.items.length === 0 || offset >= r.total) break;
+      }
+    } catch (e) {
+      error = e as Error;
     }
   }
-  return out;
+  return error === undefined ? { jobs } : { jobs, error };
 }
 
 /**
