@@ -189,6 +189,8 @@ export class BenchCell {
     await this.loadgen?.stop().catch(() => undefined);
     await this.nc.close().catch(() => undefined);
     await this.handle.stop();
-    rmSync(this.dataDir, { recursive: true, force: true });
+    // TESSERA_BENCH_KEEP=1 keeps the data folder (the services' logs) for a post-mortem.
+    if (process.env.TESSERA_BENCH_KEEP === '1') process.stderr.write(`kept ${this.dataDir}\n`);
+    else rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -11,6 +11,7 @@
  *
  * Progress goes to stderr; the summary to stdout (with --json, its last line is the JSON summary).
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { REPO_ROOT } from '@tessera/launcher';
@@ -23,6 +24,7 @@ import { latestResults, machineFacts, RESULTS_DIR, stamp, writeResults, type Res
 import { writeCompareReport } from './report.ts';
 import { describeStep } from './runner.ts';
 import { runScale } from './scale.ts';
+import { parseSteps, runLoadSteps } from './steps.ts';
 import { runSmallJobs } from './small-jobs.ts';
 import { jsonSummary } from './summary.ts';
 import { cellCapacityOf, DEFAULT_SHAPE, loadDistribution, offeredUtilisation, timeScaleFor } from './workload.ts';
@@ -66,6 +68,8 @@ const program = new Command('bench')
   .addOption(new Option('--probe-seconds <s>', 'saturation: seconds per probe').argParser(positive('--probe-seconds')).default(12))
   .addOption(new Option('--saturation-rate <jobs/s>', '--compare: skip the search, use this rate').argParser(positive('--saturation-rate')))
   .addOption(new Option('--budget <s>', '--compare: time budget in seconds').argParser(positive('--budget')).default(840))
+  .addOption(new Option('--steps <loads>', 'load steps as multiples of the saturation rate, e.g. 0.5,2,0.5 (overload and recovery; with --saturation-rate, no search)'))
+  .option('--cpu-prof', '--steps: CPU profiles of cell-state and the schedulers (bench/results/<time>-steps-profiles, not committed)')
   .addOption(new Option('--small-jobs <n>', 'submit n single-task jobs (1 core, 10 MiB) at once to nodes of 128 cores / 256 GiB; time first submit → last commit').argParser(positiveInt('--small-jobs')))
   .addOption(new Option('--jobs-per-message <n>', '--small-jobs: jobs per jobs-stream message (1 = one message a job)').argParser(positiveInt('--jobs-per-message')))
   .option('--no-docs', '--compare/--report: do not touch docs/benchmark.md');
@@ -75,6 +79,7 @@ const o = program.opts<{
   nodes?: number; schedulers?: number; partitions?: number; mode: string; rate?: number; workload?: string; speed: number; duration?: number;
   timeScale?: number; utilisation: number; seed: string; json?: boolean; saturate?: boolean; compare?: boolean; scale?: boolean; profile?: boolean; report?: boolean;
   p99LimitMs: number; maxRate: number; startRate: number; stepSeconds: number; probeSeconds: number; saturationRate?: number; budget: number; docs: boolean; smallJobs?: number; jobsPerMessage?: number;
+  steps?: string; cpuProf?: boolean;
 }>();
 
 const started = performance.now();
@@ -188,6 +193,36 @@ async function main(): Promise<void> {
     log(`wrote ${path.replace(`${REPO_ROOT}/`, '')} (profiles in ${dir.replace(`${REPO_ROOT}/`, '')}, not committed: *.cpuprofile is ignored)`);
     for (const p of profile.profiles) process.stdout.write(`== ${p.service}\n${formatTop(p.summary, 15)}\n`);
     if (o.docs) for (const f of await rebuildReport(true)) log(`wrote ${f.replace(`${REPO_ROOT}/`, '')}`);
+    return;
+  }
+
+  if (o.steps !== undefined) {
+    const loads = parseSteps(o.steps);
+    const nodes = o.nodes ?? 10_000, k = o.schedulers ?? 4, partitions = o.partitions ?? 32;
+    // Task run times as in --compare (60 % utilisation at --max-rate), shorter if the steps offer more:
+    // the overload steps are about scheduling throughput, not a full cell.
+    const peak = Math.max(o.maxRate, Math.max(...loads) * (o.saturationRate ?? o.maxRate));
+    const { setup, workload } = await setupFor(nodes, k, partitions, peak, 0.6);
+    // --cpu-prof: every scheduler and cell-state writes a CPU profile of the whole run (read with bench/src/profile.ts).
+    const profDir = o.cpuProf ? join(REPO_ROOT, 'bench', 'results', `${timestamp}-steps-profiles`) : undefined;
+    const prof = (kind: string) => {
+      mkdirSync(join(profDir!, kind), { recursive: true });
+      return ['--cpu-prof', '--cpu-prof-dir', join(profDir!, kind)];
+    };
+    const spec = {
+      nodes, schedulers: k, partitions, mode: o.mode, timeScale: setup.timeScale, nodeShape: DEFAULT_SHAPE,
+      ...(profDir !== undefined ? { nodeArgs: { 'cell-state': prof('cell-state'), scheduler: prof('scheduler') } } : {}),
+    };
+    log(`== steps: ${o.mode} ×${k}, ${nodes} nodes, ${partitions} partitions, time scale ${setup.timeScale}; load average ${setup.loadAvgAtStart.join(' ')}`);
+    const r = await runLoadSteps(spec, workload, {
+      loads, stepSeconds: o.stepSeconds, p99LimitMs: o.p99LimitMs, criteria: { p99LimitMs: o.p99LimitMs, slopeFraction: 0.1, backlogSeconds: 2, workLagSeconds: 3 },
+      search: { start: o.startRate, max: o.maxRate, probeSeconds: o.probeSeconds },
+      ...(o.saturationRate !== undefined ? { saturationRate: o.saturationRate } : {}),
+    }, log);
+    const path = writeResults({ kind: 'run', version: 1, timestamp, command, setup, run: { label: 'steps', spec, startSeconds: 0, readySeconds: 0, steps: r.raw, timeline: r.timeline, loadgen: { source: setup.workload.source, meanTasksPerJob: setup.workload.meanTasksPerJob, loadMs: 0 } } }, `${timestamp}-steps-${o.mode}`);
+    log(`wrote ${path.replace(`${REPO_ROOT}/`, '')}`);
+    const out = { mode: o.mode, schedulers: k, saturation_rate: r.saturationRate, saturation_measured: r.measuredSaturation, load_average: setup.loadAvgAtStart, steps: r.steps, results: path };
+    process.stdout.write(o.json ? `${JSON.stringify(out)}\n` : `${JSON.stringify(out, null, 1)}\n`);
     return;
   }
 

@@ -19,6 +19,7 @@ import { withTemporaryCell } from './shell/temporary-cell.ts';
 import { addAuthCommands } from './shell/auth.ts';
 import { runConsole } from './shell/console-command.ts';
 import { changeNodes, describeChange, waitDrained } from './shell/node-admin.ts';
+import { fetchExplain, formatExplain } from './shell/explain.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const err = (s: string) => process.stderr.write(`${s}\n`);
@@ -219,6 +220,18 @@ export function buildProgram(): Command {
       });
   }
 
+  program.command('explain')
+    .description('why a job is pending or unschedulable: per task group, the nodes each filter refused and why; its queue position; the committer\'s last refusals')
+    .argument('<job>', 'job id')
+    .option('--json', 'machine-readable output', false)
+    .action(async (job: string, _o, cmd: Command) => {
+      const g = globals(cmd);
+      await withCell(g, async (nc, t) => {
+        const r = await fetchExplain(nc, t, job);
+        if (g.json) json(r); else out(formatExplain(r));
+      });
+    });
+
   program.command('drain')
     .description('cordon these nodes, then re-place their tasks elsewhere; they end drained (written to the commit log)')
     .argument('<node...>', 'node ids')
@@ -315,5 +328,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 const exitCode = await main(process.argv.slice(2));
-// Foreground `up`/`start` exit from their own signal handlers; everything else ends here.
+// Foreground `up`/`start` exit from their own signal handlers; everything else ends here — once
+// stdout is flushed (to a pipe it is asynchronous: exiting at once cut long --json listings).
+await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
 process.exit(exitCode);

@@ -1,7 +1,8 @@
 /**
- * `tessera cordon | drain | uncordon` against a real cell: a drained node's tasks are re-placed on
- * other nodes and it ends `drained`; the state is in the commit log, so it survives a restart of
- * cell-state; uncordon brings it back to ready.
+ * Operator commands against a real cell: `tessera cordon | drain | uncordon` (a drained node's
+ * tasks are re-placed on other nodes and it ends `drained`; the state is in the commit log, so it
+ * survives a restart of cell-state; uncordon brings it back to ready), `tessera explain` on a job
+ * no node can take, and `tessera jobs --json` with a job of 200,000 tasks (the spec's maximum).
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -68,5 +69,30 @@ describe('node lifecycle through the commit log', () => {
     const unknown = await tessera('cordon', 'no-such-node');
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/no such node: no-such-node/);
+  }, 90_000);
+
+  it('explain says why a job waits, per filter reason', async () => {
+    const file = join(ops.dir, 'huge.json');
+    writeFileSync(file, JSON.stringify({ id: 'too-big', tenant: 't', tasks: [{ name: 'w', count: 2, resources: { cpu_millis: 10_000_000, mem_mib: 64 }, duration_s: 1 }] }));
+    expect((await tessera('submit', file)).code).toBe(0);
+    const r = await until('explained', async () => { const x = await tessera('explain', 'too-big', '--json'); return x.code === 0 ? JSON.parse(x.stdout) as { job: { state: string }; groups: { summary: string; feasible: number }[]; queue: { name: string } } : undefined; });
+    expect(r.groups[0]).toMatchObject({ feasible: 0, summary: expect.stringMatching(/^0\/12 nodes are available: \d+ larger than any node/) });
+    expect(r.queue.name).toBe('default');
+    const text = await tessera('explain', 'too-big');
+    expect(text.stdout).toMatch(/group w: 2 of 2 pending/);
+    expect(text.stdout).toMatch(/no node can ever take it/);
+    const missing = await tessera('explain', 'no-such-job');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/no job "no-such-job"/);
+  }, 60_000);
+
+  it('jobs --json lists a job of 200,000 tasks (its tasks come in windows, never one message)', async () => {
+    const file = join(ops.dir, 'wide.json');
+    writeFileSync(file, JSON.stringify({ id: 'wide', tenant: 't', tasks: [{ name: 'w', count: 200_000, resources: { cpu_millis: 10_000_000 }, duration_s: 1 }] }));
+    expect((await tessera('submit', file)).code).toBe(0);
+    const wide = await until('listed', async () => (await json<Jobs>('jobs')).find((j) => j.id === 'wide'), 60_000);
+    expect(wide.tasks).toHaveLength(200_000);
+    expect(wide.tasks[199_999].id).toBe('wide/w/199999');
+    expect(new Set(wide.tasks.map((t) => t.id)).size).toBe(200_000);
   }, 90_000);
 });

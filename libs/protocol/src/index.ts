@@ -8,3 +8,4 @@ export * from './job-batch.ts';
 export * from './node-admin.ts';
 export * from './identity.ts';
 export * from './permissions.ts';
+export * from './explain.ts';

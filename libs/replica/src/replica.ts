@@ -2,7 +2,7 @@
  * The pure core of one scheduler replica, shared by the simulator and the scheduler service so
  * both run the same decisions. It owns a SchedulerView and decides:
  * - which partitions to sync next (ParSync staggered round-robin, or all for state-sync);
- * - the placement mode to use now (adaptive resolved through policy's AdaptiveMode);
+ * - the placement mode to use now (adaptive resolved on delay and conflict rate, adaptive.ts);
  * - each job's proposals (placeJob → transactions with deterministic idempotency keys), and what
  *   to do with the committer's answers (forget reservations, refresh the view, retry with backoff,
  *   give up with reasons).
@@ -20,7 +20,6 @@ import {
   type TxnResult,
 } from '@tessera/core';
 import {
-  AdaptiveMode,
   beginPlacement,
   bookPlacement,
   createPipeline,
@@ -40,6 +39,8 @@ import {
   type PluginRegistry,
   type Rng,
 } from '@tessera/policy';
+import { ConflictAwareAdaptive, type ConflictAwareAdaptiveOptions } from './adaptive.ts';
+import { BadNodeTracker, type BadNodeMark, type BadNodePolicy } from './bad-nodes.ts';
 import { isValidSchedulerId, txnKey } from './idempotency.ts';
 import {
   addReason,
@@ -70,7 +71,7 @@ export interface ReplicaOptions {
   /** Every partition is refreshed once per this period (ms), whatever the mode (see sync-plan.ts). */
   readonly syncIntervalMs: number;
   readonly retry?: Partial<RetryPolicy>;
-  readonly adaptive?: { readonly thresholdMs?: number; readonly hysteresis?: number };
+  readonly adaptive?: ConflictAwareAdaptiveOptions;
   /** Split a non-gang job's claims into transactions of at most this many (default: no split). */
   readonly maxClaimsPerTxn?: number;
   /**
@@ -92,6 +93,8 @@ export interface ReplicaOptions {
   readonly latencyFirstMaxStalenessMs?: number;
   /** Seed mixed into every decision's rng (default 0). */
   readonly seed?: number | string;
+  /** Bad-node tracking (bad-nodes.ts): refusals per node before it is held ineligible, and for how long. */
+  readonly badNodes?: Partial<BadNodePolicy>;
 }
 
 export interface ReplicaConfig {
@@ -175,10 +178,14 @@ export class SchedulerReplica {
   /** The compiled placement pipeline (built once from `config.pipeline`). */
   readonly pipeline: Pipeline;
   private configuredMode: PlacementMode;
-  private adaptive: AdaptiveMode;
+  private adaptive: ConflictAwareAdaptive;
   private readonly adaptiveOptions: ReplicaOptions['adaptive'];
   private round = 0;
   private readonly backoffRng: Rng;
+  private readonly badNodes: BadNodeTracker;
+  /** Nodes held ineligible: the booking that makes them look full to placement. */
+  private readonly heldNodes = new Map<string, Float64Array>();
+  private newMarks: BadNodeMark[] = [];
 
   constructor(options: ReplicaOptions, view: SchedulerView) {
     this.config = compileReplicaConfig(options);
@@ -189,8 +196,9 @@ export class SchedulerReplica {
     this.pipeline = createPipeline(this.config.pipeline, { space: view.space, registry: options.registry ?? defaultRegistry });
     this.configuredMode = options.mode;
     this.adaptiveOptions = options.adaptive;
-    this.adaptive = new AdaptiveMode(options.adaptive);
+    this.adaptive = new ConflictAwareAdaptive(options.adaptive);
     this.backoffRng = createRng(`${this.config.seed}/${this.config.schedulerId}/backoff`);
+    this.badNodes = new BadNodeTracker(options.badNodes);
   }
 
   // ---- mode -------------------------------------------------------------------------------
@@ -202,7 +210,7 @@ export class SchedulerReplica {
 
   /** Switches mode at run time. Entering `adaptive` starts again from quality-first. */
   setMode(mode: PlacementMode): void {
-    if (mode === 'adaptive' && this.configuredMode !== 'adaptive') this.adaptive = new AdaptiveMode(this.adaptiveOptions);
+    if (mode === 'adaptive' && this.configuredMode !== 'adaptive') this.adaptive = new ConflictAwareAdaptive(this.adaptiveOptions);
     this.configuredMode = mode;
   }
 
@@ -213,7 +221,7 @@ export class SchedulerReplica {
 
   /** Feeds a scheduling delay (ms) to the adaptive switch; jobs that finish feed theirs automatically. */
   observeDelay(delayMs: number): EffectiveMode {
-    this.adaptive.observe(delayMs);
+    this.adaptive.observeDelay(delayMs);
     return this.effectiveMode;
   }
 
@@ -269,6 +277,7 @@ export class SchedulerReplica {
       throw new IllegalJobTransitionError(run.jobId, run.state, run.state === 'backoff' ? `propose before retryAt ${run.retryAt}` : 'propose');
     }
     const cfg = this.config;
+    this.releaseBadNodes(now);
     run.attempt++;
     run.roundConflict = false;
     run.roundNoRoom = false;
@@ -356,6 +365,7 @@ export class SchedulerReplica {
     const policy = this.config.retry;
     let reasonOf: Map<string, string> | undefined;
     let known: Set<string> | undefined;
+    let refusedNodes: Set<string> | undefined;
     if (result.rejected.length > 0) {
       reasonOf = new Map();
       for (const r of result.rejected) reasonOf.set(r.taskId, r.reason);
@@ -373,6 +383,11 @@ export class SchedulerReplica {
         addReason(run.reasons, reason);
         run.roundConflict = true;
         this.markStale(run, c.nodeId, reason, known!);
+        if (!(refusedNodes ??= new Set()).has(c.nodeId)) {
+          // One answer counts once per node (Nomad counts plan rejections, not refused allocations).
+          refusedNodes.add(c.nodeId);
+          this.noteRefusal(c.nodeId, reason, now);
+        }
         const refusals = (run.refusals ??= new Map());
         const n = (refusals.get(c.taskId) ?? 0) + 1;
         refusals.set(c.taskId, n);
@@ -387,6 +402,9 @@ export class SchedulerReplica {
         }
       }
     }
+    let refusedHere = 0;
+    if (reasonOf !== undefined) for (const r of result.rejected) if (r.reason !== ConflictReason.duplicate_task) refusedHere++;
+    this.adaptive.observeClaims(claims.length - refusedHere, refusedHere, now);
     if (run.inFlight.size > 0) return { kind: 'wait' };
     if (run.roundRejected.length > 0) {
       run.pending = run.pending.length === 0 ? run.roundRejected : run.pending.concat(run.roundRejected);
@@ -424,7 +442,46 @@ export class SchedulerReplica {
     return (run.finishedAt ?? now) - run.submittedAt;
   }
 
+  /** Nodes marked ineligible since the last call (to report: log and metric). */
+  takeBadNodeMarks(): BadNodeMark[] {
+    const out = this.newMarks;
+    this.newMarks = [];
+    return out;
+  }
+
+  /** Nodes held ineligible now. */
+  get badNodeCount(): number {
+    return this.heldNodes.size;
+  }
+
   // ---- internals --------------------------------------------------------------------------
+
+  /**
+   * A refusal that says the view was wrong about the node counts toward marking it bad. A bad node
+   * is held by booking its whole capacity in the view (placement then sees it full) until the hold
+   * ends; the booking survives syncs, like every reservation.
+   */
+  private noteRefusal(nodeId: string, reason: string, now: number): void {
+    if (reason !== ConflictReason.resources && reason !== ConflictReason.version && reason !== ConflictReason.constraint) return;
+    const mark = this.badNodes.record(nodeId, now);
+    if (mark === undefined) return;
+    const node = this.view.node(nodeId);
+    if (node === undefined) return;
+    const booking = Float64Array.from(node.capacity);
+    this.view.assume(nodeId, booking);
+    this.heldNodes.set(nodeId, booking);
+    this.newMarks.push(mark);
+  }
+
+  private releaseBadNodes(now: number): void {
+    if (this.heldNodes.size === 0) return;
+    for (const id of this.badNodes.expire(now)) {
+      const booking = this.heldNodes.get(id);
+      if (booking === undefined) continue;
+      this.heldNodes.delete(id);
+      this.view.forget(id, booking);
+    }
+  }
 
   /** Notes the partition of a refused claim's node as stale (conflict reasons that say the view was wrong). */
   private markStale(run: JobRun, nodeId: string, reason: string, known: ReadonlySet<string>): void {
@@ -451,7 +508,7 @@ export class SchedulerReplica {
         return { kind: 'unschedulable', reasons: run.reasons };
       }
       run.state = 'placed';
-      this.adaptive.observe(now - run.submittedAt);
+      this.adaptive.observeDelay(now - run.submittedAt);
       return { kind: 'placed' };
     }
     const policy = this.config.retry;

@@ -55,8 +55,15 @@ async function main(): Promise<void> {
   await openConfigBucket(nc, subjects);
   const commitLog = new CommitLog(nc, jsm, subjects.commitLogStream, subjects.commitLogSubject);
   const snapshotStore = await SnapshotStore.open(nc, subjects.snapshotBucket, { replicas: cfg.replicas });
+  // The lease and the sync subject have connections of their own (lanes): under overload the main
+  // socket carries megabytes of commit requests and replies, and a lease renewal queued behind them
+  // timed out again and again (the leader stepped down every few seconds); syncs waited the same way.
+  const leaseNc = await connectNats(cfg.nats, `cell-state ${id} lease`, log);
+  lifecycle.onDrain('nats (lease)', () => leaseNc.drain());
+  const syncNc = await connectNats(cfg.nats, `cell-state ${id} sync`, log);
+  lifecycle.onDrain('nats (sync)', () => syncNc.drain());
   // Lease requests time out after a renewal period: one lost with its server is retried in time.
-  const lease = await KvLease.open(nc, subjects.leaderBucket, cfg.replicas, cfg.leaseRenewMs);
+  const lease = await KvLease.open(leaseNc, subjects.leaderBucket, cfg.replicas, cfg.leaseRenewMs);
 
   // The latest snapshot (if usable), then the log after it: the truth, before anything else.
   const logId = await commitLog.describe();
@@ -105,6 +112,7 @@ async function main(): Promise<void> {
   const service = new CellStateService(nc, model, writer, {
     subjects, heartbeatTimeoutMs: cfg.heartbeatTimeoutMs, assignGraceMs: cfg.assignGraceMs, maxMessageBytes: cfg.maxMessageBytes, now, log, metrics,
     isLeading: () => leadership.isLeading(),
+    syncNc,
   });
   const haMetrics = createHaMetrics(registry, () => leadership.role === 'leader');
   const snapshotter = new Snapshotter(model, snapshotStore, {
@@ -155,6 +163,9 @@ async function main(): Promise<void> {
   void (async () => {
     for await (const st of nc.status()) if (st.type === 'reconnect') leadership.reconnected();
   })().catch((e: unknown) => log.warn({ err: e }, 'NATS status watch ended'));
+  void (async () => {
+    for await (const st of leaseNc.status()) if (st.type === 'reconnect') leadership.reconnected();
+  })().catch((e: unknown) => log.warn({ err: e }, 'NATS status watch ended (lease connection)'));
 
   const http = await startHttp({
     port: cfg.httpPort, registry,

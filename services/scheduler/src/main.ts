@@ -42,11 +42,18 @@ async function main(): Promise<void> {
   // Requests out when the client reconnects are resent at once instead of waiting out their timeout.
   const reconnects = new ReconnectWatch(nc, (n) => log.info({ reconnects: n }, 'nats reconnected; resending requests that were out'));
   life.onDrain('reconnect watch', () => reconnects.stop());
+  // Syncs have a lane of their own: under overload the main connection carries megabytes of commit
+  // requests and replies and the job stream; a sync reply queued behind them leaves the view stale,
+  // and a stale view makes more of the conflicts that fill the connection.
+  const syncNc = await connectNats(cfg.natsServers, `tessera-scheduler-${cfg.id}-sync`, log);
+  life.onDrain('nats (sync)', () => syncNc.drain());
+  const syncReconnects = new ReconnectWatch(syncNc, (n) => log.info({ reconnects: n }, 'nats (sync) reconnected; resending the sync request that was out'));
+  life.onDrain('reconnect watch (sync)', () => syncReconnects.stop());
   const resend = { attemptTimeoutMs: cfg.attemptTimeoutMs, maxAttemptTimeoutMs: cfg.requestTimeoutMs };
   await ensureStreams(nc, subjects, { replicas: cfg.replicas });
 
   const sync = new SyncLoop({
-    nc, subjects, space: cfg.space, log, metrics, resend, reconnects,
+    nc: syncNc, subjects, space: cfg.space, log, metrics, resend, reconnects: syncReconnects,
     settings: {
       schedulerId: cfg.id, schedulerIndex: cfg.index, schedulers: cfg.count, mode: cfg.mode, scorer: cfg.scorer, pipeline: cfg.pipeline,
       sampleSize: cfg.sampleSize, syncIntervalMs: cfg.syncMs, maxConflictRetries: cfg.maxRetries, conflictWindowMs: cfg.conflictWindowMs, maxWaitMs: cfg.maxWaitMs,

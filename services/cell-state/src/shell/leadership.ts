@@ -73,6 +73,12 @@ export class Leadership {
   private renewTimer: NodeJS.Timeout | undefined;
   private checking = false;
   private renewing = false;
+  /** The renewal out now (awaited by a rescue). */
+  private renewal: Promise<void> | undefined;
+  private rescuing = false;
+  private renewalStartedAt = 0;
+  /** When the check timer last ran (monotonic ms): a long gap means this process stalled. */
+  private lastTickAt = 0;
   /** Bumped at a reconnect: reads and renewals sent before it are abandoned (most likely lost). */
   private epoch = 0;
   private transition: Promise<void> | undefined;
@@ -128,9 +134,51 @@ export class Leadership {
   isLeading(): boolean {
     if (this.current !== 'leader') return false;
     if (leaseValid(this.renewalSentAt, this.opts.mono(), this.opts.leaseMs)) return true;
-    void this.demote('lease expired (not renewed in time)', false);
+    void this.rescue(this.opts.mono() - this.lastTickAt);
     return false;
   }
+
+  /**
+   * The lease ran out without a renewal in time — most often because this process stalled (a busy
+   * event loop on a loaded machine), not because anyone took over. Serving stops at once (isLeading
+   * and mayAppend say no), then one renewal goes out, revision-checked on our last revision: it
+   * lands only if no other cell-state wrote the key since, i.e. nobody took over, and then this one
+   * simply goes on leading. Otherwise (taken, or no answer) it steps down as before. Without this,
+   * every stall of ~1 s under overload cost a full step-down and promotion (2-3 s with no
+   * committer), and the jobs' retries piled up meanwhile.
+   */
+  private async rescue(sinceTickMs: number): Promise<void> {
+    if (this.rescuing || this.current !== 'leader') return;
+    const lapsedAt = (this.renewalSentAt ?? 0) + this.opts.leaseMs;
+    // Did this process stall? Its own check timer (every checkMs) ran that much late.
+    const stalled = sinceTickMs > this.opts.checkMs + this.opts.leaseMs / 2;
+    // A renewal sent before the lapse and still unanswered while this process ran normally: the
+    // bus is slow or cut — step down at once, as a standby may take over any moment now. (After a
+    // stall its answer is most likely waiting in the socket: wait for it.)
+    if (!stalled && this.renewal !== undefined && this.renewalStartedAt < lapsedAt) {
+      void this.demote('lease expired (not renewed in time)', false);
+      return;
+    }
+    this.rescuing = true;
+    const lateMs = Math.round(this.opts.mono() - lapsedAt);
+    try {
+      // The renewal the stalled timer sent late, or one sent now.
+      if (this.renewal !== undefined) await this.renewal;
+      else await this.renew();
+      if (this.current !== 'leader') return;
+      if (leaseValid(this.renewalSentAt, this.opts.mono(), this.opts.leaseMs)) {
+        this.opts.log.warn({ term: this.term, lateMs }, 'the lease ran out while this cell-state stalled; renewed it (nobody had taken it over), still leading');
+        this.onRescued?.();
+        return;
+      }
+      await this.demote('lease expired (not renewed in time)', false);
+    } finally {
+      this.rescuing = false;
+    }
+  }
+
+  /** Called when a lapsed lease was renewed without a step-down (metrics). */
+  onRescued: (() => void) | undefined;
 
   /** May the writer append now? While promoting (the fencing entry) or leading, with a valid lease. */
   mayAppend(): boolean {
@@ -151,9 +199,12 @@ export class Leadership {
   }
 
   private tick(): void {
+    const now = this.opts.mono();
+    const sinceTick = now - this.lastTickAt;
+    this.lastTickAt = now;
     if (this.current === 'standby') void this.check();
-    else if (this.current === 'leader' && !leaseValid(this.renewalSentAt, this.opts.mono(), this.opts.leaseMs)) {
-      void this.demote('lease expired (not renewed in time)', false);
+    else if (this.current === 'leader' && !leaseValid(this.renewalSentAt, now, this.opts.leaseMs)) {
+      void this.rescue(sinceTick);
     }
   }
 
@@ -271,9 +322,18 @@ export class Leadership {
     return Math.max(50, this.opts.renewMs);
   }
 
-  private async renew(): Promise<void> {
-    if (this.renewing || this.leaseRevision === 0) return;
+  private renew(): Promise<void> {
+    if (this.renewing || this.leaseRevision === 0) return this.renewal ?? Promise.resolve();
+    const p = this.sendRenewal().finally(() => {
+      if (this.renewal === p) this.renewal = undefined;
+    });
+    this.renewal = p;
+    return p;
+  }
+
+  private async sendRenewal(): Promise<void> {
     this.renewing = true;
+    this.renewalStartedAt = this.opts.mono();
     const epoch = this.epoch;
     const sentAt = this.opts.mono();
     const revision = this.leaseRevision;

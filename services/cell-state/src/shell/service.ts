@@ -13,7 +13,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { validateJobSpec, type Allocation } from '@tessera/core';
 import {
   commitRequestFast, decodeJobsMessage, encode, errorReply, ErrorCode, heartbeatRequestFast, jobOutcomeRequest,
-  listingRequest, nodeAdminRequest, registerRequest, sameResources, syncRequest, syncToWire, taskEndedRequestFast, txnFromWire,
+  explainRequest, listingRequest, nodeAdminRequest, registerRequest, sameResources, syncRequest, syncToWire, taskEndedRequestFast, txnFromWire,
   txnResultToWire, agentMismatch, RefusedReason, tenantMismatch, type Assignment, type ErrorReply, type JobSubmission, type Subjects,
 } from '@tessera/protocol';
 import { pullIntake, serve, type Logger } from '@tessera/runtime';
@@ -24,6 +24,8 @@ import {
 } from '../core/agents.ts';
 import { listJobs, listNodes, listPartitions } from '../core/listings.ts';
 import { drainsDue, lifecycleReply, planLifecycle } from '../core/node-lifecycle.ts';
+import { ConflictMemory } from '../core/conflict-memory.ts';
+import { explainJob } from '../core/explain.ts';
 import { decideLiveness, livenessPolicy, type LivenessPolicy } from '../core/liveness.ts';
 import type { JobRecord } from '../core/log-records.ts';
 import { pendingRequeues, type ApplyEffects, type CellModel, type Requeue } from '../core/model.ts';
@@ -40,6 +42,12 @@ export interface ServiceOptions {
   readonly metrics: CellMetrics;
   /** Asked on every request: only a leader with a valid lease answers (a deposed one stays silent). */
   readonly isLeading: () => boolean;
+  /**
+   * A connection of its own for the sync subject: sync requests are small and must not wait in the
+   * socket behind megabytes of commit requests (a starved sync makes every view stale, and a stale
+   * view makes the conflicts that fill the socket). Default: the main connection.
+   */
+  readonly syncNc?: NatsConnection;
   /** Liveness tuning beyond the heartbeat timeout (tests); defaults from `livenessPolicy`. */
   readonly liveness?: Partial<Omit<LivenessPolicy, 'timeoutMs'>>;
 }
@@ -247,10 +255,10 @@ export class CellStateService {
     return this.refuse(subject, ErrorCode.too_large, `even one item of the reply exceeds the ${limit}-byte message limit`);
   }
 
-  private serve<S extends z.ZodTypeAny>(subject: string, schema: S, handler: (v: z.output<S>, msg: Msg) => unknown): void {
+  private serve<S extends z.ZodTypeAny>(subject: string, schema: S, handler: (v: z.output<S>, msg: Msg) => unknown, nc = this.nc): void {
     // undefined = no reply: a cell-state that is not (or no longer) the leader lets the leader answer.
     const guarded = (v: z.output<S>, msg: Msg) => (this.opts.isLeading() ? handler(v, msg) : undefined);
-    this.subs.push(serve(this.nc, subject, schema, guarded, {
+    this.subs.push(serve(nc, subject, schema, guarded, {
       log: this.opts.log, maxBytes: this.opts.maxMessageBytes,
       onRefused: (subj, code) => this.opts.metrics.refused(subj, code),
     }));
@@ -323,13 +331,14 @@ export class CellStateService {
       for (const x of syncs) nodes += x.nodes.length;
       return this.fitted(s.sync, syncs.length, nodes * (60 + 24 * space.size),
         (n) => ({ ok: true, partitions: P, syncs: (n === syncs.length ? syncs : syncs.slice(0, n)).map(syncToWire) }));
-    });
+    }, this.opts.syncNc);
 
     this.serve(s.commit, commitRequestFast, async (req) => {
       if (!sameResources(space, req.resources)) {
         return this.refuse(s.commit, ErrorCode.invalid, `resources ${req.resources.join(',')} differ from the cell's ${space.names.join(',')}`, 'resources');
       }
       const out = await this.writer.commit(req.txns.map((w) => txnFromWire(space, w)));
+      if (out.ok) this.conflicts.record(out.value, this.opts.now());
       return this.counted(s.commit, out, (results) => ({ ok: true, results: results.map(txnResultToWire) }));
     });
 
@@ -352,6 +361,8 @@ export class CellStateService {
       return this.fitted(s.queryNodes, page.items.length, page.items.length * (150 + 40 * space.size), (n) => ({ ...page, items: page.items.slice(0, n) }));
     });
     this.serve(s.queryPartitions, listingRequest, (req) => listPartitions(model, req));
+    this.serve(s.queryExplain, explainRequest, (req) => explainJob(model, req.job, this.conflicts.of(req.job))
+      ?? this.refuse(s.queryExplain, ErrorCode.not_found, `no job "${req.job}" in the cell`));
     this.serve(s.nodeAdmin, nodeAdminRequest, async (req) => {
       const plan = planLifecycle(model, req, this.opts.now());
       for (const record of plan.records) {
@@ -403,6 +414,8 @@ export class CellStateService {
   }
 
   private drainsInFlight = false;
+  /** The committer's last refusals per job (`tessera explain`). */
+  private readonly conflicts = new ConflictMemory();
 
   /** Draining nodes that are empty or past their deadline end `drained` (their remaining tasks handed back). */
   checkDrains(): void {

@@ -17,9 +17,12 @@
 import { setMaxListeners } from 'node:events';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { ResourceSpace, TaskRequest, Transaction, TxnResult } from '@tessera/core';
+import { ConflictReason, type ResourceSpace, type TaskRequest, type Transaction, type TxnResult } from '@tessera/core';
 import { decodeJobsMessage, jobOutcomeRequest, okReply, tenantMismatch, type Subjects } from '@tessera/protocol';
-import { DrfQueue, FifoQueue, SchedulerReplica, type JobQueue, type JobRun, type JobStep, type QueuedJob, type QueueOrder, type QueueUsage } from '@tessera/replica';
+import {
+  AdmissionControl, admissionPolicy, DrfQueue, FifoQueue, SchedulerReplica,
+  type JobQueue, type JobRun, type JobStep, type QueuedJob, type QueueOrder, type QueueUsage,
+} from '@tessera/replica';
 import { pullIntake, type Logger } from '@tessera/runtime';
 import PQueue from 'p-queue';
 import { formatReasons } from '../core/outcome.ts';
@@ -123,10 +126,16 @@ export class JobRunner {
   private readonly now: () => number;
   /** Messages pulled and not yet handed to a worker, in the configured order (the JobQueue seam). */
   private readonly waiting: JobQueue<QueuedMsg>;
+  /** How many jobs to work on at once and how many retry rounds to run at once (libs/replica admission.ts). */
+  readonly admission: AdmissionControl;
+  /** Conflict-retry rounds run through this queue: retries never take every slot from first attempts. */
+  private readonly retries: PQueue;
 
   constructor(private readonly d: JobRunnerDeps) {
     this.queue = new PQueue({ concurrency: d.concurrency });
     this.waiting = d.queueOrder === 'drf' ? new DrfQueue<QueuedMsg>(d.space) : new FifoQueue<QueuedMsg>();
+    this.admission = new AdmissionControl(admissionPolicy(d.concurrency));
+    this.retries = new PQueue({ concurrency: this.admission.retryWindow });
     this.now = d.now ?? Date.now;
     // Every job waiting out a backoff listens on this signal.
     setMaxListeners(0, this.abort.signal);
@@ -145,12 +154,13 @@ export class JobRunner {
       for (const h of this.held) h.working(now);
     }, WORKING_INTERVAL_MS);
     this.workingTimer.unref();
-    // Room for about as many jobs as we work on at once, and as many again queued: messages held
+    // Room for about as many jobs as we may work on at once, and as many again queued: messages held
     // here are invisible to the other replicas until acked or redelivered, so holding more would
     // unbalance them (and move the backlog from the stream into this heap).
-    const limit = 2 * this.d.concurrency;
+    // Admission: the room follows the admission window (libs/replica admission.ts), which shrinks
+    // while proposals are refused or slow; the rest waits in JetStream, where another replica can take it.
     this.pulling = pullIntake(consumer, {
-      room: () => limit - this.heldJobs,
+      room: () => 2 * this.admission.jobWindow - this.heldJobs,
       roomChanged: () => new Promise<void>((r) => this.roomWaiters.push(r)),
       take: (m) => this.take(m),
       signal: this.abort.signal,
@@ -208,9 +218,11 @@ export class JobRunner {
     return subs.length;
   }
 
-  /** Hands waiting jobs to free worker slots, next first by the JobQueue's order. */
+  /** Hands waiting jobs to free worker slots (as many as the admission window has), next first by the JobQueue's order. */
   private pump(): void {
-    while (this.queue.pending + this.queue.size < this.d.concurrency && !this.abort.signal.aborted) {
+    this.retries.concurrency = this.admission.retryWindow;
+    this.d.metrics.admissionWindow.set(this.admission.jobWindow);
+    while (this.queue.pending + this.queue.size < this.admission.jobWindow && !this.abort.signal.aborted) {
       const next = this.waiting.next(this.d.usage?.());
       if (next === undefined) break;
       void this.queue.add(() => this.work(next.job, next.sub))
@@ -315,8 +327,7 @@ export class JobRunner {
     const run = replica.admitTasks(runKeyId(jobId, sub.attempt, m.info.deliveryCount), gang, tasks, submittedAt);
     let own = 0;
     let noRoomBefore: Set<TaskRequest> | undefined;
-    for (;;) {
-      if (this.abort.signal.aborted) return this.settle(m, 'requeued');
+    const oneRound = async (): Promise<RoundEnd> => {
       replica = await this.d.sync.replicaReady();
       const t = this.now();
       const retriedBefore = run.retriedClaims;
@@ -338,16 +349,18 @@ export class JobRunner {
         if (p.ok) metrics.staleness.observe(p.stalenessMs > 0 ? p.stalenessMs / 1000 : 0);
         else if (p.retryable) (noRoomBefore ??= new Set()).add(tasks[i]);
       }
-      let step: RoundEnd;
-      if (proposal.txns.length > 0) {
-        const end = await this.commitRound(replica, run, proposal.txns);
-        own += end.own;
-        step = end.step;
-      } else {
-        step = stepAfterEmptyRound(run);
-      }
+      if (proposal.txns.length === 0) return stepAfterEmptyRound(run);
+      const end = await this.commitRound(replica, run, proposal.txns);
+      own += end.own;
+      return end.step;
+    };
+    for (;;) {
+      if (this.abort.signal.aborted) return this.settle(m, 'requeued');
+      // A round after a conflict is a retry: it waits for one of the admission's retry slots.
+      const step = run.conflictRounds > 0 ? await this.retries.add(oneRound) : await oneRound();
       switch (step.kind) {
         case 'placed': {
+          this.admission.observeJobDone(run.conflictRounds === 0);
           const done = this.now();
           if (own > 0) metrics.jobDelay.observe(Math.max(0, done - sub.submittedAt) / 1000);
           return this.settle(m, 'placed');
@@ -384,6 +397,7 @@ export class JobRunner {
       let error: Error | undefined;
       let last: JobStep = { kind: 'wait' };
       const metrics = this.d.metrics;
+      const sentAt = this.now();
       for (const txn of txns) {
         this.d.pipeline.propose(txn, (r: TxnResult | Error) => {
           if (r instanceof Error) {
@@ -393,13 +407,30 @@ export class JobRunner {
             // the reply to an earlier send of the same request was lost.
             own += r.committed.length;
             if (r.committed.length > 0) metrics.placements.inc(r.committed.length);
-            for (const x of r.rejected) metrics.conflicts.inc({ reason: x.reason });
+            let refused = 0;
+            for (const x of r.rejected) {
+              metrics.conflicts.inc({ reason: x.reason });
+              if (x.reason !== ConflictReason.duplicate_task) refused++;
+            }
+            const now = this.now();
+            this.admission.observeAnswer(txn.claims.length - refused, refused, now - sentAt, now);
             last = replica.onResult(run, r, this.now());
+            if (r.rejected.length > 0) this.reportBadNodes(replica);
           }
           if (--outstanding === 0) resolve({ step: error !== undefined ? { kind: 'error', error } : last, own });
         });
       }
     });
+  }
+
+  /** Nodes the replica just held ineligible (bad-node tracking): a warning each, and the gauge. */
+  private reportBadNodes(replica: SchedulerReplica): void {
+    const marks = replica.takeBadNodeMarks();
+    this.d.metrics.badNodes.set(replica.badNodeCount);
+    for (const mk of marks) {
+      this.d.metrics.badNodesMarked.inc();
+      this.d.log.warn({ node: mk.nodeId, refusals: mk.refusals, forMs: Math.round(mk.until - this.now()) }, 'node held ineligible: the committer kept refusing claims on it');
+    }
   }
 
   /**

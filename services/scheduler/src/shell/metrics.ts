@@ -25,6 +25,11 @@ export interface SchedulerMetrics {
   readonly refused: Counter<'what'>;
   readonly jobsInFlight: Gauge;
   readonly viewNodes: Gauge;
+  readonly admissionWindow: Gauge;
+  readonly backlogJobs: Gauge;
+  readonly oldestPendingSeconds: Gauge;
+  readonly badNodes: Gauge;
+  readonly badNodesMarked: Counter;
   setMode(mode: PlacementMode, effective: string): void;
 }
 
@@ -119,6 +124,31 @@ export function createSchedulerMetrics(registry: Registry): SchedulerMetrics {
     }),
     jobsInFlight: new Gauge({ name: 'tessera_scheduler_jobs_in_flight', help: 'Jobs taken from the stream and not yet finished', registers }),
     viewNodes: new Gauge({ name: 'tessera_scheduler_view_nodes', help: 'Nodes in this replica\'s view', registers }),
+    admissionWindow: new Gauge({
+      name: 'tessera_scheduler_admission_window_jobs',
+      help: 'Jobs this replica may hold at once now (admission control: halves while proposals are refused, grows per clean job)',
+      registers,
+    }),
+    backlogJobs: new Gauge({
+      name: 'tessera_scheduler_backlog_jobs',
+      help: 'Jobs waiting in the JetStream jobs stream for any scheduler (not yet delivered, plus delivered and not yet acknowledged)',
+      registers,
+    }),
+    oldestPendingSeconds: new Gauge({
+      name: 'tessera_scheduler_oldest_pending_seconds',
+      help: 'Age of the oldest job in the jobs stream not yet acknowledged by a scheduler (0: none)',
+      registers,
+    }),
+    badNodes: new Gauge({
+      name: 'tessera_scheduler_bad_nodes',
+      help: 'Nodes this replica holds ineligible now because the committer kept refusing its claims on them',
+      registers,
+    }),
+    badNodesMarked: new Counter({
+      name: 'tessera_scheduler_bad_nodes_marked_total',
+      help: 'Times a node was marked ineligible for a while after repeated refused claims',
+      registers,
+    }),
     setMode(mode, effective) {
       for (const x of PLACEMENT_MODES) m.mode.set({ mode: x }, x === mode ? 1 : 0);
       for (const x of PLACEMENT_MODES) if (x !== 'adaptive') m.effectiveMode.set({ mode: x }, x === effective ? 1 : 0);

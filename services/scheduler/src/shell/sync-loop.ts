@@ -76,6 +76,8 @@ export class SyncLoop {
   private refreshWanted = new Map<number, boolean>();
   private refreshWaiters: (() => void)[] = [];
   private refreshing = false;
+  /** The first sync round not fetched yet (undefined before the first round). */
+  private nextRound: number | undefined;
   /** Listeners told when the replica is (re)built, e.g. to publish the mode gauge. */
   onReplica: ((r: SchedulerReplica) => void) | undefined;
 
@@ -133,13 +135,14 @@ export class SyncLoop {
       }
       const replica = this.current;
       const interval = replica.syncRoundIntervalMs();
-      const k = roundsPerRequest(interval, MIN_SYNC_TICK_MS);
       // Rounds are numbered by the wall clock, not by a local counter: replicas started at
       // different times then still hold different partitions fresh at the same moment, which is
       // what ParSync's staggering (i·P/N offsets) is for. Clocks need only roughly agree.
-      const first = Math.floor(this.now() / interval);
+      const { first, count } = roundsToFetch(this.nextRound, Math.floor(this.now() / interval), roundsPerRequest(interval, MIN_SYNC_TICK_MS), replica.config.partitions);
       const rounds: SyncRequest[][] = [];
-      for (let i = 0; i < k; i++) rounds.push(roundRequests(replica, first + i));
+      for (let i = 0; i < count; i++) rounds.push(roundRequests(replica, first + i));
+      this.nextRound = first + count;
+      const k = count;
       try {
         for (const chunk of chunkSyncRequests(mergeSyncRequests(rounds), this.nodesPerPartition, MAX_NODES_PER_SYNC)) {
           if (!(await this.fetch(replica, chunk))) break; // the view was rebuilt
@@ -301,6 +304,19 @@ export class SyncLoop {
     this.deps.metrics.syncBytes.inc(bytes);
     this.deps.metrics.viewNodes.set(replica.view.nodeCount);
   }
+}
+
+/**
+ * Which rounds the next request fetches: from the first one not fetched yet (`next`) up to
+ * `perRequest` rounds past the current one. A loop that fell behind (slow replies, a busy event
+ * loop) fetches the rounds it missed too, up to one whole cycle of `partitions` rounds, instead of
+ * skipping them: skipping left partitions unsynced for seconds under load, and a stale view is
+ * what conflicts are made of. Never goes back more than a cycle, nor forward of the clock.
+ */
+export function roundsToFetch(next: number | undefined, current: number, perRequest: number, partitions: number): { first: number; count: number } {
+  const first = next === undefined ? current : Math.min(Math.max(next, current - Math.max(1, partitions) + 1), current + perRequest);
+  const count = Math.max(1, current + perRequest - first);
+  return { first, count };
 }
 
 /** The replica's partitions of sync round `round`, each with the version the view holds. */
