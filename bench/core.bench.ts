@@ -177,7 +177,7 @@ function benchPlaceJob(view: SchedulerView, now: number, mode: EffectiveMode): R
     for (let b = 0; b < 100; b++) {
       const r = placeJob(view, job, opts);
       // Answer at once (as a committer reply would) so the view does not fill up with bookings.
-      for (const c of r.claims) view.forget(c.nodeId, c.demand);
+      for (const c of r.claims) view.forget(c.nodeId, c.demand, c.devices);
       n += job.length;
     }
     return n;

@@ -242,6 +242,12 @@ describe('exec driver', () => {
     expect(cell.endsOf('e4/t/0')[0]).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('no command') });
   });
 
+  it('tells a task its GPU devices in CUDA_VISIBLE_DEVICES', async () => {
+    publishAssign(s, 'exec-a', [asg('g1/t/0', 'host-000000', { resources: { gpu: 2, gpu_milli: 2000 }, devices: [3, 1], command: ['sh', '-c', 'echo "cuda=$CUDA_VISIBLE_DEVICES"'] })]);
+    await waitFor('the exit', () => cell.endsOf('g1/t/0').length > 0);
+    expect(readFileSync(join(dataDir, 'logs', 'g1%2Ft%2F0.log'), 'utf8')).toContain('cuda=3,1');
+  });
+
   it('kills a running process the cell says to stop', async () => {
     publishAssign(s, 'exec-a', [asg('e5/t/0', 'host-000000', { command: ['sleep', '600'] })]);
     await waitFor('running', () => cell.lastReported('host-000000')?.includes('e5/t/0'));

@@ -5,6 +5,8 @@
  */
 import type { Labels } from './constraints.ts';
 import { ADMINISTRATIVE_CONDITIONS, NODE_CONDITIONS, type Allocation, type NodeCondition, type NodeSnapshot, type NodeState } from './node.ts';
+import { gpuDims, withDeviceMilli, type GpuDims } from './gpu.ts';
+import { applyDevices, importDevices, rebuildDevices } from './gpu-cell.ts';
 import { partitionOf } from './partitioning.ts';
 import { DEFAULT_QUEUE } from './queues/tree.ts';
 import { addInto, subtractInto, type ResourceSpace, type ResourceVector } from './resources.ts';
@@ -74,7 +76,7 @@ export interface CellStateData {
 }
 
 export function snapshotOf(n: NodeState): NodeSnapshot {
-  return {
+  const s: NodeSnapshot = {
     id: n.id,
     partition: n.partition,
     labels: n.labels,
@@ -83,12 +85,15 @@ export function snapshotOf(n: NodeState): NodeSnapshot {
     condition: n.condition,
     version: n.version,
   };
+  if (n.gpus !== undefined) s.gpus = Float64Array.from(n.gpus);
+  return s;
 }
 
 export class CellState {
   readonly space: ResourceSpace;
   readonly partitionCount: number;
   private readonly changeLogLimit: number;
+  private readonly gpu: GpuDims;
   private readonly nodeList: NodeState[] = [];
   private readonly byId = new Map<string, NodeState>();
   private readonly parts: PartitionState[];
@@ -105,6 +110,7 @@ export class CellState {
   constructor(space: ResourceSpace, partitions: number, options: CellOptions = {}) {
     if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be an integer ≥ 1, got ${partitions}`);
     this.space = space;
+    this.gpu = gpuDims(space);
     this.partitionCount = partitions;
     this.changeLogLimit = options.changeLogLimit ?? 4096;
     this.parts = Array.from({ length: partitions }, (_, id) => ({
@@ -173,6 +179,7 @@ export class CellState {
     for (const c of reg.capacity) {
       if (!(c >= 0) || c === Infinity) throw new RangeError(`capacity of ${reg.id} must be finite and ≥ 0 on every resource`);
     }
+    const capacity = withDeviceMilli(reg.capacity, this.gpu);
     let n = this.byId.get(reg.id);
     if (n === undefined) {
       n = {
@@ -180,20 +187,22 @@ export class CellState {
         index: this.nodeList.length,
         partition: partitionOf(reg.id, this.partitionCount),
         labels: reg.labels,
-        capacity: reg.capacity,
+        capacity,
         allocated: this.space.zero(),
         condition: 'ready',
         version: 0,
         allocations: new Map(),
       };
+      rebuildDevices(n, this.gpu);
       this.nodeList.push(n);
       this.byId.set(n.id, n);
       this.parts[n.partition].nodes.push(n);
     } else {
       n.labels = reg.labels;
-      n.capacity = reg.capacity;
+      n.capacity = capacity;
       // A re-registration brings a lost node back; a cordon or drain stays until uncordoned.
       if (!ADMINISTRATIVE_CONDITIONS.includes(n.condition)) n.condition = 'ready';
+      rebuildDevices(n, this.gpu);
     }
     this.touch(n);
     return n;
@@ -215,9 +224,11 @@ export class CellState {
       const n = this.byId.get(c.nodeId);
       if (n === undefined) throw new RangeError(`applyClaims: unknown node ${c.nodeId} (claims must be validated first)`);
       if (this.placed.has(c.taskId)) throw new RangeError(`applyClaims: task ${c.taskId} already placed (claims must be validated first)`);
-      const a: Allocation = c.queue === undefined && c.preemptible === undefined
+      const devices = applyDevices(n, c, this.gpu);
+      const base: Allocation = c.queue === undefined && c.preemptible === undefined
         ? { taskId: c.taskId, jobId: c.jobId, nodeId: c.nodeId, demand: c.demand, committedAt }
         : { taskId: c.taskId, jobId: c.jobId, nodeId: c.nodeId, demand: c.demand, committedAt, queue: c.queue, preemptible: c.preemptible };
+      const a: Allocation = devices === undefined ? base : { ...base, devices };
       addInto(n.allocated, c.demand);
       this.bookQueue(a);
       n.allocations.set(c.taskId, a);
@@ -254,6 +265,7 @@ export class CellState {
       n.allocated.fill(0);
       for (const rest of n.allocations.values()) addInto(n.allocated, rest.demand);
     }
+    if (a.devices !== undefined) rebuildDevices(n, this.gpu);
     this.touch(n);
     return a;
   }
@@ -366,6 +378,7 @@ export class CellState {
         id: d.id, index, partition, labels: d.labels, capacity: vector(d.capacity, `capacity of ${d.id}`),
         allocated: this.space.zero(), condition: d.condition, version: d.version, allocations: new Map(),
       };
+      rebuildDevices(n, this.gpu);
       nodes.push(n);
       byId.set(n.id, n);
     });
@@ -387,12 +400,13 @@ export class CellState {
     const placed = new Map<string, Allocation>();
     const fractional = new Map<string, number>();
     let n: NodeState | undefined;
-    for (const a of data.allocations) {
-      if (n === undefined || n.id !== a.nodeId) n = byId.get(a.nodeId);
-      if (n === undefined) fail(`allocation of ${a.taskId} on unknown node ${a.nodeId}`);
-      if (typeof a.taskId !== 'string' || placed.has(a.taskId)) fail(`allocation of ${a.taskId}: missing or repeated task id`);
-      if (typeof a.jobId !== 'string' || !Number.isFinite(a.committedAt)) fail(`allocation of ${a.taskId}: bad job id or commit position`);
-      vector(a.demand, `demand of ${a.taskId}`);
+    for (const given of data.allocations) {
+      if (n === undefined || n.id !== given.nodeId) n = byId.get(given.nodeId);
+      if (n === undefined) fail(`allocation of ${given.taskId} on unknown node ${given.nodeId}`);
+      if (typeof given.taskId !== 'string' || placed.has(given.taskId)) fail(`allocation of ${given.taskId}: missing or repeated task id`);
+      if (typeof given.jobId !== 'string' || !Number.isFinite(given.committedAt)) fail(`allocation of ${given.taskId}: bad job id or commit position`);
+      vector(given.demand, `demand of ${given.taskId}`);
+      const a = importDevices(n!, given, this.gpu, fail);
       placed.set(a.taskId, a);
       n!.allocations.set(a.taskId, a);
       addInto(n!.allocated, a.demand);

@@ -1,4 +1,5 @@
 export * from './resources.ts';
+export * from './gpu.ts';
 export * from './reasons.ts';
 export * from './constraints.ts';
 export * from './node.ts';

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { CONSTRAINT_OPS, type Constraint } from './constraints.ts';
+import { gpuDemandProblem, gpuDims, withWholeMilli } from './gpu.ts';
 import { fastJobSpec } from './job-fast.ts';
 import { isResourceError, type ResourceSpace, type ResourceVector } from './resources.ts';
 import { restartSchema } from './restart.ts';
@@ -94,6 +95,8 @@ export function validateJobSpec(input: unknown, space: ResourceSpace): SpecResul
     names.add(group.name);
     const v = space.parse(group.resources, `tasks[${g}].resources`);
     if (isResourceError(v)) return { ok: false, error: v };
+    const gpu = gpuDemandProblem(v, gpuDims(space));
+    if (gpu !== undefined) return { ok: false, error: { path: `tasks[${g}].resources.${gpu.field}`, message: gpu.message } };
     total += group.count;
   }
   if (total > MAX_TASKS_PER_JOB) {
@@ -124,7 +127,8 @@ export function taskId(jobId: string, group: string, index: number): string {
 export function expandTasks(job: JobSpec, space: ResourceSpace): TaskRequest[] {
   const out: TaskRequest[] = [];
   for (const group of job.tasks) {
-    const demand = space.vector(group.resources);
+    // A whole-GPU demand also books its devices' milli (gpu: 2 → gpu_milli: 2000), see gpu.ts.
+    const demand = withWholeMilli(space.vector(group.resources), gpuDims(space));
     for (let i = 0; i < group.count; i++) {
       out.push({
         id: taskId(job.id, group.name, i),

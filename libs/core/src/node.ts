@@ -25,6 +25,12 @@ export interface NodeSnapshot {
   allocated: ResourceVector;
   condition: NodeCondition;
   version: number;
+  /**
+   * Allocated milli per GPU device (index = device index; see gpu.ts); undefined for a node
+   * without devices. Replaced, never changed in place, on a snapshot; the authoritative node
+   * updates its own copy.
+   */
+  gpus?: Float64Array;
 }
 
 /** One task's booking on a node, as the authoritative cell keeps it. */
@@ -33,6 +39,8 @@ export interface Allocation {
   readonly jobId: string;
   readonly nodeId: string;
   readonly demand: ResourceVector;
+  /** The GPU devices it holds (whole ones, or the one it shares); absent when it holds none. */
+  readonly devices?: readonly number[];
   /** Commit-log sequence (or logical time) at which it was committed. */
   readonly committedAt: number;
   /** The job's leaf queue path; absent = `default`. */

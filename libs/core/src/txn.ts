@@ -11,6 +11,12 @@ export interface Claim {
   readonly nodeId: string;
   readonly demand: ResourceVector;
   readonly seenVersion: number;
+  /**
+   * GPU device indexes on the node (DESIGN §12): `gpu: n` names n distinct devices, a share of one
+   * GPU names one. Absent for a claim without GPUs (and from older schedulers: the committer then
+   * books best-fit devices).
+   */
+  readonly devices?: readonly number[];
   /** Re-checked by the fine-grained validator: labels may have changed since the decision. */
   readonly constraints?: readonly Constraint[];
   /** The job's leaf queue path (DESIGN §10); absent = `default`. */

@@ -5,12 +5,15 @@
  */
 import type { PartitionSync } from './cell.ts';
 import type { NodeSnapshot } from './node.ts';
+import { bookDevices, gpuDims } from './gpu.ts';
 import { addInto, subtractInto, type ResourceSpace, type ResourceVector } from './resources.ts';
 
 /** A node in a view: its last known state plus what this scheduler has proposed but not yet heard back on. */
 export interface ViewNode extends NodeSnapshot {
   /** In-flight bookings of this scheduler (undefined when none). */
   reserved: ResourceVector | undefined;
+  /** In-flight bookings of this scheduler per GPU device, milli (undefined when none). */
+  reservedGpus?: Float64Array | undefined;
 }
 
 export interface PartitionView {
@@ -89,20 +92,30 @@ export class SchedulerView {
     this.generation++;
   }
 
-  /** Optimistically books `demand` on a node until the committer answers. */
-  assume(nodeId: string, demand: ResourceVector): void {
+  /** Optimistically books `demand` (and its GPU `devices`, if any) on a node until the committer answers. */
+  assume(nodeId: string, demand: ResourceVector, devices?: readonly number[]): void {
     const n = this.byId.get(nodeId);
     if (n === undefined) return;
     if (n.reserved === undefined) n.reserved = new Float64Array(demand.length);
     addInto(n.reserved, demand);
+    if (devices !== undefined && devices.length > 0) {
+      const count = n.gpus?.length ?? 0;
+      if (n.reservedGpus === undefined || n.reservedGpus.length < count) {
+        const grown = new Float64Array(count);
+        if (n.reservedGpus !== undefined) grown.set(n.reservedGpus);
+        n.reservedGpus = grown;
+      }
+      bookDevices(n.reservedGpus, devices, demand, gpuDims(this.space), 1);
+    }
     this.generation++;
   }
 
   /** Drops an optimistic booking (the committer answered, either way). */
-  forget(nodeId: string, demand: ResourceVector): void {
+  forget(nodeId: string, demand: ResourceVector, devices?: readonly number[]): void {
     const n = this.byId.get(nodeId);
     if (n === undefined || n.reserved === undefined) return;
     subtractInto(n.reserved, demand);
+    if (devices !== undefined && n.reservedGpus !== undefined) bookDevices(n.reservedGpus, devices, demand, gpuDims(this.space), -1);
     this.generation++;
   }
 
@@ -112,7 +125,7 @@ export class SchedulerView {
     if (n === undefined) {
       const created: ViewNode = {
         id: s.id, partition: s.partition, labels: s.labels, capacity: s.capacity,
-        allocated: s.allocated, condition: s.condition, version: s.version, reserved: undefined,
+        allocated: s.allocated, condition: s.condition, version: s.version, gpus: s.gpus, reserved: undefined, reservedGpus: undefined,
       };
       this.byId.set(s.id, created);
       return created;
@@ -122,6 +135,7 @@ export class SchedulerView {
       n.labels = s.labels;
       n.capacity = s.capacity;
       n.allocated = s.allocated;
+      n.gpus = s.gpus;
       n.condition = s.condition;
       n.version = s.version;
     }

@@ -42,6 +42,9 @@ const amount = (u: string, max: number) =>
     ? fc.integer({ min: 0, max })
     : fc.oneof(fc.constantFrom(...AWKWARD.filter((x) => x <= max)), fc.integer({ min: 0, max: max * 10 }).map((x) => x / 10));
 
+/** The third dimension is `gpu`: whole devices (DESIGN §12; shares are `gpu_milli`), so always whole. */
+const gpus = (max: number) => fc.integer({ min: 0, max });
+
 interface NodeDef { cap: number[]; zone?: string }
 interface ClaimPick { task: number; node: number; demand: number[]; seen: 'current' | 'stale' | 'future'; constrained: boolean }
 type Command =
@@ -56,14 +59,14 @@ type Command =
 const zone = fc.option(fc.constantFrom('a', 'b'), { nil: undefined });
 
 function nodeDefs(u: string) {
-  return fc.array(fc.record({ cap: fc.tuple(amount(u, 10), amount(u, 10), amount(u, 2)), zone }), { minLength: 1, maxLength: MAX_NODES });
+  return fc.array(fc.record({ cap: fc.tuple(amount(u, 10), amount(u, 10), gpus(2)), zone }), { minLength: 1, maxLength: MAX_NODES });
 }
 
 function claimPick(u: string) {
   return fc.record({
     task: fc.integer({ min: 0, max: TASKS - 1 }),
     node: fc.integer({ min: 0, max: MAX_NODES }), // ≥ node count: an unknown node
-    demand: fc.tuple(amount(u, 6), amount(u, 6), amount(u, 1)),
+    demand: fc.tuple(amount(u, 6), amount(u, 6), gpus(1)),
     seen: fc.constantFrom('current', 'current', 'current', 'stale', 'future'),
     constrained: fc.boolean(),
   });
@@ -228,7 +231,7 @@ describe('invariants of the committer (DESIGN §5)', () => {
   it('(a) a node is never over-committed even when every claim aims at the same node', () => {
     fc.assert(
       fc.property(
-        units.chain((u) => fc.tuple(fc.tuple(amount(u, 10), amount(u, 10), amount(u, 2)), fc.array(fc.array(fc.tuple(amount(u, 4), amount(u, 4), amount(u, 1)), { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 8 }))),
+        units.chain((u) => fc.tuple(fc.tuple(amount(u, 10), amount(u, 10), gpus(2)), fc.array(fc.array(fc.tuple(amount(u, 4), amount(u, 4), gpus(1)), { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 8 }))),
         fc.constantFrom(...TXN_KINDS),
         ([cap, txns], kind) => {
           const cell = buildCell([{ cap }], 1);

@@ -78,3 +78,4 @@ export {
   type VictimCause,
   type VictimTask,
 } from './preemption/victims.ts';
+export * from './gpu/index.ts';

@@ -13,6 +13,7 @@
  */
 import { ResourceSpace, type Claim, type Eviction, type PartitionView, type ResourceVector, type SchedulerView, type TaskRequest, type ViewNode } from '@tessera/core';
 import { PlacementContext, type PlacementJob } from './context.ts';
+import { devicesFor } from './gpu/devices-for.ts';
 import type { EffectiveMode } from './modes.ts';
 import { defaultPipeline, type Pipeline } from './pipeline.ts';
 import type { ScoredNode } from './plugin.ts';
@@ -154,11 +155,13 @@ function postFilter(ctx: PlacementContext, task: TaskRequest, failure: Placement
  * decision). The booking stays until the caller `forget`s it.
  */
 export function bookPlacement(ctx: PlacementContext, task: TaskRequest, p: PlacementSuccess): Claim {
-  ctx.view.assume(p.node.id, task.demand);
+  const devices = devicesFor(ctx, p.node, task);
+  ctx.view.assume(p.node.id, task.demand, devices);
   ctx.reserve(task, p.node);
-  const claim: Claim = task.constraints === undefined
+  const base: Claim = task.constraints === undefined
     ? { taskId: task.id, jobId: task.jobId, nodeId: p.node.id, demand: task.demand, seenVersion: p.node.version }
     : { taskId: task.id, jobId: task.jobId, nodeId: p.node.id, demand: task.demand, seenVersion: p.node.version, constraints: task.constraints };
+  const claim: Claim = devices === undefined ? base : { ...base, devices };
   const job = ctx.job;
   if (job === undefined || (job.queue === undefined && job.preemptible !== true)) return claim;
   // The committer books quota by the claim's queue; preemptible tasks count against none.
@@ -204,7 +207,7 @@ export function placeJob(view: SchedulerView, tasks: readonly TaskRequest[], opt
 
 /** Drops the view bookings of claims that will not be proposed (e.g. a gang that did not fit whole). */
 export function forgetClaims(view: SchedulerView, claims: readonly Claim[]): void {
-  for (const c of claims) view.forget(c.nodeId, c.demand);
+  for (const c of claims) view.forget(c.nodeId, c.demand, c.devices);
 }
 
 const named = new Map<string, { score(node: ScoredNode, task: TaskRequest, ctx: PlacementContext): number }>();

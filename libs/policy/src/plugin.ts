@@ -57,6 +57,12 @@ export interface ScorerPlugin extends PluginHooks {
   appliesTo(task: TaskRequest, ctx: PlacementContext): boolean;
   /** A score in [0, 1], higher is better. Called only on nodes every filter accepted. */
   score(node: ScoredNode, task: TaskRequest, ctx: PlacementContext): number;
+  /**
+   * The GPU devices the task would take on `node` under this scorer's policy (FGD picks the device
+   * that least fragments; the baselines best fit); undefined when they cannot take it. Optional:
+   * without a scorer that chooses, a task gets best-fit devices (see gpu/devices-for.ts).
+   */
+  devices?(node: ScoredNode, task: TaskRequest, ctx: PlacementContext): readonly number[] | undefined;
 }
 
 /** What a post-filter found: a node the task can have once `evictions` are carried out. */

@@ -12,6 +12,7 @@ import type {
 import { binpackScorer } from './scorers/binpack.ts';
 import { preferencesScorer } from './scorers/preferences.ts';
 import { spreadScorer } from './scorers/spread.ts';
+import { registerGpuPlugins } from './gpu/register.ts';
 
 type Factory<P> = (args: unknown, h: PluginHandle) => P;
 
@@ -81,6 +82,12 @@ export class PluginRegistry {
     return this;
   }
 
+  /** Applies a group of registrations (e.g. the GPU plugins) and returns this registry. */
+  registerWith(register: (r: this) => void): this {
+    register(this);
+    return this;
+  }
+
   /** Builds a filter by name (UnknownPluginError / PluginArgsError on a bad name or args). */
   filter(name: string, args: unknown, h: PluginHandle): FilterPlugin {
     return this.filters.build(name, args, h);
@@ -130,7 +137,8 @@ export function createDefaultRegistry(): PluginRegistry {
     .registerFilter(nodeStateFilter)
     .registerScorer(binpackScorer)
     .registerScorer(spreadScorer)
-    .registerScorer(preferencesScorer);
+    .registerScorer(preferencesScorer)
+    .registerWith(registerGpuPlugins);
 }
 
 /** The built-ins. Shared by the default pipelines; register into your own registry (or this one at start-up). */

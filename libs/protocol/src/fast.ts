@@ -123,6 +123,19 @@ function enumOf(x: unknown, values: readonly string[]): R {
   return fail(`Invalid enum value. Expected ${values.map((v) => `'${v}'`).join(' | ')}, received '${x}'`);
 }
 
+/** GPU device indexes (claims, assignments): absent, or up to 64 integers ≥ 0. */
+function optionalDevices(x: unknown): R {
+  if (x === undefined) return null;
+  const e = arr(x, 0, 64);
+  if (e !== null) return e;
+  const a = x as unknown[];
+  for (let i = 0; i < a.length; i++) {
+    const f = nonNegInt(a[i]);
+    if (f !== null) return at(f, i);
+  }
+  return null;
+}
+
 function literalTrue(x: unknown): R {
   return x === true ? null : fail('Invalid literal value, expected true');
 }
@@ -214,6 +227,8 @@ function assignmentCheck(x: unknown): R {
   if (e !== null) return at(e, 'nodeId');
   e = resourceRecord(x.resources);
   if (e !== null) return at(e, 'resources');
+  e = optionalDevices(x.devices);
+  if (e !== null) return at(e, 'devices');
   if (x.durationS !== undefined) {
     e = amount(x.durationS);
     if (e !== null) return at(e, 'durationS');
@@ -292,6 +307,10 @@ function wireNodeCheck(x: unknown): R {
   if (e !== null) return at(e, 'capacity');
   e = resourceArray(x.allocated);
   if (e !== null) return at(e, 'allocated');
+  if (x.gpus !== undefined) {
+    e = resourceArray(x.gpus);
+    if (e !== null) return at(e, 'gpus');
+  }
   e = enumOf(x.condition, NODE_CONDITIONS);
   if (e !== null) return at(e, 'condition');
   e = nonNegInt(x.version);
@@ -375,6 +394,8 @@ function claimCheck(x: unknown): R {
   if (e !== null) return at(e, 'demand');
   e = nonNegInt(x.seenVersion);
   if (e !== null) return at(e, 'seenVersion');
+  e = optionalDevices(x.devices);
+  if (e !== null) return at(e, 'devices');
   if (x.queue !== undefined) {
     e = str(x.queue, 1, 600);
     if (e !== null) return at(e, 'queue');

@@ -18,6 +18,8 @@ const labels = z.record(z.string().max(200), z.string().max(400)).refine((l) => 
 const constraint = z.object({ label: z.string().min(1).max(200), op: z.enum(CONSTRAINT_OPS as [string, ...string[]]), values: z.array(z.string().max(200)).max(1000).optional() });
 const nodeCondition = z.enum(NODE_CONDITIONS as [NodeCondition, ...NodeCondition[]]);
 const version = z.number().int().nonnegative();
+/** GPU device indexes of a node (DESIGN §12). */
+const gpuDevices = z.array(z.number().int().nonnegative()).max(64);
 
 export const wireNode = z.object({
   id,
@@ -25,6 +27,8 @@ export const wireNode = z.object({
   labels,
   capacity: resourceArray,
   allocated: resourceArray,
+  /** Allocated milli per GPU device (DESIGN §12); absent for a node without devices. */
+  gpus: resourceArray.optional(),
   condition: nodeCondition,
   version,
 });
@@ -61,6 +65,8 @@ export const assignment = z.object({
   jobId: id,
   nodeId: id,
   resources: resourceRecord,
+  /** The GPU devices the task holds on its node (the exec driver sets CUDA_VISIBLE_DEVICES). */
+  devices: gpuDevices.optional(),
   durationS: z.number().finite().nonnegative().optional(),
   command: z.array(z.string().max(10_000)).max(1000).optional(),
 });
@@ -91,7 +97,7 @@ export type WirePartitionSync = z.output<typeof wirePartitionSync>;
 export const syncReply = z.object({ ok: z.literal(true), partitions: z.number().int().positive(), syncs: z.array(wirePartitionSync) });
 export type SyncReply = z.output<typeof syncReply>;
 
-export const wireClaim = z.object({ taskId: id, jobId: id, nodeId: id, demand: resourceArray, seenVersion: version, constraints: z.array(constraint).max(100).optional(), queue: z.string().min(1).max(600).optional(), preemptible: z.boolean().optional() });
+export const wireClaim = z.object({ taskId: id, jobId: id, nodeId: id, demand: resourceArray, seenVersion: version, devices: gpuDevices.optional(), constraints: z.array(constraint).max(100).optional(), queue: z.string().min(1).max(600).optional(), preemptible: z.boolean().optional() });
 export type WireClaim = z.output<typeof wireClaim>;
 export const wireEviction = z.object({ taskId: id, nodeId: id });
 export type WireEviction = z.output<typeof wireEviction>;
@@ -198,6 +204,10 @@ export const nodeListing = z.object({
   capacity: resourceRecord,
   allocated: resourceRecord,
   version,
+  /** Per GPU device: its index and the milli allocated on it (DESIGN §12); absent for a node without devices. */
+  gpus: z.array(z.object({ index: z.number().int().nonnegative(), allocated_milli: z.number() })).optional(),
+  /** The node's `gpu_model` label, when it has one. */
+  gpu_model: z.string().optional(),
 });
 export type NodeListing = z.output<typeof nodeListing>;
 export const partitionListing = z.object({ id: z.number().int(), version, nodes: z.number().int(), ready: z.number().int(), allocated_ratio: resourceRecord });

@@ -24,17 +24,21 @@ function fromVector(v: Float64Array): number[] {
 }
 
 export function nodeToWire(n: NodeSnapshot): WireNode {
-  return {
+  const w: WireNode = {
     id: n.id, partition: n.partition, labels: n.labels as Record<string, string>,
     capacity: fromVector(n.capacity), allocated: fromVector(n.allocated), condition: n.condition, version: n.version,
   };
+  if (n.gpus !== undefined) w.gpus = fromVector(n.gpus);
+  return w;
 }
 
 export function nodeFromWire(space: ResourceSpace, w: WireNode): NodeSnapshot | undefined {
   const capacity = toVector(space, w.capacity);
   const allocated = toVector(space, w.allocated);
   if (capacity === undefined || allocated === undefined) return undefined;
-  return { id: w.id, partition: w.partition, labels: w.labels, capacity, allocated, condition: w.condition, version: w.version };
+  const s: NodeSnapshot = { id: w.id, partition: w.partition, labels: w.labels, capacity, allocated, condition: w.condition, version: w.version };
+  if (w.gpus !== undefined) s.gpus = Float64Array.from(w.gpus);
+  return s;
 }
 
 export function syncToWire(s: PartitionSync): WirePartitionSync {
@@ -53,6 +57,7 @@ export function syncFromWire(space: ResourceSpace, w: WirePartitionSync): Partit
 
 export function claimToWire(c: Claim): WireClaim {
   const w: WireClaim = { taskId: c.taskId, jobId: c.jobId, nodeId: c.nodeId, demand: fromVector(c.demand), seenVersion: c.seenVersion };
+  if (c.devices !== undefined) w.devices = [...c.devices];
   if (c.constraints !== undefined && c.constraints.length > 0) w.constraints = c.constraints.map((k) => ({ ...k, values: k.values ? [...k.values] : undefined }));
   if (c.queue !== undefined) w.queue = c.queue;
   if (c.preemptible === true) w.preemptible = true;
@@ -63,8 +68,8 @@ export function claimToWire(c: Claim): WireClaim {
 export function claimFromWire(space: ResourceSpace, w: WireClaim): Claim {
   const demand = toVector(space, w.demand) ?? new Float64Array(0);
   const c: Claim = { taskId: w.taskId, jobId: w.jobId, nodeId: w.nodeId, demand, seenVersion: w.seenVersion, constraints: w.constraints as readonly Constraint[] | undefined };
-  if (w.queue === undefined && w.preemptible === undefined) return c;
-  return { ...c, ...(w.queue === undefined ? {} : { queue: w.queue }), ...(w.preemptible === true ? { preemptible: true } : {}) };
+  if (w.queue === undefined && w.preemptible === undefined && w.devices === undefined) return c;
+  return { ...c, ...(w.queue === undefined ? {} : { queue: w.queue }), ...(w.preemptible === true ? { preemptible: true } : {}), ...(w.devices === undefined ? {} : { devices: w.devices }) };
 }
 
 export function txnToWire(t: Transaction): WireTransaction {

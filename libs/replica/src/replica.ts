@@ -495,7 +495,7 @@ export class SchedulerReplica {
   }
 
   private forgetClaims(claims: Transaction['claims']): void {
-    for (let i = 0; i < claims.length; i++) this.view.forget(claims[i].nodeId, claims[i].demand);
+    for (let i = 0; i < claims.length; i++) this.view.forget(claims[i].nodeId, claims[i].demand, claims[i].devices);
   }
 
   /** Closes a round with no answers outstanding: finished, or retry later, or give up. */

@@ -2,6 +2,7 @@
 import type { ClaimCheck, EvictionCheck } from './check.ts';
 import { constraintsCheck } from './constraints.ts';
 import { duplicateTaskCheck } from './duplicate-task.ts';
+import { gpuDevicesCheck } from './gpu-devices.ts';
 import { nodeStateCheck } from './node-state.ts';
 import { resourcesCheck } from './resources.ts';
 import { versionCheck } from './version.ts';
@@ -18,14 +19,15 @@ export { VERSION_CHECK, versionCheck } from './version.ts';
 export { CONSTRAINTS_CHECK, constraintsCheck } from './constraints.ts';
 export { RESOURCES_CHECK, resourcesCheck } from './resources.ts';
 export { VICTIM_PRESENT_CHECK, victimPresentCheck } from './victim-present.ts';
+export { GPU_DEVICES_CHECK, gpuDevicesCheck } from './gpu-devices.ts';
 
 /**
  * Default order. `well-formed` first (the rest rely on it), then the checks that say the claim
- * can never be right (duplicate), then node state, version, constraints, and resources last, so a
- * claim is counted under the most telling reason.
+ * can never be right (duplicate), then node state, version, constraints, and resources last (the
+ * totals, then the GPU devices), so a claim is counted under the most telling reason.
  */
 export const DEFAULT_CLAIM_CHECKS: readonly ClaimCheck[] = Object.freeze([
-  wellFormedCheck, duplicateTaskCheck, nodeStateCheck, versionCheck, constraintsCheck, resourcesCheck,
+  wellFormedCheck, duplicateTaskCheck, nodeStateCheck, versionCheck, constraintsCheck, resourcesCheck, gpuDevicesCheck,
 ]);
 
 export const DEFAULT_EVICTION_CHECKS: readonly EvictionCheck[] = Object.freeze([victimPresentCheck]);

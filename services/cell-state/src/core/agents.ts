@@ -191,6 +191,7 @@ export function assignmentOf(model: CellModel, a: Allocation): Assignment | unde
   const t = model.jobs.task(a.taskId);
   if (t === undefined) return undefined;
   const out: Assignment = { taskId: a.taskId, jobId: a.jobId, nodeId: a.nodeId, resources: model.space.record(a.demand) };
+  if (a.devices !== undefined && a.devices.length > 0) out.devices = [...a.devices];
   if (t.group.durationS !== undefined) out.durationS = t.group.durationS;
   if (t.group.command !== undefined) out.command = [...t.group.command];
   return out;

@@ -3,7 +3,7 @@
  * the matching items, `items` is the page `[offset, offset+limit)`. With `ids`, only those items,
  * in the order asked, unknown ids skipped.
  */
-import type { NodeState } from '@tessera/core';
+import { GPU_MODEL_LABEL, gpuListing, type NodeState } from '@tessera/core';
 import type { JobListing, ListingRequest, NodeListing, PartitionListing } from '@tessera/protocol';
 import { jobListingOf, type JobEntry } from './job-table.ts';
 import type { CellModel } from './model.ts';
@@ -50,10 +50,14 @@ export function listJobs(model: CellModel, req: ListingRequest): Page<JobListing
 }
 
 export function nodeListingOf(model: CellModel, n: NodeState): NodeListing {
-  return {
+  const out: NodeListing = {
     id: n.id, partition: n.partition, state: n.condition, labels: { ...n.labels },
     capacity: model.space.record(n.capacity, true), allocated: model.space.record(n.allocated, true), version: n.version,
   };
+  // DESIGN §12: per-device allocation and the GPU model, for nodes with GPU devices.
+  if (n.gpus !== undefined) out.gpus = gpuListing(n.gpus);
+  if (n.labels[GPU_MODEL_LABEL] !== undefined) out.gpu_model = n.labels[GPU_MODEL_LABEL];
+  return out;
 }
 
 export function listNodes(model: CellModel, req: ListingRequest): Page<NodeListing> {

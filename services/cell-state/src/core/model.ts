@@ -15,7 +15,7 @@ import {
 } from '@tessera/core';
 import { JobTable, type JobEntry } from './job-table.ts';
 import {
-  ClaimColumns, demandsOf, type CommitRecord, type LifecycleRecord, type EndedRecord, type JobRecord, type LogEntry, type LogRecord,
+  ClaimColumns, demandsOf, GENESIS_HASH, type CommitRecord, type LifecycleRecord, type EndedRecord, type JobRecord, type LogEntry, type LogRecord,
   type LostRecord, type RegisterRecord, type RunningRecord,
 } from './log-records.ts';
 
@@ -34,6 +34,13 @@ export interface CellModel {
   readonly drainDeadlines: Map<string, number>;
   /** Sequence of the last log entry applied (0: none). */
   lastSeq: number;
+  /**
+   * Chain hash of the entry at `lastSeq` (the next entry's `prev`); GENESIS_HASH before the first.
+   * Undefined after a snapshot of a version without it, until that entry is read again.
+   */
+  lastHash: Uint8Array | undefined;
+  /** A hash-chained entry was applied: from then on an unchained (version 1) entry is refused. */
+  chained: boolean;
   /** Resource names fixed by the log's `cell` record, once seen. */
   logResources?: readonly string[];
 }
@@ -54,7 +61,7 @@ export function createModel(space: ResourceSpace, opts: ModelOptions): CellModel
   return {
     space, cell, jobs,
     committer: new Committer(cell, { granularity: opts.granularity, dedupLimit: opts.dedupLimit, checks }),
-    owners: new Map(), assignedAt: new Map(), orphanReturns: new Map(), drainDeadlines: new Map(), lastSeq: 0,
+    owners: new Map(), assignedAt: new Map(), orphanReturns: new Map(), drainDeadlines: new Map(), lastSeq: 0, lastHash: GENESIS_HASH, chained: false,
   };
 }
 
@@ -346,6 +353,7 @@ function applyCommitRecord(model: CellModel, r: CommitRecord, at: number, seq: n
   }
   const cell = model.cell;
   const pre = r.pre === undefined ? undefined : new Set(r.pre);
+  const dev = r.dev === undefined ? undefined : new Map(r.dev.map((d) => [d[0], d.slice(1)]));
   const committedNow: Allocation[] = [];
   let c = 0;
   for (const t of r.txns) {
@@ -362,7 +370,10 @@ function applyCommitRecord(model: CellModel, r: CommitRecord, at: number, seq: n
         continue;
       }
       const queue = r.queue?.[c];
-      const claim: Claim = { taskId, jobId: r.job[c], nodeId, demand: demands[c], seenVersion: 0 };
+      const devices = dev?.get(c);
+      const claim: Claim = devices === undefined
+        ? { taskId, jobId: r.job[c], nodeId, demand: demands[c], seenVersion: 0 }
+        : { taskId, jobId: r.job[c], nodeId, demand: demands[c], seenVersion: 0, devices };
       claims.push(queue === undefined || queue === '' ? (pre?.has(c) ? { ...claim, preemptible: true } : claim) : { ...claim, queue, ...(pre?.has(c) ? { preemptible: true } : {}) });
     }
     // Applied as logged, never re-validated: the log says what was committed.
@@ -447,6 +458,7 @@ export function decideCommitBatch(model: CellModel, txns: readonly Transaction[]
       const a = model.cell.allocationOf(taskId)!;
       committed.push(a);
       cols.push(a.taskId, a.jobId, a.nodeId, a.demand, a.queue, a.preemptible);
+      if (a.devices !== undefined) cols.devices(a.devices);
     }
     const rec: CommitRecord['txns'][number] = r.rejected.length === 0
       ? { id: r.txnId, n: r.committed.length }
@@ -458,6 +470,7 @@ export function decideCommitBatch(model: CellModel, txns: readonly Transaction[]
     : {
       t: 'commit', txns: recTxns, task: cols.task, job: cols.job, node: cols.node, demand: cols.demandBytes(),
       ...(cols.queue === undefined ? {} : { queue: cols.queue }), ...(cols.pre === undefined ? {} : { pre: cols.pre }),
+      ...(cols.dev === undefined ? {} : { dev: cols.dev }),
     };
   return { results, record, committed, decidedTxnIds, evicted };
 }

@@ -42,6 +42,10 @@ export interface SnapshotMeta {
   readonly partitions: number;
   /** Creation time of the commit-log stream: a snapshot of another (re-created) log is refused. */
   readonly logCreated?: string;
+  /** Chain hash of the entry at `seq`: the next entry must link to it (absent in older snapshots). */
+  readonly lastHash?: Uint8Array;
+  /** The log was hash-chained by then. */
+  readonly chained?: boolean;
   readonly nodes: number;
   readonly allocations: number;
   readonly jobs: number;
@@ -80,6 +84,8 @@ export interface ModelSnapshot {
     readonly allocQueue?: Uint8Array;
     /** Per allocation, 1 when preemptible; absent when none is. */
     readonly allocPre?: Uint8Array;
+    /** [allocation index, device…] of the allocations holding GPU devices; absent when none (older snapshots: best-fit devices on load). */
+    readonly allocDevices?: number[][];
   };
   readonly owners: { readonly node: Uint8Array; readonly agent: Uint8Array };
   readonly assignedAt: { readonly task: TaskIds; readonly at: Uint8Array };
@@ -327,7 +333,7 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
   const A = data.allocations.length;
   const allocTask = new TaskIdColumn(A, strings);
   const allocJob = new Int32Array(A), allocNode = new Int32Array(A), allocAt = new Float64Array(A), allocDemand = new Int32Array(A);
-  let allocQueue: Int32Array | undefined, allocPre: Uint8Array | undefined;
+  let allocQueue: Int32Array | undefined, allocPre: Uint8Array | undefined, allocDevices: number[][] | undefined;
   let lastJob: string | undefined, lastJobRef = -1, lastNode: string | undefined, lastNodeIndex = -1;
   for (let i = 0; i < A; i++) {
     const a = data.allocations[i];
@@ -351,6 +357,7 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
     allocAt[i] = a.committedAt;
     if (a.queue !== undefined && a.queue !== DEFAULT_QUEUE) (allocQueue ??= new Int32Array(A).fill(-1))[i] = strings.ref(a.queue);
     if (a.preemptible === true) (allocPre ??= new Uint8Array(A))[i] = 1;
+    if (a.devices !== undefined && a.devices.length > 0) (allocDevices ??= []).push([i, ...a.devices]);
     if (tick()) yield;
   }
 
@@ -435,6 +442,7 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
     meta: {
       seq: model.lastSeq, at: origin.at, writer: origin.writer, resources: [...model.space.names], partitions: cell.partitionCount,
       ...(origin.logCreated !== undefined ? { logCreated: origin.logCreated } : {}),
+      ...(model.lastHash !== undefined ? { lastHash: model.lastHash, chained: model.chained } : {}),
       nodes: N, allocations: A, jobs: jobs.length, outcomes: T,
     },
     strings: strings.values,
@@ -448,6 +456,7 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
       partLogLength: i32Bytes(partLogLength), logVersions: f64Bytes(logVersions), logNodes: i32Bytes(logNodes),
       allocTask: allocTask.wire(), allocJob: i32Bytes(allocJob), allocNode: i32Bytes(allocNode), allocDemand: i32Bytes(allocDemand), allocAt: f64Bytes(allocAt),
       ...(allocQueue === undefined ? {} : { allocQueue: i32Bytes(allocQueue) }), ...(allocPre === undefined ? {} : { allocPre }),
+      ...(allocDevices === undefined ? {} : { allocDevices }),
     },
     owners: { node: i32Bytes(ownerNode), agent: i32Bytes(ownerAgent) },
     assignedAt: { task: assignedTask.wire(), at: f64Bytes(assignedAtMs) },
@@ -491,6 +500,8 @@ const metaSchema = z.object({
   resources: z.array(z.string()).min(1),
   partitions: z.number().int().min(1),
   logCreated: z.string().optional(),
+  lastHash: bytes.refine((b) => b.length === 32, 'a 32-byte hash').optional(),
+  chained: z.boolean().optional(),
   nodes: z.number().int().nonnegative(),
   allocations: z.number().int().nonnegative(),
   jobs: z.number().int().nonnegative(),
@@ -509,6 +520,7 @@ const snapshotSchema = z.object({
     nodeLabels: bytes, nodeCapacity: bytes, nodeAllocated: bytes, nodeCondition: bytes, nodeVersion: bytes,
     partVersion: bytes, partFloor: bytes, partLogLength: bytes, logVersions: bytes, logNodes: bytes,
     allocTask: taskIds, allocJob: bytes, allocNode: bytes, allocDemand: bytes, allocAt: bytes, allocQueue: bytes.optional(), allocPre: bytes.optional(),
+    allocDevices: z.array(z.array(z.number().int().nonnegative()).min(2).max(65)).optional(),
   }),
   owners: z.object({ node: bytes, agent: bytes }),
   assignedAt: z.object({ task: taskIds, at: bytes }),
@@ -617,6 +629,11 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
   const aQueue = c.allocQueue === undefined ? undefined : readI32(c.allocQueue, 'allocQueue');
   if (aQueue !== undefined) need(A, aQueue.length, 'allocQueue');
   if (c.allocPre !== undefined) need(A, c.allocPre.length, 'allocPre');
+  const devicesOf = new Map<number, number[]>();
+  for (const d of c.allocDevices ?? []) {
+    if (!(d[0] < A)) fail(`allocDevices: allocation ${d[0]} out of range`);
+    devicesOf.set(d[0], d.slice(1));
+  }
   const allocations: Allocation[] = new Array(A);
   for (let i = 0; i < A; i++) {
     const node = aNode[i];
@@ -625,7 +642,9 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
     const a: Allocation = { taskId: task, jobId: aJob[i] === -1 ? task.slice(0, task.indexOf('/')) : str(aJob[i], `allocation ${i}`), nodeId: s.strings[node], demand: capacity(aDemand[i], `allocation ${i}`), committedAt: aAt[i] };
     const q = aQueue === undefined || aQueue[i] === -1 ? undefined : str(aQueue[i], `allocation ${i} queue`);
     const pre = c.allocPre !== undefined && c.allocPre[i] === 1;
-    allocations[i] = q === undefined && !pre ? a : { ...a, queue: q, preemptible: pre || undefined };
+    const withQueue = q === undefined && !pre ? a : { ...a, queue: q, preemptible: pre || undefined };
+    const devices = devicesOf.get(i);
+    allocations[i] = devices === undefined ? withQueue : { ...withQueue, devices };
   }
   const model = createModel(space, opts);
   model.cell.importState({ partitions: P, dims, nodes, partitionStates, allocations });
@@ -707,5 +726,7 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
   for (const [job, tasks] of s.orphanReturns) model.orphanReturns.set(job, [...tasks]);
   if (s.logResources !== null) model.logResources = s.logResources;
   model.lastSeq = s.meta.seq;
+  model.lastHash = s.meta.lastHash;
+  model.chained = s.meta.chained ?? false;
   return model;
 }

@@ -92,7 +92,7 @@ export class ExecDriver implements TaskDriver {
         cwd: this.opts.dataDir,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, TESSERA_TASK_ID: a.taskId, TESSERA_JOB_ID: a.jobId, TESSERA_NODE_ID: a.nodeId },
+        env: taskEnv(a),
       });
     } catch (e) {
       out.end();
@@ -142,4 +142,16 @@ export class ExecDriver implements TaskDriver {
     const waits = [...this.tasks.entries()].map(([id, t]) => { this.stop(id); return t.exited; });
     await Promise.all(waits);
   }
+}
+
+/**
+ * A task's environment: the agent's, plus TESSERA_TASK_ID / TESSERA_JOB_ID / TESSERA_NODE_ID and,
+ * for a task holding GPU devices, CUDA_VISIBLE_DEVICES naming them (DESIGN §12: the agent is told
+ * which devices; CUDA then numbers them 0..n-1 inside the task). A task holding none keeps the
+ * agent's CUDA_VISIBLE_DEVICES, if any.
+ */
+export function taskEnv(a: Assignment): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TESSERA_TASK_ID: a.taskId, TESSERA_JOB_ID: a.jobId, TESSERA_NODE_ID: a.nodeId };
+  if (a.devices !== undefined && a.devices.length > 0) env.CUDA_VISIBLE_DEVICES = a.devices.join(',');
+  return env;
 }

@@ -457,7 +457,7 @@ function stepAfterEmptyRound(run: JobRun): JobStep {
  */
 export function abandonInFlight(replica: SchedulerReplica, run: JobRun): void {
   for (const txn of replica.inFlightTxns(run)) {
-    for (const c of txn.claims) replica.view.forget(c.nodeId, c.demand);
+    for (const c of txn.claims) replica.view.forget(c.nodeId, c.demand, c.devices);
   }
   run.inFlight.clear();
 }
