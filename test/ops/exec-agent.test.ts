@@ -35,6 +35,6 @@ describe('tessera up --exec-agent', () => {
     while (!existsSync(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(readFileSync(out, 'utf8')).toMatch(/^ran on /);
     const jobs = JSON.parse((await tessera('jobs', '--json')).stdout) as { id: string; tasks: { node?: string }[] }[];
-    expect(jobs.find((j) => j.id === 'real')!.tasks[0].node).toBe('exec-0');
+    expect(jobs.find((j) => j.id === 'real')!.tasks[0].node).toBe('exec-000000');
   }, 120_000);
 });

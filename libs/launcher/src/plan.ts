@@ -31,7 +31,7 @@ export interface CellPlanOptions {
   readonly logLevel?: string;
   /** Extra flags per service kind (e.g. `{ scheduler: ['--sync-ms', '50'] }`). */
   readonly extraArgs?: Partial<Record<ServiceKind, readonly string[]>>;
-  /** Also an agent with the exec driver on this host (one node, `exec-0`, label zone=host, the host's CPUs and memory): real commands run. */
+  /** Also an agent with the exec driver on this host (one node, `exec-000000`, label zone=host, the host's CPUs and memory): real commands run. */
   readonly execAgent?: boolean;
 }
 
