@@ -210,7 +210,9 @@ export async function readCommitLog(nc: NatsConnection, cell = 'default'): Promi
   const consumer = await js.consumers.get(s.commitLogStream);
   const messages = await consumer.consume();
   for await (const m of messages) {
-    const e = decodeRaw(m.data) as { writer?: string; records?: { t: string }[] } | null;
+    // Chained entries (format 2) hold the entry as a msgpack `body`.
+    let e = decodeRaw(m.data) as { writer?: string; records?: { t: string }[]; body?: Uint8Array } | null;
+    if (e?.body instanceof Uint8Array) e = decodeRaw(e.body) as typeof e;
     out.push({ seq: m.seq, writer: e?.writer ?? '', records: e?.records ?? [] });
     if (m.seq >= last) break;
   }

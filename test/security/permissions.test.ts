@@ -50,7 +50,7 @@ function matrix(): Row[] {
     {
       id: { role: 'scheduler' },
       pub: {
-        deny: [s.nodeRegister('agent-a'), s.taskEnded('agent-a'), s.jobsSubmit('team-a'), s.controlMode, s.commitLogSubject, s.assign('agent-a'),
+        deny: [s.nodeRegister('agent-a'), s.taskEnded('agent-a'), s.jobsSubmit('team-a'), s.controlMode, s.nodeAdmin, s.commitLogSubject, s.assign('agent-a'),
           `$KV.${s.configBucket}.mode`, `${js}.CONSUMER.MSG.NEXT.${s.jobsStream}.${s.jobsCellStateConsumer}`, ...streamAdmin, ...cveAndLegacy],
         allow: [s.sync, s.commit, s.jobOutcome, s.queryNodes, `${js}.CONSUMER.MSG.NEXT.${s.jobsStream}.${s.jobsConsumer}`, `${js}.STREAM.INFO.KV_${s.configBucket}`],
       },
@@ -59,9 +59,9 @@ function matrix(): Row[] {
     {
       id: { role: 'monitor' },
       pub: {
-        deny: [s.commit, s.sync, s.jobOutcome, s.nodeRegister('agent-a'), s.jobsSubmit('team-a'), s.controlMode, `$KV.${s.configBucket}.mode`,
+        deny: [s.commit, s.sync, s.jobOutcome, s.nodeAdmin, s.nodeRegister('agent-a'), s.jobsSubmit('team-a'), s.controlMode, `$KV.${s.configBucket}.mode`,
           `${js}.CONSUMER.MSG.NEXT.${s.jobsStream}.${s.jobsConsumer}`, ...streamAdmin, ...cveAndLegacy],
-        allow: [s.queryJobs, s.queryNodes, s.queryPartitions, `${js}.STREAM.INFO.${s.jobsStream}`],
+        allow: [s.queryJobs, s.queryNodes, s.queryPartitions, s.queryExplain, `${js}.STREAM.INFO.${s.jobsStream}`],
       },
       sub: { deny: [...everyonesInbox, s.commit, s.commitLogSubject, s.assign('agent-a'), s.nodeHeartbeatAll], allow: ['_INBOX_monitor.>'] },
     },
@@ -72,7 +72,7 @@ function matrix(): Row[] {
     },
     {
       id: { role: 'admin' },
-      pub: { deny: cveAndLegacy, allow: [s.controlMode, `$KV.${s.configBucket}.mode`, s.queryJobs] },
+      pub: { deny: cveAndLegacy, allow: [s.controlMode, s.nodeAdmin, `$KV.${s.configBucket}.mode`, s.queryJobs] },
       sub: { deny: [], allow: ['_INBOX.>', '>', s.commitLogSubject] },
     },
   ];

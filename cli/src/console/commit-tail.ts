@@ -40,7 +40,9 @@ export function summarizeRecord(r: unknown): string {
 
 export function summarizeEntry(seq: number, data: Uint8Array): LogTailEntry {
   try {
-    const e = decode(data) as { at?: unknown; writer?: unknown; records?: unknown };
+    let e = decode(data) as { at?: unknown; writer?: unknown; records?: unknown; body?: unknown };
+    // Hash-chained entries (format 2) hold the entry as a msgpack `body`.
+    if (e.body instanceof Uint8Array) e = decode(e.body) as typeof e;
     const records = Array.isArray(e.records) ? e.records : [];
     const lines = records.slice(0, 8).map(summarizeRecord);
     if (records.length > 8) lines.push(`… ${records.length - 8} more records`);

@@ -18,7 +18,7 @@ import { LogFollower } from './shell/follower.ts';
 import { KvLease } from './shell/lease.ts';
 import { Leadership } from './shell/leadership.ts';
 import { createCellMetrics, createHaMetrics } from './shell/metrics.ts';
-import { replayInto } from './shell/replay.ts';
+import { LogIntegrityError, onLogCorruption, replayInto } from './shell/replay.ts';
 import { CellStateService } from './shell/service.ts';
 import { loadSnapshot, Snapshotter, SnapshotStore } from './shell/snapshots.ts';
 import { LogWriter } from './shell/writer.ts';
@@ -48,6 +48,12 @@ async function main(): Promise<void> {
   const now = () => Date.now();
   const modelOpts = { partitions: cfg.partitions, granularity: cfg.conflict };
 
+  // A corrupted commit-log entry met anywhere (replay, catch-up, promotion, following) stops the
+  // process: it is never applied, and serving on from a state that misses it would be wrong.
+  onLogCorruption((e) => {
+    process.stderr.write(`cell-state: ${e.message}\n`);
+    process.exit(3);
+  });
   const nc = await connectNats(cfg.nats, `cell-state ${id}`, log, cfg.natsAuth);
   lifecycle.onDrain('nats', () => nc.drain());
   const jsm = await ensureStreams(nc, subjects, { replicas: cfg.replicas });
@@ -58,9 +64,9 @@ async function main(): Promise<void> {
   // The lease and the sync subject have connections of their own (lanes): under overload the main
   // socket carries megabytes of commit requests and replies, and a lease renewal queued behind them
   // timed out again and again (the leader stepped down every few seconds); syncs waited the same way.
-  const leaseNc = await connectNats(cfg.nats, `cell-state ${id} lease`, log);
+  const leaseNc = await connectNats(cfg.nats, `cell-state ${id} lease`, log, cfg.natsAuth);
   lifecycle.onDrain('nats (lease)', () => leaseNc.drain());
-  const syncNc = await connectNats(cfg.nats, `cell-state ${id} sync`, log);
+  const syncNc = await connectNats(cfg.nats, `cell-state ${id} sync`, log, cfg.natsAuth);
   lifecycle.onDrain('nats (sync)', () => syncNc.drain());
   // Lease requests time out after a renewal period: one lost with its server is retried in time.
   const lease = await KvLease.open(leaseNc, subjects.leaderBucket, cfg.replicas, cfg.leaseRenewMs);
@@ -77,7 +83,7 @@ async function main(): Promise<void> {
     }
     stats = await replayInto(model, commitLog, logId.lastSeq, log);
   } catch (e) {
-    if (e instanceof LogMismatchError) {
+    if (e instanceof LogMismatchError || e instanceof LogIntegrityError) {
       log.fatal({ err: e }, 'refusing to start');
       process.stderr.write(`cell-state: ${e.message}\n`);
       process.exit(2);

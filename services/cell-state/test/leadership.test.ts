@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '@tessera/runtime';
 import type { LeaseKey, LeaseValue } from '../src/core/lease.ts';
-import { decodeEntry, encodeEntry } from '../src/core/log-records.ts';
+import { decodeEntry } from '../src/core/log-records.ts';
 import type { CellModel } from '../src/core/model.ts';
 import { LeaseTakenError, type LeasePort } from '../src/shell/lease.ts';
 import { Leadership, type Role } from '../src/shell/leadership.ts';
@@ -184,7 +184,7 @@ describe('Leadership', () => {
     await until(() => a.leadership.role === 'leader', 'a leads');
     await run(a.writer.append({ t: 'register', agent: 'x', nodes: [{ id: 'n1', labels: {}, capacity: [1000, 0, 0] }] }));
     // Another writer appends behind a's back.
-    log.entries.push(encodeEntry({ v: 1, at: 1, writer: 'intruder', records: [{ t: 'register', agent: 'y', nodes: [{ id: 'n2', labels: {}, capacity: [5, 0, 0] }] }] }));
+    log.appendForeign({ at: 1, writer: 'intruder', records: [{ t: 'register', agent: 'y', nodes: [{ id: 'n2', labels: {}, capacity: [5, 0, 0] }] }] });
     const out = await run(a.writer.commit([claimTxn('t1', [{ task: 'j/t/0', node: 'n1', cpu: 10 }])]));
     expect(out).toMatchObject({ ok: false, error: { code: 'unavailable' } });
     await until(() => a.roles.includes('demoting'), 'a steps down');

@@ -154,7 +154,7 @@ describe('snapshots', () => {
     void log;
     applyEntry(m, { v: 1, at: 5, writer: 'w', records: [{ t: 'register', agent: 'a', nodes: [{ id: 'n1', labels: {}, capacity: [1, 1, 0] }] }] }, 7);
     const s = takeSnapshot(m, { at: 42, writer: 'cs-1', logCreated: '2024-01-01T00:00:00Z' });
-    expect(s.meta).toEqual({ seq: 7, at: 42, writer: 'cs-1', resources: [...space.names], partitions: 2, logCreated: '2024-01-01T00:00:00Z', nodes: 1, allocations: 0, jobs: 0, outcomes: 0 });
+    expect(s.meta).toEqual({ seq: 7, at: 42, writer: 'cs-1', resources: [...space.names], partitions: 2, logCreated: '2024-01-01T00:00:00Z', lastHash: m.lastHash, chained: false, nodes: 1, allocations: 0, jobs: 0, outcomes: 0 });
   });
 
   it('refuses a snapshot taken with other resources or partitions', () => {

@@ -148,9 +148,10 @@ describe('LogWriter', () => {
     await w.append({ t: 'register', agent: 'a', nodes: [{ id: 'n1', labels: {}, capacity: [1000, 0, 0] }] });
     expect((await w.commit([claimTxn('t0', [{ task: 'j/t/0', node: 'n1', cpu: 10 }])])).ok).toBe(false); // injected failure
     expect(fenced).toEqual([]);
-    log.entries.push(log.entries[0]); // someone else appends
+    const foreign = { at: 2, writer: 'other', records: [{ t: 'register' as const, agent: 'b', nodes: [{ id: 'n2', labels: {}, capacity: [1000, 0, 0] }] }] };
+    log.appendForeign(foreign); // someone else appends
     expect((await w.commit([claimTxn('t1', [{ task: 'j/t/1', node: 'n1', cpu: 10 }])])).ok).toBe(true); // caught up first
-    log.entries.push(log.entries[0]);
+    log.appendForeign(foreign);
     expect((await w.commit([claimTxn('t2', [{ task: 'j/t/2', node: 'n1', cpu: 10 }])])).ok).toBe(false);
     expect(fenced).toHaveLength(1);
   });

@@ -6,6 +6,7 @@
 import { subjectsFor } from '@tessera/protocol';
 import { compileConfig, ConfigError, connectNats, createLogger, createRegistry, ensureStreams, Lifecycle, startHttp, announceListening } from '@tessera/runtime';
 import { deriveConfig, schedulerFlags, type SchedulerConfig } from './config.ts';
+import { BacklogWatch } from './shell/backlog.ts';
 import { CommitPipeline } from './shell/commit-pipeline.ts';
 import { JobRunner } from './shell/job-runner.ts';
 import { createSchedulerMetrics } from './shell/metrics.ts';
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
   // Syncs have a lane of their own: under overload the main connection carries megabytes of commit
   // requests and replies and the job stream; a sync reply queued behind them leaves the view stale,
   // and a stale view makes more of the conflicts that fill the connection.
-  const syncNc = await connectNats(cfg.natsServers, `tessera-scheduler-${cfg.id}-sync`, log);
+  const syncNc = await connectNats(cfg.natsServers, `tessera-scheduler-${cfg.id}-sync`, log, cfg.natsAuth);
   life.onDrain('nats (sync)', () => syncNc.drain());
   const syncReconnects = new ReconnectWatch(syncNc, (n) => log.info({ reconnects: n }, 'nats (sync) reconnected; resending the sync request that was out'));
   life.onDrain('reconnect watch (sync)', () => syncReconnects.stop());
@@ -115,6 +116,9 @@ async function main(): Promise<void> {
   life.onDrain('sync loop', () => sync.stop());
   await sync.replicaReady();
   await runner.start();
+  const backlog = new BacklogWatch({ nc, subjects, metrics, log });
+  await backlog.start().catch((e) => log.warn({ err: e }, 'cannot watch the jobs backlog; its gauges stay at 0'));
+  life.onDrain('backlog watch', () => backlog.stop());
   // Drain order (reverse of registration): stop taking jobs and hand back unfinished ones, then
   // stop the commit pipeline, then the rest.
   life.onDrain('commit pipeline', () => pipeline.stop());

@@ -1,5 +1,5 @@
 /**
- * The commit-log record format (version 1). The commit log is the truth: every change of
+ * The commit-log record format (version 2: hash-chained entries, see LOG_FORMAT_VERSION). The commit log is the truth: every change of
  * authoritative state is one record, and replaying the records in order rebuilds the same state
  * with the same node versions.
  *
@@ -13,12 +13,25 @@
  *
  * Decoding validates with zod and never throws: a bad entry or record is reported and skipped.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { decode as msgpackDecode } from '@msgpack/msgpack';
 import { ConflictReason, DEFAULT_QUEUE, type ResourceVector } from '@tessera/core';
 import { encode, TASK_OUTCOMES, JOB_OUTCOMES } from '@tessera/protocol';
 
-export const LOG_FORMAT_VERSION = 1;
+/**
+ * Version 2 entries are hash-chained (tamper-evident, DESIGN §13): the message is
+ * `{v: 2, prev, body, sum}` with `body` the msgpack of `{at, writer, records}`, `prev` the chain
+ * hash of the previous entry (32 zero bytes before the first) and `sum = SHA-256(prev ‖ body)`,
+ * which is also this entry's chain hash. A changed byte anywhere breaks `sum` (or the msgpack
+ * framing); a removed, reordered or inserted entry breaks the next one's `prev`. Version 1
+ * entries (no hashes) still load; their chain hash is SHA-256 of the stored bytes, so a log
+ * continued by a newer writer chains on from them.
+ */
+export const LOG_FORMAT_VERSION = 2;
+/** Entries of this version and later carry the chain. */
+export const CHAINED_LOG_VERSION = 2;
+export const GENESIS_HASH: Uint8Array = new Uint8Array(32);
 
 const id = z.string().min(1).max(400);
 const agent = z.string().min(1).max(64);
@@ -165,7 +178,8 @@ const recordSchemas: Record<LogRecordKind, z.ZodTypeAny> = {
 };
 
 export interface LogEntry {
-  readonly v: typeof LOG_FORMAT_VERSION;
+  /** 1: an old, unchained entry (decoded only); the writer writes LOG_FORMAT_VERSION. */
+  readonly v: 1 | typeof LOG_FORMAT_VERSION;
   /** Wall-clock ms when the writer decided the entry; replay uses it instead of the clock. */
   readonly at: number;
   /** Instance id of the writer. */
@@ -173,15 +187,47 @@ export interface LogEntry {
   readonly records: readonly LogRecord[];
 }
 
-const entryEnvelope = z.object({
-  v: z.literal(LOG_FORMAT_VERSION),
+const entryBody = z.object({
   at: z.number().finite(),
   writer: z.string().max(200),
   records: z.array(z.unknown()).max(1_000_000),
 });
+const v1Envelope = entryBody.extend({ v: z.literal(1) });
+const hash32 = z.instanceof(Uint8Array).refine((b) => b.length === 32, 'a 32-byte hash');
+const chainedEnvelope = z.object({ v: z.literal(CHAINED_LOG_VERSION), prev: hash32, body: z.instanceof(Uint8Array), sum: hash32 });
 
-export function encodeEntry(entry: LogEntry): Uint8Array {
-  return encode(entry);
+function sha256(...parts: Uint8Array[]): Uint8Array {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+}
+
+export function sameHash(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export function hashHex(h: Uint8Array): string {
+  return Buffer.from(h).toString('hex').slice(0, 16);
+}
+
+export interface SealedEntry {
+  readonly bytes: Uint8Array;
+  /** This entry's chain hash (the next entry's `prev`). */
+  readonly hash: Uint8Array;
+}
+
+type EntryContent = Pick<LogEntry, 'at' | 'writer' | 'records'> & { readonly v?: LogEntry['v'] };
+
+/** Seals an entry chained after the entry whose chain hash is `prev` (the writer's form). */
+export function sealEntry(entry: EntryContent, prev: Uint8Array): SealedEntry {
+  const body = encode({ at: entry.at, writer: entry.writer, records: entry.records });
+  const sum = sha256(prev, body);
+  return { bytes: encode({ v: LOG_FORMAT_VERSION, prev, body, sum }), hash: sum };
+}
+
+/** The stored bytes of an entry chained after `prev` (default: the first entry of a log). */
+export function encodeEntry(entry: EntryContent, prev: Uint8Array = GENESIS_HASH): Uint8Array {
+  return sealEntry(entry, prev).bytes;
 }
 
 /** Why (part of) a stored entry could not be used; replay logs these and carries on. */
@@ -192,23 +238,58 @@ export interface LogDecodeProblem {
 }
 
 export type DecodedEntry =
-  | { readonly ok: true; readonly entry: LogEntry; readonly problems: readonly LogDecodeProblem[] }
-  | { readonly ok: false; readonly problem: LogDecodeProblem };
+  | {
+    readonly ok: true; readonly entry: LogEntry; readonly problems: readonly LogDecodeProblem[];
+    /** The entry's chain hash; `prev` is absent on a version 1 entry. */
+    readonly hash: Uint8Array; readonly prev?: Uint8Array;
+  }
+  /** `tampered`: the bytes are not what the writer sealed (a hash does not match). */
+  | { readonly ok: false; readonly problem: LogDecodeProblem; readonly tampered?: boolean };
 
 function issueText(e: z.ZodError): string {
   const i = e.issues[0];
   return `${i.path.join('.') || '(root)'}: ${i.message}`;
 }
 
-/** Decodes one stored entry; bad records are dropped and reported, a bad envelope drops the entry. */
-export function decodeEntry(bytes: Uint8Array): DecodedEntry {
-  let raw: unknown;
+function msgpackOf(bytes: Uint8Array): { ok: true; raw: unknown } | { ok: false; message: string } {
   try {
-    raw = msgpackDecode(bytes);
+    return { ok: true, raw: msgpackDecode(bytes) };
   } catch (e) {
-    return { ok: false, problem: { record: -1, message: `not msgpack: ${(e as Error).message}` } };
+    return { ok: false, message: `not msgpack: ${(e as Error).message}` };
   }
-  const env = entryEnvelope.safeParse(raw);
+}
+
+/**
+ * Decodes one stored entry (either version); bad records are dropped and reported, a bad envelope
+ * drops the entry. A chained entry whose `sum` does not match is refused whole (`tampered`).
+ * The chain itself (`prev` against the previous entry) is the caller's check.
+ */
+export function decodeEntry(bytes: Uint8Array): DecodedEntry {
+  const outer = msgpackOf(bytes);
+  if (!outer.ok) return { ok: false, problem: { record: -1, message: outer.message } };
+  let raw = outer.raw;
+  let hash: Uint8Array;
+  let prev: Uint8Array | undefined;
+  let v: 1 | typeof LOG_FORMAT_VERSION;
+  if ((raw as { v?: unknown } | null)?.v === CHAINED_LOG_VERSION) {
+    const c = chainedEnvelope.safeParse(raw);
+    if (!c.success) return { ok: false, problem: { record: -1, message: issueText(c.error) }, tampered: true };
+    if (!sameHash(sha256(c.data.prev, c.data.body), c.data.sum)) {
+      return { ok: false, problem: { record: -1, message: 'its SHA-256 does not match its contents' }, tampered: true };
+    }
+    const inner = msgpackOf(c.data.body);
+    if (!inner.ok) return { ok: false, problem: { record: -1, message: inner.message }, tampered: true };
+    raw = inner.raw;
+    hash = c.data.sum;
+    prev = c.data.prev;
+    v = LOG_FORMAT_VERSION;
+  } else {
+    const old = v1Envelope.safeParse(raw);
+    if (!old.success) return { ok: false, problem: { record: -1, message: issueText(old.error) } };
+    hash = sha256(bytes);
+    v = 1;
+  }
+  const env = entryBody.safeParse(raw);
   if (!env.success) return { ok: false, problem: { record: -1, message: issueText(env.error) } };
   const records: LogRecord[] = [];
   const problems: LogDecodeProblem[] = [];
@@ -223,7 +304,7 @@ export function decodeEntry(bytes: Uint8Array): DecodedEntry {
     if (p.success) records.push(p.data as LogRecord);
     else problems.push({ record: i, message: `${String(t)}: ${issueText(p.error)}` });
   });
-  return { ok: true, entry: { v: LOG_FORMAT_VERSION, at: env.data.at, writer: env.data.writer, records }, problems };
+  return { ok: true, entry: { v, at: env.data.at, writer: env.data.writer, records }, problems, hash, ...(prev !== undefined ? { prev } : {}) };
 }
 
 // ---- claim columns -----------------------------------------------------------------------------

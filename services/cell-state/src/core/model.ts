@@ -15,7 +15,7 @@ import {
 } from '@tessera/core';
 import { JobTable, type JobEntry } from './job-table.ts';
 import {
-  ClaimColumns, demandsOf, type CommitRecord, type LifecycleRecord, type EndedRecord, type JobRecord, type LogEntry, type LogRecord,
+  ClaimColumns, demandsOf, GENESIS_HASH, type CommitRecord, type LifecycleRecord, type EndedRecord, type JobRecord, type LogEntry, type LogRecord,
   type LostRecord, type RegisterRecord, type RunningRecord,
 } from './log-records.ts';
 
@@ -34,6 +34,13 @@ export interface CellModel {
   readonly drainDeadlines: Map<string, number>;
   /** Sequence of the last log entry applied (0: none). */
   lastSeq: number;
+  /**
+   * Chain hash of the entry at `lastSeq` (the next entry's `prev`); GENESIS_HASH before the first.
+   * Undefined after a snapshot of a version without it, until that entry is read again.
+   */
+  lastHash: Uint8Array | undefined;
+  /** A hash-chained entry was applied: from then on an unchained (version 1) entry is refused. */
+  chained: boolean;
   /** Resource names fixed by the log's `cell` record, once seen. */
   logResources?: readonly string[];
 }
@@ -54,7 +61,7 @@ export function createModel(space: ResourceSpace, opts: ModelOptions): CellModel
   return {
     space, cell, jobs,
     committer: new Committer(cell, { granularity: opts.granularity, dedupLimit: opts.dedupLimit, checks }),
-    owners: new Map(), assignedAt: new Map(), orphanReturns: new Map(), drainDeadlines: new Map(), lastSeq: 0,
+    owners: new Map(), assignedAt: new Map(), orphanReturns: new Map(), drainDeadlines: new Map(), lastSeq: 0, lastHash: GENESIS_HASH, chained: false,
   };
 }
 

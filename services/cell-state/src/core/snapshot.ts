@@ -42,6 +42,10 @@ export interface SnapshotMeta {
   readonly partitions: number;
   /** Creation time of the commit-log stream: a snapshot of another (re-created) log is refused. */
   readonly logCreated?: string;
+  /** Chain hash of the entry at `seq`: the next entry must link to it (absent in older snapshots). */
+  readonly lastHash?: Uint8Array;
+  /** The log was hash-chained by then. */
+  readonly chained?: boolean;
   readonly nodes: number;
   readonly allocations: number;
   readonly jobs: number;
@@ -438,6 +442,7 @@ export function* snapshotSteps(model: CellModel, origin: SnapshotOrigin): Genera
     meta: {
       seq: model.lastSeq, at: origin.at, writer: origin.writer, resources: [...model.space.names], partitions: cell.partitionCount,
       ...(origin.logCreated !== undefined ? { logCreated: origin.logCreated } : {}),
+      ...(model.lastHash !== undefined ? { lastHash: model.lastHash, chained: model.chained } : {}),
       nodes: N, allocations: A, jobs: jobs.length, outcomes: T,
     },
     strings: strings.values,
@@ -495,6 +500,8 @@ const metaSchema = z.object({
   resources: z.array(z.string()).min(1),
   partitions: z.number().int().min(1),
   logCreated: z.string().optional(),
+  lastHash: bytes.refine((b) => b.length === 32, 'a 32-byte hash').optional(),
+  chained: z.boolean().optional(),
   nodes: z.number().int().nonnegative(),
   allocations: z.number().int().nonnegative(),
   jobs: z.number().int().nonnegative(),
@@ -719,5 +726,7 @@ function restoreOrThrow(s: ModelSnapshot, space: ResourceSpace, opts: ModelOptio
   for (const [job, tasks] of s.orphanReturns) model.orphanReturns.set(job, [...tasks]);
   if (s.logResources !== null) model.logResources = s.logResources;
   model.lastSeq = s.meta.seq;
+  model.lastHash = s.meta.lastHash;
+  model.chained = s.meta.chained ?? false;
   return model;
 }

@@ -7,7 +7,7 @@ import { DeliverPolicy, jetstream, type ConsumerMessages } from '@nats-io/jetstr
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '@tessera/runtime';
 import type { CellModel } from '../core/model.ts';
-import { applyStoredEntry } from './replay.ts';
+import { applyStoredEntry, LogIntegrityError } from './replay.ts';
 
 const RETRY_MS = 1_000;
 
@@ -81,6 +81,11 @@ export class LogFollower {
           try {
             applyStoredEntry(this.model, m.seq, m.data, this.log);
           } catch (e) {
+            // A corrupted entry is never applied, nor anything after it (the corruption handler has run).
+            if (e instanceof LogIntegrityError) {
+              this.stopping = true;
+              break;
+            }
             // applyEntry is total except for a `cell` record of other resources: skip it, keep following.
             this.log.error({ err: e, seq: m.seq }, 'cannot apply a commit-log entry; skipped');
             this.model.lastSeq = m.seq;

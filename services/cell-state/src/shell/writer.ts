@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import type { Transaction, TxnResult } from '@tessera/core';
 import { errorReply, ErrorCode, type ErrorReply } from '@tessera/protocol';
 import type { Logger } from '@tessera/runtime';
-import { encodeEntry, type LogEntry, type LogRecord } from '../core/log-records.ts';
+import { LOG_FORMAT_VERSION, sealEntry, type LogEntry, type LogRecord, type SealedEntry } from '../core/log-records.ts';
 import {
   applyRecord, decideCommitBatch, emptyEffects, settleCommitted, undoCommitBatch,
   type ApplyEffects, type CellModel, type DecidedBatch, type RecordResult,
@@ -342,8 +342,9 @@ export class LogWriter {
       return;
     }
 
-    const entry: LogEntry = { v: 1, at, writer: this.opts.writerId, records };
+    const entry: LogEntry = { v: LOG_FORMAT_VERSION, at, writer: this.opts.writerId, records };
     let bytes: Uint8Array;
+    let sealed: SealedEntry;
     let stored: number;
     if (this.suspended !== undefined || (this.opts.mayAppend !== undefined && !this.opts.mayAppend())) {
       // Not (or no longer) the leader: decided but never appended, so nothing to catch up with.
@@ -353,7 +354,9 @@ export class LogWriter {
       return;
     }
     try {
-      bytes = encodeEntry(entry);
+      if (model.lastHash === undefined) throw new Error(`the chain hash of entry ${model.lastSeq} is unknown (replay first)`);
+      sealed = sealEntry(entry, model.lastHash);
+      bytes = sealed.bytes;
       stored = await this.commitLog.append(bytes, {
         msgID: `${this.opts.writerId}.${seq}.${++this.appendCounter}`,
         expectLastSeq: model.lastSeq,
@@ -369,6 +372,8 @@ export class LogWriter {
       return;
     }
     model.lastSeq = stored;
+    model.lastHash = sealed.hash;
+    model.chained = true;
 
     const effects = emptyEffects();
     if (decided !== undefined) {

@@ -131,12 +131,12 @@ export function createSchedulerMetrics(registry: Registry): SchedulerMetrics {
     }),
     backlogJobs: new Gauge({
       name: 'tessera_scheduler_backlog_jobs',
-      help: 'Jobs waiting in the JetStream jobs stream for any scheduler (not yet delivered, plus delivered and not yet acknowledged)',
+      help: 'Jobs-stream messages (a job each, or a batch of jobs) waiting for the schedulers: not yet delivered, plus delivered and not yet acknowledged',
       registers,
     }),
     oldestPendingSeconds: new Gauge({
       name: 'tessera_scheduler_oldest_pending_seconds',
-      help: 'Age of the oldest job in the jobs stream not yet acknowledged by a scheduler (0: none)',
+      help: 'Age (s) of the oldest jobs-stream message the schedulers have not acknowledged yet (0: none)',
       registers,
     }),
     badNodes: new Gauge({
