@@ -7,13 +7,14 @@
  * `systemd-analyze verify` where it exists.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { basename, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { cellStateFlags } from '@tessera/cell-state';
-import { REPO_ROOT } from '@tessera/launcher';
+import { ensureCertificates, generateAuth, REPO_ROOT } from '@tessera/launcher';
+import { subjectsFor } from '@tessera/protocol';
 import { agentConfigSchema } from '@tessera/node-agent';
 import { compileConfig } from '@tessera/runtime';
 import { schedulerFlags } from '@tessera/scheduler';
@@ -26,8 +27,21 @@ const SCHEMAS = {
   'services/node-agent/src/main.ts': agentConfigSchema,
 } as const;
 
+/**
+ * The configs include `auth/accounts.conf` and name certificates under /etc/tessera/auth, as
+ * `tessera auth init --out /etc/tessera/auth` writes them: generated once here (the same code),
+ * and each config checked from a copy pointing at them.
+ */
+const authHome = mkdtempSync(join(tmpdir(), 'tessera-deploy-auth-'));
+const authDir = join(authHome, 'auth');
+const authTls = ensureCertificates(join(authDir, 'tls'), { altNames: ['DNS:nats-1', 'DNS:nats-2', 'DNS:nats-3'] });
+generateAuth({ subjects: subjectsFor('default'), authDir, agents: ['host-1'], tenants: ['default'], ca: authTls.ca });
+afterAll(() => rmSync(authHome, { recursive: true, force: true }));
+
 function natsTest(file: string): { ok: boolean; out: string } {
-  const r = spawnSync(natsServerBinary(), ['-t', '-c', file], { encoding: 'utf8' });
+  const copy = join(authHome, basename(file));
+  writeFileSync(copy, readFileSync(file, 'utf8').replaceAll('/etc/tessera/auth', authDir));
+  const r = spawnSync(natsServerBinary(), ['-t', '-c', copy], { encoding: 'utf8' });
   return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
 }
 

@@ -45,7 +45,7 @@ export function ensureCertificates(dir: string, o: CertificateOptions = {}): Tls
     const csr = join(dir, 'server.csr');
     const ext = join(dir, 'server.ext');
     const names = o.altNames ?? ['DNS:localhost', 'IP:127.0.0.1', 'IP:::1'];
-    writeFileSync(ext, `subjectAltName=${names.join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n`);
+    writeFileSync(ext, `subjectAltName=${names.join(',')}\nextendedKeyUsage=serverAuth,clientAuth\nkeyUsage=critical,digitalSignature\n`);
     openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f.key, '-out', csr, '-subj', '/CN=tessera nats']);
     openssl(['x509', '-req', '-in', csr, '-CA', f.ca, '-CAkey', f.caKey, '-CAcreateserial', '-out', f.cert, '-days', days, '-extfile', ext]);
   }

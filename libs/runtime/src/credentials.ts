@@ -45,12 +45,13 @@ export function connectionOptionsOf(c: NatsCredentials | undefined): Partial<Con
   };
 }
 
-/** The `--nats-auth FILE` flag every service takes (compiled into the credentials). */
-export const natsAuthFlag = z.string().min(1).transform((p, ctx) => {
-  try {
-    return readCredentialsFile(p);
-  } catch (e) {
-    ctx.addIssue({ code: z.ZodIssueCode.custom, message: (e as Error).message });
-    return z.NEVER;
-  }
-}).optional();
+/**
+ * The `--nats-auth FILE` flag every service takes: a path, read when the service connects
+ * (`credentialsOfFlag`), so a config can be checked where the file is not (deploy tests).
+ */
+export const natsAuthFlag = z.string().min(1).optional();
+
+/** The credentials a `--nats-auth` flag names (none without the flag); CredentialsError when unreadable. */
+export function credentialsOfFlag(path: string | undefined): NatsCredentials | undefined {
+  return path === undefined ? undefined : readCredentialsFile(path);
+}

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { ResourceSpace } from '@tessera/core';
 import { subjectsFor } from '@tessera/protocol';
 import {
-  compileConfig, ConfigError, connectNats, createLogger, createRegistry, ensureStreams, Lifecycle, openConfigBucket, startHttp, announceListening,
+  compileConfig, ConfigError, connectNats, createLogger, credentialsOfFlag, createRegistry, ensureStreams, Lifecycle, openConfigBucket, startHttp, announceListening,
 } from '@tessera/runtime';
 import { cellStateFlags, type CellStateConfig } from './core/config.ts';
 import { createModel, LogMismatchError, type CellModel } from './core/model.ts';
@@ -54,7 +54,8 @@ async function main(): Promise<void> {
     process.stderr.write(`cell-state: ${e.message}\n`);
     process.exit(3);
   });
-  const nc = await connectNats(cfg.nats, `cell-state ${id}`, log, cfg.natsAuth);
+  const credentials = credentialsOfFlag(cfg.natsAuth);
+  const nc = await connectNats(cfg.nats, `cell-state ${id}`, log, credentials);
   lifecycle.onDrain('nats', () => nc.drain());
   const jsm = await ensureStreams(nc, subjects, { replicas: cfg.replicas });
   // The config bucket too: schedulers may only read it (DESIGN §13), so its owner creates it.
@@ -64,9 +65,9 @@ async function main(): Promise<void> {
   // The lease and the sync subject have connections of their own (lanes): under overload the main
   // socket carries megabytes of commit requests and replies, and a lease renewal queued behind them
   // timed out again and again (the leader stepped down every few seconds); syncs waited the same way.
-  const leaseNc = await connectNats(cfg.nats, `cell-state ${id} lease`, log, cfg.natsAuth);
+  const leaseNc = await connectNats(cfg.nats, `cell-state ${id} lease`, log, credentials);
   lifecycle.onDrain('nats (lease)', () => leaseNc.drain());
-  const syncNc = await connectNats(cfg.nats, `cell-state ${id} sync`, log, cfg.natsAuth);
+  const syncNc = await connectNats(cfg.nats, `cell-state ${id} sync`, log, credentials);
   lifecycle.onDrain('nats (sync)', () => syncNc.drain());
   // Lease requests time out after a renewal period: one lost with its server is retried in time.
   const lease = await KvLease.open(leaseNc, subjects.leaderBucket, cfg.replicas, cfg.leaseRenewMs);

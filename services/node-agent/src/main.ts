@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ResourceSpace } from '@tessera/core';
 import { subjectsFor } from '@tessera/protocol';
-import { compileConfig, ConfigError, connectNats, createLogger, createRegistry, Lifecycle, startHttp, announceListening } from '@tessera/runtime';
+import { compileConfig, ConfigError, connectNats, createLogger, credentialsOfFlag, createRegistry, Lifecycle, startHttp, announceListening } from '@tessera/runtime';
 import { agentConfigSchema, type AgentConfig } from './config.ts';
 import { machineNodes, restrictCapacity, virtualNodes, type AgentNode } from './core/nodes.ts';
 import { NodeAgent } from './shell/agent.ts';
@@ -53,7 +53,8 @@ async function main(): Promise<void> {
   life.exitOnSignals();
   const registry = createRegistry('node-agent', { agent: cfg.id });
   const metrics = agentMetrics(registry);
-  const nc = await connectNats(cfg.nats.split(','), `node-agent ${cfg.id}`, log, cfg.natsAuth);
+  const credentials = credentialsOfFlag(cfg.natsAuth);
+  const nc = await connectNats(cfg.nats.split(','), `node-agent ${cfg.id}`, log, credentials);
   life.onDrain('nats', () => nc.drain());
 
   const agent = new NodeAgent({ agentId: cfg.id, nodes, heartbeatMs: cfg.heartbeatMs }, { nc, subjects, log, metrics });

@@ -4,7 +4,7 @@
  * job runner; shutdown in reverse.
  */
 import { subjectsFor } from '@tessera/protocol';
-import { compileConfig, ConfigError, connectNats, createLogger, createRegistry, ensureStreams, Lifecycle, startHttp, announceListening } from '@tessera/runtime';
+import { compileConfig, ConfigError, connectNats, createLogger, credentialsOfFlag, createRegistry, ensureStreams, Lifecycle, startHttp, announceListening } from '@tessera/runtime';
 import { deriveConfig, schedulerFlags, type SchedulerConfig } from './config.ts';
 import { BacklogWatch } from './shell/backlog.ts';
 import { CommitPipeline } from './shell/commit-pipeline.ts';
@@ -38,7 +38,8 @@ async function main(): Promise<void> {
   const metrics = createSchedulerMetrics(registry);
   metrics.setMode(cfg.mode, cfg.mode === 'adaptive' ? 'quality-first' : cfg.mode);
 
-  const nc = await connectNats(cfg.natsServers, `tessera-scheduler-${cfg.id}`, log, cfg.natsAuth);
+  const credentials = credentialsOfFlag(cfg.natsAuth);
+  const nc = await connectNats(cfg.natsServers, `tessera-scheduler-${cfg.id}`, log, credentials);
   life.onDrain('nats', () => nc.drain());
   // Requests out when the client reconnects are resent at once instead of waiting out their timeout.
   const reconnects = new ReconnectWatch(nc, (n) => log.info({ reconnects: n }, 'nats reconnected; resending requests that were out'));
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   // Syncs have a lane of their own: under overload the main connection carries megabytes of commit
   // requests and replies and the job stream; a sync reply queued behind them leaves the view stale,
   // and a stale view makes more of the conflicts that fill the connection.
-  const syncNc = await connectNats(cfg.natsServers, `tessera-scheduler-${cfg.id}-sync`, log, cfg.natsAuth);
+  const syncNc = await connectNats(cfg.natsServers, `tessera-scheduler-${cfg.id}-sync`, log, credentials);
   life.onDrain('nats (sync)', () => syncNc.drain());
   const syncReconnects = new ReconnectWatch(syncNc, (n) => log.info({ reconnects: n }, 'nats (sync) reconnected; resending the sync request that was out'));
   life.onDrain('reconnect watch (sync)', () => syncReconnects.stop());

@@ -80,8 +80,19 @@ class HeldMessage {
   released = false;
   /** The redelivery delay of the nak: the longest any job of it asked for (a restart's backoff). */
   nakDelayMs: number | undefined;
+  /** When `working()` last went out for it (ms, monotonic). */
+  private lastWorking = 0;
   constructor(readonly msg: JsMsg, readonly jobs: number) {
     this.pending = jobs;
+  }
+  /**
+   * Extends the ack deadline, at most once a second: every job of a batch asks on every retry
+   * round, and each ask is a message to the server (a retry storm of 50,000 rounds sent as many).
+   */
+  working(now: number): void {
+    if (now - this.lastWorking < 1_000) return;
+    this.lastWorking = now;
+    this.msg.working();
   }
 }
 
@@ -99,7 +110,7 @@ class HeldJob {
     return this.held.msg.seq;
   }
   working(): void {
-    this.held.msg.working();
+    this.held.working(performance.now());
   }
 }
 
@@ -139,7 +150,8 @@ export class JobRunner {
     const js = jetstream(this.d.nc);
     const consumer = await js.consumers.get(this.d.subjects.jobsStream, this.d.subjects.jobsConsumer);
     this.workingTimer = setInterval(() => {
-      for (const h of this.held) h.msg.working();
+      const now = performance.now();
+      for (const h of this.held) h.working(now);
     }, WORKING_INTERVAL_MS);
     this.workingTimer.unref();
     // Room for about as many jobs as we may work on at once, and as many again queued: messages held
