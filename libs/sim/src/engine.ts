@@ -245,6 +245,8 @@ export interface TimelineBucket {
 }
 
 export class Simulation {
+  /** Told every committer answer (e.g. to follow the allocation as it grows). */
+  private readonly onCommitted: ((result: TxnResult, atMs: number) => void) | undefined;
   readonly config: SimConfig;
   readonly space: ResourceSpace;
   readonly cell: CellState;
@@ -280,10 +282,11 @@ export class Simulation {
   private qTouched = new Uint8Array(0);
   private readonly qProbe: { capacity: Float64Array; allocated: Float64Array; reserved: Float64Array | undefined } = { capacity: new Float64Array(0), allocated: new Float64Array(0), reserved: undefined };
 
-  constructor(config: SimConfig, space: ResourceSpace, nodes: readonly NodeRegistration[], arrivals: Iterable<SimJob> | Iterator<SimJob>, options: { keepJobs?: boolean } = {}) {
+  constructor(config: SimConfig, space: ResourceSpace, nodes: readonly NodeRegistration[], arrivals: Iterable<SimJob> | Iterator<SimJob>, options: { keepJobs?: boolean; onCommitted?: (result: TxnResult, atMs: number) => void } = {}) {
     checkSimConfig(config);
     this.config = config;
     this.space = space;
+    this.onCommitted = options.onCommitted;
     this.cell = new CellState(space, config.partitions, config.changeLogLimit === undefined ? {} : { changeLogLimit: config.changeLogLimit });
     for (const n of nodes) this.cell.upsertNode(n);
     // A small idempotency table: the simulator never replays, and results hold node snapshots.
@@ -573,6 +576,7 @@ export class Simulation {
       const measured = entry.proposedAt >= this.warmupMs;
       if (measured && this.config.qualitySample > 0) this.measureQuality(txn, entry.tasks);
       const res = this.committer.commit(txn, seq);
+      this.onCommitted?.(res, t);
       this.countRanks(txn, res);
       this.account(txn, entry.tasks, res, rec, measured, t);
       const step = this.replicas[rec.sched].onResult(run, res, t);
