@@ -28,7 +28,12 @@ export interface BenchCellSpec {
   readonly extraArgs?: CellOptions['extraArgs'];
   /** Node flags per service kind (e.g. `--cpu-prof`), if the launcher supports them. */
   readonly nodeArgs?: Partial<Record<'cell-state' | 'scheduler' | 'node-agent', readonly string[]>>;
+  /** NATS security (default `auth`, as `tessera up`): `off` no authentication, `tls` auth over TLS. */
+  readonly security?: BenchSecurity;
 }
+
+export const BENCH_SECURITY = ['off', 'auth', 'tls'] as const;
+export type BenchSecurity = (typeof BENCH_SECURITY)[number];
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -68,6 +73,7 @@ export class BenchCell {
       ...(spec.heartbeatMs !== undefined ? { heartbeatMs: spec.heartbeatMs } : {}),
       ...(spec.extraArgs !== undefined ? { extraArgs: spec.extraArgs } : {}),
       ...(spec.nodeArgs !== undefined ? { nodeArgs: spec.nodeArgs } : {}),
+      auth: spec.security !== 'off', tls: spec.security === 'tls',
     };
     let handle: CellHandle;
     try {

@@ -12,10 +12,12 @@
  * Progress goes to stderr; the summary to stdout (with --json, its last line is the JSON summary).
  */
 import { mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { REPO_ROOT } from '@tessera/launcher';
 import { BUNDLED } from '@tessera/workloads';
+import { BENCH_SECURITY, type BenchSecurity } from './cell.ts';
 import { runCompare } from './compare.ts';
 import { runOnFreshCell, searchSaturation, type WorkloadSpec } from './experiments.ts';
 import { runProfile } from './profile-run.ts';
@@ -72,6 +74,8 @@ const program = new Command('bench')
   .option('--cpu-prof', '--steps: CPU profiles of cell-state and the schedulers (bench/results/<time>-steps-profiles, not committed)')
   .addOption(new Option('--small-jobs <n>', 'submit n single-task jobs (1 core, 10 MiB) at once to nodes of 128 cores / 256 GiB; time first submit → last commit').argParser(positiveInt('--small-jobs')))
   .addOption(new Option('--jobs-per-message <n>', '--small-jobs: jobs per jobs-stream message (1 = one message a job)').argParser(positiveInt('--jobs-per-message')))
+  .addOption(new Option('--security <s>', 'NATS security of the cell: off, auth (default, as tessera up) or tls (auth over TLS)').choices([...BENCH_SECURITY]).default('auth'))
+  .option('--security-compare', 'the single run three times, NATS without auth, with auth, with auth + TLS: the cost side by side')
   .option('--no-docs', '--compare/--report: do not touch docs/benchmark.md');
 
 program.parse(process.argv.filter((a, i) => !(i === 2 && a === '--')));
@@ -79,7 +83,7 @@ const o = program.opts<{
   nodes?: number; schedulers?: number; partitions?: number; mode: string; rate?: number; workload?: string; speed: number; duration?: number;
   timeScale?: number; utilisation: number; seed: string; json?: boolean; saturate?: boolean; compare?: boolean; scale?: boolean; profile?: boolean; report?: boolean;
   p99LimitMs: number; maxRate: number; startRate: number; stepSeconds: number; probeSeconds: number; saturationRate?: number; budget: number; docs: boolean; smallJobs?: number; jobsPerMessage?: number;
-  steps?: string; cpuProf?: boolean;
+  steps?: string; cpuProf?: boolean; security: BenchSecurity; securityCompare?: boolean;
 }>();
 
 const started = performance.now();
@@ -230,8 +234,26 @@ async function main(): Promise<void> {
   const nodes = o.nodes ?? 10_000, k = o.schedulers ?? 4, partitions = o.partitions ?? 32;
   const rate = o.rate ?? 10;
   const { setup, workload } = await setupFor(nodes, k, partitions, o.saturate ? o.maxRate : rate, o.saturate ? 0.6 : o.utilisation);
-  const spec = { nodes, schedulers: k, partitions, mode: o.mode, timeScale: setup.timeScale, nodeShape: DEFAULT_SHAPE };
-  log(`== ${o.mode} ×${k}, ${nodes} nodes, ${partitions} partitions, time scale ${setup.timeScale}; load average ${setup.loadAvgAtStart.join(' ')}`);
+  const spec = { nodes, schedulers: k, partitions, mode: o.mode, timeScale: setup.timeScale, nodeShape: DEFAULT_SHAPE, security: o.security };
+  log(`== ${o.mode} ×${k}, ${nodes} nodes, ${partitions} partitions, time scale ${setup.timeScale}, NATS security ${o.securityCompare ? 'off/auth/tls' : o.security}; load average ${setup.loadAvgAtStart.join(' ')}`);
+  if (o.securityCompare) {
+    // The same run (same seed, rate, cell) three times in a row: the cost of authentication and TLS.
+    const duration = o.duration ?? 30;
+    const rows = [];
+    for (const security of BENCH_SECURITY) {
+      const run = await runOnFreshCell(`sec-${security}`, { ...spec, security }, workload, [{ label: `${rate}/s`, rate, seconds: duration, warmSeconds: Math.min(5, duration / 4) }], log, { criteria: { p99LimitMs: o.p99LimitMs, slopeFraction: 0.1, backlogSeconds: 2, workLagSeconds: 3 } });
+      const m = run.steps[0].metrics;
+      const row = { security, load_average: loadavg().map((x) => Number(x.toFixed(2))), ...jsonSummary(m, rate, run.delayCheck) };
+      log(`${security}: ${row.placements_per_s} placements/s, delay p50 ${row.delay_ms.p50} ms p99 ${row.delay_ms.p99} ms, load average ${row.load_average.join(' ')}`);
+      rows.push(row);
+    }
+    const base = rows[0].placements_per_s;
+    const table = rows.map((r) => ({ security: r.security, placements_per_s: r.placements_per_s, vs_off: base > 0 ? Number((r.placements_per_s / base).toFixed(3)) : null, delay_p50_ms: r.delay_ms.p50, delay_p99_ms: r.delay_ms.p99, load_average: r.load_average, processes: r.processes }));
+    const path = writeResults({ kind: 'security-compare', version: 1, timestamp, command, setup, rows } as unknown as ResultsFile, `${timestamp}-security`);
+    log(`wrote ${path.replace(`${REPO_ROOT}/`, '')}`);
+    process.stdout.write(`${JSON.stringify(o.json ? table : table.map(({ processes: _p, ...x }) => x), null, 1)}\n`);
+    return;
+  }
   if (o.saturate) {
     const sat = await searchSaturation(spec, workload, {
       start: o.startRate, min: Math.min(1, o.startRate), max: o.maxRate, tolerance: 0.1, maxSteps: 8,

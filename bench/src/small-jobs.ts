@@ -92,7 +92,8 @@ const COUNTERS = {
   commit_batches: ['cell-state', 'tessera_commit_batch_seconds_count'],
   commit_requests: ['scheduler', 'tessera_scheduler_commit_seconds_count'],
   claims_rejected: ['cell-state', 'tessera_commit_claims_total', { outcome: 'rejected' }],
-  retries: ['scheduler', 'tessera_scheduler_retries_total'],
+  retries_conflict: ['scheduler', 'tessera_scheduler_retries_total', { cause: 'conflict' }],
+  retries_no_room: ['scheduler', 'tessera_scheduler_retries_total', { cause: 'no_room' }],
   syncs: ['scheduler', 'tessera_scheduler_sync_seconds_count'],
 } as const;
 
@@ -181,7 +182,8 @@ export async function runSmallJobs(spec: SmallJobsSpec, log: (line: string) => v
         lastLog = Date.now();
         log(`${committed}/${spec.jobs} committed after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       }
-      await sleep(50);
+      // Each poll is a /metrics scrape of cell-state (CPU it takes from the job path): the exact end comes from placedAt.
+      await sleep(200);
     }
     window = { fromUs, toUs: monotonicUs() };
     const cpu1 = cpuTicks(cell);
@@ -195,19 +197,18 @@ export async function runSmallJobs(spec: SmallJobsSpec, log: (line: string) => v
     const counts: Record<string, number> = {};
     for (const k of Object.keys(counts1) as (keyof typeof COUNTERS)[]) counts[k] = counts1[k] - counts0[k];
     const ids = jobs.map((j) => j.id);
-    const batches: string[][] = [];
-    for (let i = 0; i < ids.length; i += 1_000) batches.push(ids.slice(i, i + 1_000));
-    // A listing request may time out on a busy cell-state: ask again for the batches that failed.
-    let listed: Awaited<ReturnType<BenchCell['listedDelays']>> = [];
-    let missing = batches;
+    // A listing request may time out on a busy cell-state, or come back as a shorter page: ask
+    // again for the jobs not listed yet.
+    const listed = new Map<string, { delayMs?: number }>();
+    let missing = ids;
     for (let attempt = 0; attempt < 4 && missing.length > 0; attempt++) {
-      const got = await cell.listedDelays(missing, 30_000);
-      listed = listed.concat(got);
-      const seen = new Set(got.map((j) => j.id));
-      missing = missing.filter((b) => !seen.has(b[0]));
+      const batches: string[][] = [];
+      for (let i = 0; i < missing.length; i += 1_000) batches.push(missing.slice(i, i + 1_000));
+      for (const j of await cell.listedDelays(batches, 30_000)) listed.set(j.id, j);
+      missing = missing.filter((id) => !listed.has(id));
     }
     let placed = 0, lastMs = 0;
-    for (const j of listed) {
+    for (const j of listed.values()) {
       if (j.delayMs === undefined) continue;
       placed++;
       if (j.delayMs > lastMs) lastMs = j.delayMs;

@@ -15,8 +15,10 @@ export interface ChaosOptions {
   /** Cell-state instances (default 2: a leader and a standby that takes over when its lease lapses). */
   readonly cellStates: number;
   readonly partitions: number;
-  /** Target mean allocation of the bottleneck resource. */
+  /** Target mean allocation of the bottleneck resource (sets the job rate unless `rate` is given). */
   readonly utilisation: number;
+  /** Offered jobs per second (open loop); default: the rate that gives `utilisation`. */
+  readonly rate?: number;
   readonly maxTasksPerJob: number;
   readonly killGapS: number;
   readonly settleS: number;
@@ -33,7 +35,7 @@ export class ChaosUsageError extends Error {
 
 export const USAGE = `usage: npm run chaos -- [--minutes M] [--seed S] [--json]
   [--nodes N] [--nodes-per-agent N] [--schedulers K] [--cell-states C] [--partitions P]
-  [--utilisation U] [--max-tasks N] [--kill-gap-s S] [--settle-s S] [--heartbeat-ms MS]
+  [--utilisation U | --rate JOBS_PER_S] [--max-tasks N] [--kill-gap-s S] [--settle-s S] [--heartbeat-ms MS]
   [--data-dir DIR] [--keep] [--log-level L]`;
 
 function num(name: string, v: string | undefined, dflt: number, min: number, max: number, int = true): number {
@@ -55,7 +57,7 @@ export function parseChaosArgs(argv: readonly string[], defaultSeed: string): Ch
       options: {
         minutes: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' },
         nodes: { type: 'string' }, 'nodes-per-agent': { type: 'string' }, schedulers: { type: 'string' },
-        'cell-states': { type: 'string' }, partitions: { type: 'string' }, utilisation: { type: 'string' },
+        'cell-states': { type: 'string' }, partitions: { type: 'string' }, utilisation: { type: 'string' }, rate: { type: 'string' },
         'max-tasks': { type: 'string' }, 'kill-gap-s': { type: 'string' }, 'settle-s': { type: 'string' },
         'heartbeat-ms': { type: 'string' }, 'data-dir': { type: 'string' }, keep: { type: 'boolean' },
         'log-level': { type: 'string' }, help: { type: 'boolean' },
@@ -69,6 +71,8 @@ export function parseChaosArgs(argv: readonly string[], defaultSeed: string): Ch
   const nodes = num('nodes', str('nodes'), 16, 1, 100_000);
   const seed = str('seed') ?? defaultSeed;
   if (seed === '' || !/^[A-Za-z0-9_.-]{1,64}$/.test(seed)) throw new ChaosUsageError(`--seed: use 1-64 of A-Z a-z 0-9 _ . -, got "${seed}"`);
+  if (str('rate') !== undefined && str('utilisation') !== undefined) throw new ChaosUsageError('--rate and --utilisation: give one of them (--utilisation picks the rate)');
+  const rate = str('rate') === undefined ? undefined : num('rate', str('rate'), 0, 0.01, 100_000, false);
   const logLevel = str('log-level') ?? 'info';
   if (!['trace', 'debug', 'info'].includes(logLevel)) throw new ChaosUsageError(`--log-level: trace, debug or info (the driver needs the services' listening line), got "${logLevel}"`);
   return Object.freeze({
@@ -81,6 +85,7 @@ export function parseChaosArgs(argv: readonly string[], defaultSeed: string): Ch
     cellStates: num('cell-states', str('cell-states'), 2, 1, 5),
     partitions: num('partitions', str('partitions'), 8, 1, 4096),
     utilisation: num('utilisation', str('utilisation'), 0.5, 0.01, 2, false),
+    ...(rate !== undefined ? { rate } : {}),
     maxTasksPerJob: num('max-tasks', str('max-tasks'), 40, 1, 100_000),
     killGapS: num('kill-gap-s', str('kill-gap-s'), 20, 1, 3_600, false),
     settleS: num('settle-s', str('settle-s'), 90, 5, 3_600, false),

@@ -19,7 +19,7 @@ import type { ChaosOptions } from './options.ts';
 import { recoveryAfter } from './recovery.ts';
 import { summarize, type ChaosSummary, type KillRecord } from './report.ts';
 import { planKills, type KillKind, type PlannedKill } from './schedule.ts';
-import { DEFAULT_WORKLOAD, jobRateFor, meanJobWork, type ChaosWorkloadOptions } from './workload.ts';
+import { DEFAULT_WORKLOAD, jobRateFor, meanJobWork, meanTasksPerJob, utilisationAt, type ChaosWorkloadOptions } from './workload.ts';
 import { readWholeStream } from './streams.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -52,10 +52,12 @@ export async function runChaos(o: ChaosOptions, progress: Progress): Promise<{ s
   const dist: JobSizeDistribution = jobSizeDistribution((await loadTrace(BUNDLED.alibaba2017Jobs)).jobs);
   const capacity = { cpu_millis: shape.cpu_millis * o.nodes, mem_mib: shape.mem_mib * o.nodes };
   const work = meanJobWork(dist, createRng(`chaos/${o.seed}/calibration`), workload);
-  const ratePerS = jobRateFor(work, capacity, o.utilisation);
+  const ratePerS = o.rate ?? jobRateFor(work, capacity, o.utilisation);
+  const offeredUtilisation = utilisationAt(work, capacity, ratePerS);
+  const tasksPerJob = meanTasksPerJob(dist, createRng(`chaos/${o.seed}/calibration-tasks`), workload);
   const durationMs = o.minutes * 60_000;
   const plan = planKills({ durationMs, seed: o.seed, meanGapMs: o.killGapS * 1000 });
-  progress(`${plan.length} kills planned (${plan.map((k) => `${k.kind}@${Math.round(k.atMs / 1000)}s`).join(', ')}); load ${ratePerS.toFixed(2)} jobs/s for ${Math.round(o.utilisation * 100)}% of ${o.nodes} nodes`);
+  progress(`${plan.length} kills planned (${plan.map((k) => `${k.kind}@${Math.round(k.atMs / 1000)}s`).join(', ')}); load ${ratePerS.toFixed(2)} jobs/s (≈ ${Math.round(ratePerS * tasksPerJob)} tasks/s) for ${Math.round(offeredUtilisation * 100)}% of ${o.nodes} nodes`);
 
   const cell = new ChaosCell({
     cell: CELL, dataDir, nodes: o.nodes, nodesPerAgent: o.nodesPerAgent, schedulers: o.schedulers, cellStates: o.cellStates,
@@ -136,19 +138,22 @@ export async function runChaos(o: ChaosOptions, progress: Progress): Promise<{ s
     // ---- settle ----------------------------------------------------------------------------
     const settleStart = Date.now();
     const ids = [...load.acked.keys()];
-    let listing = new Map<string, JobListing>();
+    const listing = new Map<string, JobListing>();
     let settled = false;
+    // Jobs not seen in a terminal state yet: each pass lists only these (a pass over every job of a
+    // long loaded run — 80,000 jobs, millions of tasks — took longer than a request's timeout).
+    let open = ids;
+    let lastError: Error | undefined;
     while (true) {
-      try {
-        listing = await listJobs(nc, s.queryJobs, ids);
-        const open = ids.filter((id) => !isTerminal(listing.get(id)?.state)).length;
-        if (open === 0) { settled = true; break; }
-        if (Date.now() - settleStart > o.settleS * 1000) {
-          progress(`not settled after ${o.settleS} s: ${open} jobs still open`);
-          break;
-        }
-      } catch (e) {
-        if (Date.now() - settleStart > o.settleS * 1000) throw new ChaosHarnessError(`cannot list jobs: ${(e as Error).message}`);
+      const pass = await listJobs(nc, s.queryJobs, open);
+      for (const [id, j] of pass.jobs) listing.set(id, j);
+      lastError = pass.error ?? lastError;
+      open = open.filter((id) => !isTerminal(listing.get(id)?.state));
+      if (open.length === 0 && pass.error === undefined) { settled = true; break; }
+      if (Date.now() - settleStart > o.settleS * 1000) {
+        if (pass.jobs.size === 0 && pass.error !== undefined) throw new ChaosHarnessError(`cannot list jobs: ${pass.error.message}`);
+        progress(`not settled after ${o.settleS} s: ${open.length} jobs still open${lastError !== undefined ? ` (last listing error: ${lastError.message})` : ''}`);
+        break;
       }
       await sleep(2_000);
     }
@@ -179,7 +184,7 @@ export async function runChaos(o: ChaosOptions, progress: Progress): Promise<{ s
     });
     const summary = summarize({
       seed: o.seed, minutes: o.minutes, loadedS, nodes: o.nodes, schedulers: o.schedulers, cellStates: o.cellStates,
-      ratePerS, targetUtilisation: o.utilisation, meanUtilisation,
+      ratePerS, targetUtilisation: offeredUtilisation, meanUtilisation,
       submitted: load.submitted, tasksSubmitted: load.tasksSubmitted, acked: load.acked.size, unacked: load.unacked.length, inStream: inStream.size,
       log: audit, jobs, concurrentRuns: observers.reports.concurrentRuns(), agentTasksSeen: observers.reports.tasks,
       kills: killRecords, settled, settleS,
@@ -199,19 +204,24 @@ function isTerminal(state: string | undefined): boolean {
   return state === 'finished' || state === 'failed' || state === 'unschedulable';
 }
 
-/** The listing of `ids`, a chunk at a time (a reply too large for one message comes back as a shorter page). */
-async function listJobs(nc: NatsConnection, subject: string, ids: readonly string[]): Promise<Map<string, JobListing>> {
-  const out = new Map<string, JobListing>();
+/** The listings of `ids`, 500 a request; a request that fails leaves its jobs out (the error is returned). */
+async function listJobs(nc: NatsConnection, subject: string, ids: readonly string[]): Promise<{ jobs: Map<string, JobListing>; error?: Error }> {
+  const jobs = new Map<string, JobListing>();
+  let error: Error | undefined;
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
-    for (let offset = 0; ;) {
-      const r = await request(nc, subject, { ids: chunk, offset, limit: chunk.length }, jobsListingReply, { timeoutMs: 10_000 });
-      for (const j of r.items) out.set(j.id, j);
-      offset += r.items.length;
-      if (r.items.length === 0 || offset >= r.total) break;
+    try {
+      for (let offset = 0; ;) {
+        const r = await request(nc, subject, { ids: chunk, offset, limit: chunk.length }, jobsListingReply, { timeoutMs: 10_000 });
+        for (const j of r.items) jobs.set(j.id, j);
+        offset += r.items.length;
+        if (r.items.length === 0 || offset >= r.total) break;
+      }
+    } catch (e) {
+      error = e as Error;
     }
   }
-  return out;
+  return error === undefined ? { jobs } : { jobs, error };
 }
 
 /**

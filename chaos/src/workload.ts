@@ -90,3 +90,20 @@ export function jobRateFor(work: Readonly<Record<string, number>>, capacity: Rea
   if (!Number.isFinite(rate)) throw new RangeError('the workload asks for none of the resources the cell has');
   return rate;
 }
+
+/** Mean allocation of the bottleneck resource of `capacity` at `rate` jobs/s (the inverse of `jobRateFor`). */
+export function utilisationAt(work: Readonly<Record<string, number>>, capacity: Readonly<Record<string, number>>, rate: number): number {
+  let u = 0;
+  for (const [r, cap] of Object.entries(capacity)) {
+    const w = work[r];
+    if (cap > 0 && w > 0) u = Math.max(u, (rate * w) / cap);
+  }
+  return u;
+}
+
+/** Mean tasks per job of the chaos workload, from `samples` draws of its own rng stream. */
+export function meanTasksPerJob(dist: JobSizeDistribution, rng: RandomSource, o: ChaosWorkloadOptions = DEFAULT_WORKLOAD, samples = 4_000): number {
+  let n = 0;
+  for (let i = 0; i < samples; i++) for (const g of chaosJob(dist, rng, `probe-${i}`, o).tasks) n += g.count;
+  return n / samples;
+}

@@ -97,6 +97,7 @@ export function buildProgram(): Command {
     .option('--no-auth', 'NATS without authentication (default: every connection authenticated, credentials under <data-dir>/<cell>/auth/)')
     .option('--tls', 'NATS over TLS (a CA and certificate made with openssl under <data-dir>/<cell>/auth/tls/)', false)
     .option('--tenants <list>', 'tenants that get a submitter identity', 'default')
+    .option('--exec-agent', 'also start a node agent with the exec driver on this host (node exec-000000, label zone=host: real commands run)', false)
     .option('--console', 'also serve the web console on loopback (URL printed, with its access token)', false)
     .option('--console-port <n>', 'the console\'s port (default: a free one)', intArg(0))
     .action(async (_o, cmd: Command) => {

@@ -77,3 +77,14 @@ describe('console jobs table', () => {
     expect(exact.total).toBe(1200);
   });
 });
+
+describe('up: registration progress', () => {
+  it('reports at most twice a second, and always the last count', async () => {
+    const { registrationProgress } = await import('../src/shell/up.ts');
+    const lines: string[] = [];
+    let t = 0;
+    const p = registrationProgress((s) => lines.push(s), () => t);
+    p(100, 10_000); t = 100; p(200, 10_000); t = 600; p(5000, 10_000); t = 650; p(10_000, 10_000);
+    expect(lines).toEqual(['tessera: registering nodes: 100/10,000', 'tessera: registering nodes: 5,000/10,000', 'tessera: registering nodes: 10,000/10,000']);
+  });
+});

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ResourceSpace } from '@tessera/core';
 import { ClaimColumns, encodeEntry, type LogEntry, type LogRecord } from '@tessera/cell-state';
 import {
-  AgentReports, auditJobs, cappedCounts, chaosJob, ChaosUsageError, firstAfter, jobRateFor, jobWork, KILL_KINDS, LogAudit,
+  AgentReports, auditJobs, cappedCounts, chaosJob, ChaosUsageError, firstAfter, jobRateFor, jobWork, KILL_KINDS, LogAudit, utilisationAt,
   parseChaosArgs, planKills, quantile, recoveryAfter, summarize, type ChaosFacts,
 } from '@tessera/chaos';
 import { createRng } from '@tessera/policy';
@@ -182,6 +182,8 @@ describe('workload', () => {
   it('jobRateFor aims the bottleneck resource at the target', () => {
     expect(jobRateFor({ cpu_millis: 1000, mem_mib: 10 }, { cpu_millis: 10_000, mem_mib: 1_000 }, 0.5)).toBeCloseTo(5);
     expect(() => jobRateFor({ gpu: 1 }, { cpu_millis: 1 }, 0.5)).toThrow(RangeError);
+    // A given rate reads back as the utilisation it offers.
+    expect(utilisationAt({ cpu_millis: 1000, mem_mib: 10 }, { cpu_millis: 10_000, mem_mib: 1_000 }, 5)).toBeCloseTo(0.5);
   });
 });
 
@@ -192,6 +194,14 @@ describe('flags', () => {
     expect(() => parseChaosArgs(['--minutes', 'x'], '1')).toThrow(/--minutes/);
     expect(() => parseChaosArgs(['--bogus'], '1')).toThrow(ChaosUsageError);
     expect(() => parseChaosArgs(['--seed', 'a b'], '1')).toThrow(/--seed/);
+  });
+
+  it('takes --nodes and --rate (jobs/s) for a loaded run, not together with --utilisation', () => {
+    const o = parseChaosArgs(['--nodes', '1000', '--rate', '90'], '1');
+    expect(o).toMatchObject({ nodes: 1000, rate: 90, nodesPerAgent: 500 });
+    expect(parseChaosArgs([], '1').rate).toBeUndefined();
+    expect(() => parseChaosArgs(['--rate', '0'], '1')).toThrow(/--rate/);
+    expect(() => parseChaosArgs(['--rate', '5', '--utilisation', '0.5'], '1')).toThrow(/--rate and --utilisation/);
   });
 });
 

@@ -67,7 +67,7 @@ function matrix(): Row[] {
     },
     {
       id: { role: 'cell-state' },
-      pub: { deny: [s.controlMode, ...cveAndLegacy], allow: [s.assign('agent-a'), s.jobsSubmit('team-a'), s.commitLogSubject] },
+      pub: { deny: [s.controlMode, `${js}.STREAM.RESTORE.${s.commitLogStream}`, ...cveAndLegacy], allow: [s.assign('agent-a'), s.jobsSubmit('team-a'), s.commitLogSubject, `${js}.STREAM.INFO.${s.commitLogStream}`] },
       sub: { deny: everyonesInbox, allow: [s.nodeRegisterAll, s.commit, '_INBOX_cell-state.>'] },
     },
     {

@@ -15,6 +15,16 @@ import { stopCellOnSignals } from './foreground-signals.ts';
 import { cellDirOf, readLocalState, type GlobalOptions } from './target.ts';
 import { consoleUrlFile, openConsole, readConsoleUrl } from './console-command.ts';
 
+/** `registering nodes: n/N` on stderr while the cell starts, at most twice a second (and the last). */
+export function registrationProgress(err: (s: string) => void, now: () => number = Date.now): (registered: number, expected: number) => void {
+  let lastAt = -Infinity;
+  return (registered, expected) => {
+    if (registered < expected && now() - lastAt < 500) return;
+    lastAt = now();
+    err(`tessera: registering nodes: ${registered.toLocaleString('en')}/${expected.toLocaleString('en')}`);
+  };
+}
+
 /** The console URL the detached supervisor writes once its console serves. */
 async function waitForConsoleUrl(cellDir: string, pid: number | undefined, timeoutMs: number): Promise<string | undefined> {
   const deadline = Date.now() + timeoutMs;
@@ -52,6 +62,8 @@ export interface UpOptions {
   /** Also serve the web console (`--console`, `--console-port`). */
   readonly console?: boolean;
   readonly consolePort?: number;
+  /** Also an agent with the exec driver on this host (`--exec-agent`). */
+  readonly execAgent?: boolean;
 }
 
 /** Refuses to start a second cell on the same folder. */
@@ -70,7 +82,7 @@ export function cellOptionsFrom(g: GlobalOptions, o: UpOptions): CellOptions {
     partitions: o.partitions, mode: o.mode, machines: o.machines, fresh: o.fresh, timeScale: o.timeScale,
     zones: o.zones?.split(',').map((z) => z.trim()).filter((z) => z !== ''), nodesPerAgent: o.nodesPerAgent,
     heartbeatMs: o.heartbeatMs, nodeShape: shape, logLevel: o.logLevel, readyTimeoutMs: o.readyTimeoutS * 1000,
-    resources: g.resources.split(','),
+    resources: g.resources.split(','), execAgent: o.execAgent === true,
     auth: o.nats !== undefined ? false : o.auth !== false, tls: o.tls === true,
     tenants: o.tenants?.split(',').map((t) => t.trim()).filter((t) => t !== ''),
   };
@@ -104,6 +116,7 @@ export async function upForeground(g: GlobalOptions, o: UpOptions, out: (s: stri
       if (e.state === 'backoff' || e.state === 'failed') err(`tessera: ${e.service} ${e.state === 'failed' ? 'failed for good' : 'died; restarting'} (restarts ${e.restarts})`);
       else if (e.state === 'running') err(`tessera: ${e.service} running again (pid ${e.pid}, restarts ${e.restarts})`);
     },
+    onNodesRegistered: registrationProgress(err),
     signal: starting.signal,
   }).catch((e: Error) => {
     throw starting.signal.aborted ? new CliError('interrupted while the cell was starting; stopped what had started', 130) : new CliError(`the cell did not start: ${e.message}`);
@@ -139,10 +152,14 @@ export async function upDetached(g: GlobalOptions, argv: readonly string[], o: U
   let exited: number | null | undefined;
   child.once('exit', (code) => { exited = code; });
   const deadline = Date.now() + o.readyTimeoutS * 1000 + 30_000;
+  const progress = registrationProgress((s) => process.stderr.write(`${s}\n`));
+  let shown = -1;
+  const showProgress = (n: number, of: number) => { if (n !== shown) { shown = n; progress(n, of); } };
   while (Date.now() < deadline) {
     let state: CellStateFile | undefined;
     try { state = readStateFile(statePath); } catch { state = undefined; }
     if (state !== undefined && state.supervisorPid === child.pid) {
+      if (state.nodesRegistered !== undefined && state.state === 'starting') showProgress(state.nodesRegistered, state.nodes);
       if (state.state === 'running') {
         out(readyBanner(state, Date.now() - t0));
         if (o.console === true) {

@@ -50,6 +50,8 @@ export interface CellOptions extends Partial<CellPlanOptions> {
   readonly stateFile?: boolean;
   /** Delete the data folder first (NATS streams, logs): a cell with no history. */
   readonly fresh?: boolean;
+  /** Called while the cell starts, whenever the count of registered nodes changes (`tessera up`'s progress). */
+  readonly onNodesRegistered?: (registered: number, expected: number) => void;
   /** Called whenever a service changes state. */
   readonly onEvent?: (e: CellEvent) => void;
   /** Where `services/` lives (default: this repository). */
@@ -114,7 +116,7 @@ async function countMachines(path: string): Promise<number> {
 }
 
 /** Polls cell-state's node listing until `expected` nodes are registered. */
-async function waitForNodes(natsUrl: string, cell: string, expected: number, timeoutMs: number, aborted: () => boolean, credentials?: NatsCredentials): Promise<void> {
+async function waitForNodes(natsUrl: string, cell: string, expected: number, timeoutMs: number, aborted: () => boolean, credentials?: NatsCredentials, progress?: (registered: number) => void): Promise<void> {
   const log = createLogger('launcher', 'silent');
   const nc = await connectNats(natsUrl, 'tessera launcher', log, credentials);
   const s = subjectsFor(cell);
@@ -124,6 +126,7 @@ async function waitForNodes(natsUrl: string, cell: string, expected: number, tim
     while (Date.now() < deadline && !aborted()) {
       try {
         const r = await request(nc, s.queryNodes, { offset: 0, limit: 1 }, nodesListingReply, { timeoutMs: 5000 });
+        if (r.total !== last) progress?.(r.total);
         last = r.total;
         if (r.total >= expected) return;
       } catch { /* cell-state not serving yet */ }
@@ -144,9 +147,10 @@ export async function startCell(opts: CellOptions = {}): Promise<CellHandle> {
   if (opts.fresh) rmSync(dataDir, { recursive: true, force: true });
   const logDir = join(dataDir, 'logs');
   const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
-  const nodes = opts.nodes ?? (opts.machines !== undefined ? await countMachines(opts.machines) : 1000);
-  const plan = planCell({
-    cell, nodes, nodesPerAgent: opts.nodesPerAgent ?? 10_000, schedulers: opts.schedulers ?? 3,
+  const simNodes = opts.nodes ?? (opts.machines !== undefined ? await countMachines(opts.machines) : 1000);
+  const nodes = simNodes + (opts.execAgent === true ? 1 : 0);
+  const plan = planCell({ execAgent: opts.execAgent,
+    cell, nodes: simNodes, nodesPerAgent: opts.nodesPerAgent ?? 10_000, schedulers: opts.schedulers ?? 3,
     partitions: opts.partitions, mode: opts.mode, machines: opts.machines !== undefined ? resolve(opts.machines) : undefined,
     nodeShape: opts.nodeShape, zones: opts.zones, timeScale: opts.timeScale, heartbeatMs: opts.heartbeatMs,
     resources: opts.resources, logLevel: opts.logLevel, extraArgs: opts.extraArgs,
@@ -154,12 +158,13 @@ export async function startCell(opts: CellOptions = {}): Promise<CellHandle> {
   const statePath = opts.stateFile === false ? undefined : stateFilePath(dataDir);
   const startedAt = new Date().toISOString();
   let runState: CellRunState = 'starting';
+  let nodesRegistered: number | undefined;
   let error: string | undefined;
   const services: Supervised[] = [];
   let natsUrl = opts.natsUrl ?? '';
 
   const snapshot = (): CellStateFile => ({
-    version: 1, cell, state: runState, supervisorPid: process.pid, natsUrl, ownNats: opts.natsUrl === undefined, dataDir, nodes,
+    version: 1, cell, state: runState, supervisorPid: process.pid, natsUrl, ownNats: opts.natsUrl === undefined, dataDir, nodes, nodesRegistered,
     ...(cellAuth !== undefined ? { authDir: cellAuth.authDir, tls: cellAuth.tls !== undefined } : {}),
     startedAt, updatedAt: new Date().toISOString(), error, services: services.map((s) => s.info()),
   });
@@ -248,7 +253,11 @@ export async function startCell(opts: CellOptions = {}): Promise<CellHandle> {
     for (const s of byKind('nats')) await s.start();
     for (const s of byKind('cell-state')) await s.start();
     await Promise.all([...byKind('scheduler'), ...byKind('node-agent')].map((s) => s.start()));
-    if (opts.waitForNodes !== false && nodes > 0) await waitForNodes(natsUrl, cell, nodes, readyTimeoutMs, aborted, cellAuth?.credentials({ role: 'monitor' }));
+    if (opts.waitForNodes !== false && nodes > 0) await waitForNodes(natsUrl, cell, nodes, readyTimeoutMs, aborted, cellAuth?.credentials({ role: 'monitor' }), (n) => {
+      nodesRegistered = n;
+      persist();
+      opts.onNodesRegistered?.(n, nodes);
+    });
     if (aborted()) throw new CellStartError('start aborted');
   } catch (e) {
     error = aborted() ? 'start aborted' : (e as Error).message;

@@ -31,6 +31,8 @@ export interface CellPlanOptions {
   readonly logLevel?: string;
   /** Extra flags per service kind (e.g. `{ scheduler: ['--sync-ms', '50'] }`). */
   readonly extraArgs?: Partial<Record<ServiceKind, readonly string[]>>;
+  /** Also an agent with the exec driver on this host (one node, `exec-000000`, label zone=host, the host's CPUs and memory): real commands run. */
+  readonly execAgent?: boolean;
 }
 
 export interface PlannedService {
@@ -109,6 +111,10 @@ export function planCell(o: CellPlanOptions): PlannedService[] {
     args.push('--heartbeat-ms', String(o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS));
     out.push({ name: `agent-${i}`, kind: 'node-agent', entry: 'services/node-agent/src/main.ts', args: [...args, ...extra('node-agent')], nodes: count });
   });
+  if (o.execAgent === true) {
+    const args = ['--id', 'agent-exec', '--driver', 'exec', '--nodes', '1', '--node-prefix', 'exec-', '--zones', 'host', '--heartbeat-ms', String(o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS)];
+    out.push({ name: 'agent-exec', kind: 'node-agent', entry: 'services/node-agent/src/main.ts', args: [...args, ...extra('node-agent')], nodes: 1 });
+  }
   return out;
 }
 

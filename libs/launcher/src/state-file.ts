@@ -43,6 +43,8 @@ export interface CellStateFile {
   /** NATS speaks TLS (the CA is in the credentials). */
   readonly tls?: boolean;
   readonly nodes: number;
+  /** Nodes registered so far while the cell starts (progress). */
+  readonly nodesRegistered?: number;
   readonly startedAt: string;
   readonly updatedAt: string;
   readonly error?: string;

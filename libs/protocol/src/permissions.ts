@@ -108,7 +108,8 @@ export function permissionsFor(s: Subjects, id: Identity): Permissions {
             ...[s.jobsStream, s.commitLogStream, ...kv.map((b) => `KV_${b}`), ...obj.map((b) => `OBJ_${b}`)].flatMap(streamOwner),
             ...kv.map((b) => `$KV.${b}.>`), ...obj.map((b) => `$O.${b}.>`),
           ],
-          deny: [...deny, `${p}.control.>`],
+          // Restore is never used by tessera (CVE-2026-33222: a restore permission reached other streams).
+          deny: [...deny, `${p}.control.>`, `${JS}.STREAM.RESTORE.>`, `${JS}.STREAM.SNAPSHOT.>`],
         },
         subscribe: { allow: [`${p}.>`, inbox], deny: [] },
         allowResponses: true,

@@ -4,6 +4,7 @@
  * in a service reads process.env or argv.
  */
 import type { z } from 'zod';
+import { flagHelp, wantsHelp } from './flag-help.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -33,6 +34,12 @@ export function parseFlagPairs(argv: readonly string[]): Record<string, string |
 
 /** Validates flags against `schema` (use z.coerce for numbers) and freezes the result. */
 export function compileConfig<S extends z.ZodTypeAny>(schema: S, argv: readonly string[]): Readonly<z.output<S>> {
+  if (wantsHelp(argv)) {
+    // `<service> --help`: the flags, from the schema itself, on stdout; exit 0.
+    const service = /services\/([^/]+)\//.exec(process.argv[1] ?? '')?.[1] ?? 'tessera service';
+    process.stdout.write(flagHelp(service, schema));
+    process.exit(0);
+  }
   const raw = parseFlagPairs(argv);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

@@ -8,3 +8,4 @@ export * from './streams.ts';
 export * from './job-publisher.ts';
 export * from './pull-intake.ts';
 export * from './credentials.ts';
+export { flagHelp, wantsHelp } from './flag-help.ts';

@@ -20,6 +20,7 @@ export { CONSTRAINTS_CHECK, constraintsCheck } from './constraints.ts';
 export { RESOURCES_CHECK, resourcesCheck } from './resources.ts';
 export { VICTIM_PRESENT_CHECK, victimPresentCheck } from './victim-present.ts';
 export { PREEMPTION_POLICY_CHECK, preemptionPolicyCheck, type PreemptionPolicyDeps } from './preemption-policy.ts';
+export { QUOTA_CHECK, quotaCheck } from './quota.ts';
 export { GPU_DEVICES_CHECK, gpuDevicesCheck } from './gpu-devices.ts';
 
 /**

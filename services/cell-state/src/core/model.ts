@@ -9,12 +9,13 @@
  * and `undoCommitBatch` takes it back when the append fails.
  */
 import {
-  CellState, Committer, DEFAULT_CLAIM_CHECKS, DEFAULT_EVICTION_CHECKS, DUPLICATE_TASK_CHECK, preemptionPolicyCheck, restartBackoffMs,
+  CellState, Committer, DEFAULT_CLAIM_CHECKS, DEFAULT_EVICTION_CHECKS, DUPLICATE_TASK_CHECK, preemptionPolicyCheck, quotaCheck, restartBackoffMs,
   restartPolicyOf, retiredTaskCheck, snapshotOf, withCheck, DEFAULT_PREEMPTION_MIN_RUNTIME_S, DEFAULT_PREEMPTION_PRIORITY_GAP, type PreemptionPolicy,
   type Allocation, type Claim, type ConflictReason, type Granularity,
   type JobSpec, type NodeSnapshot, type NodeState, type ResourceSpace, type Transaction, type TxnResult,
 } from '@tessera/core';
 import { JobTable, type JobEntry } from './job-table.ts';
+import { emptyQueueState, type QueueState } from './queues.ts';
 import {
   ClaimColumns, demandsOf, GENESIS_HASH, type CommitRecord, type LifecycleRecord, type EndedRecord, type JobRecord, type LogEntry, type LogRecord,
   type LostRecord, type RegisterRecord, type RunningRecord, type StoppedRecord,
@@ -50,6 +51,8 @@ export interface CellModel {
   chained: boolean;
   /** Resource names fixed by the log's `cell` record, once seen. */
   logResources?: readonly string[];
+  /** The queue file in force (kept in the config bucket, not in the log). */
+  readonly queues: QueueState;
 }
 
 export interface ModelOptions {
@@ -67,7 +70,9 @@ export function createModel(space: ResourceSpace, opts: ModelOptions): CellModel
   const jobs = new JobTable();
   // A task that already ran to its end is refused like a placed one: its allocation is gone, and
   // without this check a redelivered job would run it a second time.
-  const checks = withCheck(DEFAULT_CLAIM_CHECKS, retiredTaskCheck((taskId) => jobs.isTaskEnded(taskId)), DUPLICATE_TASK_CHECK);
+  const queues = emptyQueueState();
+  // Quota last: a claim that cannot fit its node is counted under that reason, not under quota.
+  const checks = withCheck(withCheck(DEFAULT_CLAIM_CHECKS, retiredTaskCheck((taskId) => jobs.isTaskEnded(taskId)), DUPLICATE_TASK_CHECK), quotaCheck(() => queues.tree));
   const assignedAt = new Map<string, number>();
   const evictionChecks = [...DEFAULT_EVICTION_CHECKS, preemptionPolicyCheck({
     policy: opts.preemption ?? { priorityGap: DEFAULT_PREEMPTION_PRIORITY_GAP, minRuntimeMs: DEFAULT_PREEMPTION_MIN_RUNTIME_S * 1000 },
@@ -76,7 +81,7 @@ export function createModel(space: ResourceSpace, opts: ModelOptions): CellModel
     startedAt: (taskId) => assignedAt.get(taskId),
   })];
   return {
-    space, cell, jobs,
+    space, cell, jobs, queues,
     committer: new Committer(cell, { granularity: opts.granularity, dedupLimit: opts.dedupLimit, checks, evictionChecks }),
     owners: new Map(), assignedAt, orphanReturns: new Map(), stopping: new Map(), drainDeadlines: new Map(), lastSeq: 0, lastHash: GENESIS_HASH, chained: false,
   };
