@@ -8,7 +8,7 @@ import { ADMINISTRATIVE_CONDITIONS, NODE_CONDITIONS, type Allocation, type NodeC
 import { gpuDims, withDeviceMilli, type GpuDims } from './gpu.ts';
 import { applyDevices, importDevices, rebuildDevices } from './gpu-cell.ts';
 import { partitionOf } from './partitioning.ts';
-import { DEFAULT_QUEUE } from './queues/tree.ts';
+import { DEFAULT_QUEUE, queuePrefixes } from './queues/tree.ts';
 import { addInto, subtractInto, type ResourceSpace, type ResourceVector } from './resources.ts';
 import type { Claim } from './txn.ts';
 
@@ -243,8 +243,8 @@ export class CellState {
     const a = this.placed.get(taskId);
     if (a === undefined) return undefined;
     this.placed.delete(taskId);
-    if (a.preemptible !== true) {
-      const q = this.queueAlloc.get(a.queue ?? DEFAULT_QUEUE);
+    if (a.preemptible !== true) for (const path of queuePrefixes(a.queue ?? DEFAULT_QUEUE)) {
+      const q = this.queueAlloc.get(path);
       if (q !== undefined) subtractInto(q, a.demand);
     }
     const n = this.byId.get(a.nodeId)!;
@@ -271,8 +271,9 @@ export class CellState {
   }
 
   /**
-   * Non-preemptible allocation per leaf queue path (`default` for claims without a queue): the
-   * `allocated` of DESIGN §10, what quota checks and DRF ordering read. Live: do not modify.
+   * Non-preemptible allocation per queue path, inner queues included (a booking counts on its
+   * leaf and every dotted prefix: `prod.web` also counts on `prod`); `default` for claims without
+   * a queue. The `allocated` of DESIGN §10, what quota checks and DRF ordering read. Live: do not modify.
    */
   queueAllocated(): ReadonlyMap<string, ResourceVector> {
     return this.queueAlloc;
@@ -280,10 +281,11 @@ export class CellState {
 
   private bookQueue(a: Allocation): void {
     if (a.preemptible === true) return;
-    const key = a.queue ?? DEFAULT_QUEUE;
-    let q = this.queueAlloc.get(key);
-    if (q === undefined) this.queueAlloc.set(key, (q = this.space.zero()));
-    addInto(q, a.demand);
+    for (const path of queuePrefixes(a.queue ?? DEFAULT_QUEUE)) {
+      let q = this.queueAlloc.get(path);
+      if (q === undefined) this.queueAlloc.set(path, (q = this.space.zero()));
+      addInto(q, a.demand);
+    }
   }
 
   /** Releases every task on a node (e.g. when it is lost) and returns them. */

@@ -19,6 +19,8 @@ export const ConflictReason = {
   gang_aborted: 'gang_aborted',
   /** The claim itself is malformed (negative or NaN demand, empty ids). */
   invalid: 'invalid',
+  /** The claim would take its queue (or an ancestor) above its max quota (DESIGN §10). */
+  quota: 'quota',
   /** An eviction names a task that is no longer on that node. */
   victim_gone: 'victim_gone',
 } as const;

@@ -4,9 +4,14 @@
  * rules themselves are the named checks of `./checks/` (DEFAULT_CLAIM_CHECKS).
  */
 import type { CellState } from './cell.ts';
+import { checkConstraints } from './checks/constraints.ts';
+import { checkDuplicateTask } from './checks/duplicate-task.ts';
 import { DEFAULT_CLAIM_CHECKS, DEFAULT_EVICTION_CHECKS, type ClaimCheck, type EvictionCheck } from './checks/index.ts';
+import { checkNodeState } from './checks/node-state.ts';
+import { checkResources } from './checks/resources.ts';
 import { TxnScope } from './checks/scope.ts';
-import { isId } from './checks/well-formed.ts';
+import { checkVersion } from './checks/version.ts';
+import { checkWellFormed, isId } from './checks/well-formed.ts';
 import type { NodeState } from './node.ts';
 import { ConflictReason } from './reasons.ts';
 import type { Granularity, Rejection, Transaction, TxnVerdict } from './txn.ts';
@@ -19,6 +24,28 @@ export interface ValidateOptions {
 }
 
 const EMPTY: readonly never[] = Object.freeze([]);
+
+/**
+ * A check list compiled once: each built-in check as a small code, so the loop calls its pure
+ * function directly (monomorphic, inlinable) instead of through the list's objects; other checks
+ * (code -1) are called through the list. Same checks, same order, same answers.
+ */
+interface CompiledChecks {
+  readonly codes: Int8Array;
+  readonly accepting: boolean;
+}
+const BUILT_INS: readonly ClaimCheck['check'][] = [checkWellFormed, checkDuplicateTask, checkNodeState, checkVersion, checkConstraints, checkResources];
+const compiled = new WeakMap<readonly ClaimCheck[], CompiledChecks>();
+
+function compile(checks: readonly ClaimCheck[]): CompiledChecks {
+  let c = compiled.get(checks);
+  if (c === undefined) {
+    c = { codes: Int8Array.from(checks, (k) => BUILT_INS.indexOf(k.check)), accepting: checks.some((k) => k.accepted !== undefined) };
+    compiled.set(checks, c);
+  }
+  return c;
+}
+
 
 /**
  * Decides which claims of `txn` still fit the current state. Every claim runs through `checks`
@@ -43,15 +70,22 @@ export function validateTxn(cell: CellState, txn: Transaction, granularity: Gran
   let rejected: Rejection[] | undefined;
   // Nodes with an accepted claim, for deciding which evictions to apply.
   let claimedNodes: Set<string> | undefined;
-  let hasAccepting = false;
-  for (let k = 0; k < checks.length; k++) if (checks[k].accepted !== undefined) hasAccepting = true;
+  const { codes, accepting } = compile(checks);
 
   for (let i = 0; i < claims.length; i++) {
     const claim = claims[i];
     const node: NodeState | undefined = typeof claim === 'object' && claim !== null ? cell.node(claim.nodeId) : undefined;
     let reason: ConflictReason | undefined;
-    for (let k = 0; k < checks.length; k++) {
-      reason = checks[k].check(claim, node, scope);
+    for (let k = 0; k < codes.length; k++) {
+      switch (codes[k]) {
+        case 0: reason = checkWellFormed(claim, node, scope); break;
+        case 1: reason = checkDuplicateTask(claim, node, scope); break;
+        case 2: reason = checkNodeState(claim, node); break;
+        case 3: reason = checkVersion(claim, node, scope); break;
+        case 4: reason = checkConstraints(claim, node); break;
+        case 5: reason = checkResources(claim, node, scope); break;
+        default: reason = checks[k].check(claim, node, scope);
+      }
       if (reason !== undefined) break;
     }
     if (reason === undefined) {
@@ -60,7 +94,7 @@ export function validateTxn(cell: CellState, txn: Transaction, granularity: Gran
         scope.name(claim.taskId);
         scope.book(claim, node!);
       }
-      if (hasAccepting) for (let k = 0; k < checks.length; k++) checks[k].accepted?.(claim, node!, scope);
+      if (accepting) for (let k = 0; k < checks.length; k++) checks[k].accepted?.(claim, node!, scope);
       if (evictions !== undefined) (claimedNodes ??= new Set()).add(claim.nodeId);
     } else {
       (rejected ??= []).push({ index: i, reason });

@@ -20,6 +20,7 @@
 import { z } from 'zod';
 import { CONSTRAINT_OPS, NODE_CONDITIONS, TXN_KINDS } from '@tessera/core';
 import type { SafeParseResult, Validator } from './codec.ts';
+import { wireQueueUsage } from './queues.ts';
 import { AGENT_ID } from './subjects.ts';
 import {
   MAX_JOBS_PER_MESSAGE, TASK_OUTCOMES,
@@ -358,6 +359,11 @@ function syncReplyCheck(x: unknown): R {
   for (let i = 0; i < a.length; i++) {
     e = partitionSyncCheck(a[i]);
     if (e !== null) return at(at(e, i), 'syncs');
+  }
+  if (x.queues !== undefined) {
+    // Small (one vector per queue): checked by its zod schema.
+    const q = wireQueueUsage.safeParse(x.queues);
+    if (!q.success) return at(fail(`${q.error.issues[0].path.join('.')}: ${q.error.issues[0].message}`), 'queues');
   }
   return null;
 }

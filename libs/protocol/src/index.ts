@@ -2,6 +2,7 @@ export * from './subjects.ts';
 export * from './errors.ts';
 export * from './codec.ts';
 export * from './messages.ts';
+export * from './queues.ts';
 export * from './wire.ts';
 export * from './fast.ts';
 export * from './job-batch.ts';

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CONSTRAINT_OPS, NODE_CONDITIONS, TXN_KINDS, type NodeCondition } from '@tessera/core';
+import { wireQueueUsage } from './queues.ts';
 import { AGENT_ID } from './subjects.ts';
 
 const MAX_BATCH = 20_000;
@@ -94,7 +95,11 @@ export const syncRequest = z.object({
 export type SyncRequest = z.output<typeof syncRequest>;
 export const wirePartitionSync = z.object({ partition: z.number().int().nonnegative(), version, kind: z.enum(['delta', 'snapshot']), nodes: z.array(wireNode) });
 export type WirePartitionSync = z.output<typeof wirePartitionSync>;
-export const syncReply = z.object({ ok: z.literal(true), partitions: z.number().int().positive(), syncs: z.array(wirePartitionSync) });
+export const syncReply = z.object({
+  ok: z.literal(true), partitions: z.number().int().positive(), syncs: z.array(wirePartitionSync),
+  /** The committer's queue usage (DESIGN §10), for DRF ordering on every replica; absent from older cell-states. */
+  queues: wireQueueUsage.optional(),
+});
 export type SyncReply = z.output<typeof syncReply>;
 
 export const wireClaim = z.object({ taskId: id, jobId: id, nodeId: id, demand: resourceArray, seenVersion: version, devices: gpuDevices.optional(), constraints: z.array(constraint).max(100).optional(), queue: z.string().min(1).max(600).optional(), preemptible: z.boolean().optional() });

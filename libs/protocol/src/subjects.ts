@@ -45,6 +45,10 @@ export interface Subjects {
   readonly queryJobs: string;
   readonly queryNodes: string;
   readonly queryPartitions: string;
+  /** req/reply, CLI → cell-state: the queues listing (DESIGN §10). */
+  readonly queryQueues: string;
+  /** req/reply, CLI (admin) → cell-state: replace the queue file live (`tessera queues apply`). */
+  readonly queuesApply: string;
   /** pub, CLI → schedulers: switch the placement mode live (also kept in the config bucket). */
   readonly controlMode: string;
   /** req/reply, CLI (admin) → cell-state: cordon, uncordon, drain nodes (DESIGN §12). */
@@ -84,6 +88,8 @@ export function subjectsFor(cell = 'default'): Subjects {
     queryJobs: `${p}.query.jobs`,
     queryNodes: `${p}.query.nodes`,
     queryPartitions: `${p}.query.partitions`,
+    queryQueues: `${p}.query.queues`,
+    queuesApply: `${p}.queues.apply`,
     controlMode: `${p}.control.mode`,
     nodeAdmin: `${p}.admin.node`,
     queryExplain: `${p}.query.explain`,
@@ -100,6 +106,7 @@ export function subjectsFor(cell = 'default'): Subjects {
     ...s,
     cellStateRequestSubjects: (agentId: string) => [
       s.nodeRegister(agentId), s.nodeHeartbeat(agentId), s.taskEnded(agentId), s.sync, s.commit, s.jobOutcome, s.queryJobs, s.queryNodes, s.queryPartitions, s.nodeAdmin, s.queryExplain,
+      s.queryQueues, s.queuesApply,
     ],
   };
 }

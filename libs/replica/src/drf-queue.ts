@@ -6,7 +6,7 @@
  * head job would take it (or an ancestor) above max is skipped, so it never blocks the others.
  * Ties between queues go to the one served least recently, so equal queues alternate.
  */
-import { addInto, QueueTree, rollUp, weightedShare, type QueueNode, type ResourceSpace, type ResourceVector } from '@tessera/core';
+import { QueueTree, weightedShare, type QueueNode, type ResourceSpace, type ResourceVector } from '@tessera/core';
 import type { JobQueue, QueuedJob, QueueUsage } from './job-queue.ts';
 
 /** A binary heap of one leaf's jobs: higher priority, then earlier submit, then push order. */
@@ -71,15 +71,14 @@ export class DrfQueue<J extends QueuedJob = QueuedJob> implements JobQueue<J> {
   /** Per queue path, the `seq` at which it last served a job (ties go to the least recent). */
   private readonly servedAt = new Map<string, number>();
 
-  /** `tree`: the queue tree (a job naming a queue outside it is ordered as a top-level leaf of weight 1). */
+  /**
+   * `tree`: the queue tree (a job naming a queue outside it is ordered as a top-level leaf of
+   * weight 1); a usage carrying a tree replaces it (live `queues apply`), queued jobs stay.
+   */
   constructor(space: ResourceSpace, tree?: QueueTree) {
     this.tree = tree ?? QueueTree.flat(space);
   }
 
-  /** Takes a new queue tree (live `queues apply`); queued jobs stay. */
-  setTree(tree: QueueTree): void {
-    this.tree = tree;
-  }
 
   push(job: J): void {
     let h = this.leaves.get(job.queue);
@@ -90,7 +89,8 @@ export class DrfQueue<J extends QueuedJob = QueuedJob> implements JobQueue<J> {
 
   next(usage?: QueueUsage): J | undefined {
     if (this.count === 0) return undefined;
-    const rolled = usage === undefined ? new Map<string, ResourceVector>() : rollUp(this.tree, usage.allocated);
+    if (usage?.tree !== undefined) this.tree = usage.tree;
+    const rolled = usage === undefined ? EMPTY_USAGE : usage.allocated;
     const capacity = usage?.capacity;
     const path = this.pick(this.topLevel(), rolled, capacity);
     if (path === undefined) return undefined;
@@ -152,7 +152,7 @@ export class DrfQueue<J extends QueuedJob = QueuedJob> implements JobQueue<J> {
   private leafMayGo(path: string, rolled: ReadonlyMap<string, ResourceVector>, capacity: ResourceVector | undefined): boolean {
     const head = this.leaves.get(path)?.peek();
     if (head === undefined) return false;
-    if (capacity === undefined || head.need === undefined) return true;
+    if (capacity === undefined || head.need === undefined || !this.tree.hasMax) return true;
     return fitsUnderMax(this.tree.pathTo(path), rolled, head.need);
   }
 }
@@ -171,9 +171,4 @@ export function fitsUnderMax(path: readonly QueueNode[], rolled: ReadonlyMap<str
   return true;
 }
 
-/** `into[queue] += demand` (for a replica adding its own in-flight work to the committer's usage). */
-export function addUsage(into: Map<string, ResourceVector>, queue: string, demand: ResourceVector): void {
-  const v = into.get(queue);
-  if (v === undefined) into.set(queue, Float64Array.from(demand));
-  else addInto(v, demand);
-}
+const EMPTY_USAGE: ReadonlyMap<string, ResourceVector> = new Map();

@@ -1,5 +1,9 @@
-/** First in, first out: the order jobs were pushed (the JetStream consumer's order). Ignores usage. */
-import type { JobQueue, QueuedJob } from './job-queue.ts';
+/**
+ * First in, first out: the order jobs were pushed (the JetStream consumer's order). Usage orders
+ * nothing here; it only holds back the jobs whose queue is at its max (they keep their place).
+ */
+import { fitsUnderMax } from './drf-queue.ts';
+import type { JobQueue, QueuedJob, QueueUsage } from './job-queue.ts';
 
 export class FifoQueue<J extends QueuedJob = QueuedJob> implements JobQueue<J> {
   readonly kind = 'fifo';
@@ -12,15 +16,28 @@ export class FifoQueue<J extends QueuedJob = QueuedJob> implements JobQueue<J> {
     this.count++;
   }
 
-  next(): J | undefined {
-    while (this.head < this.items.length) {
-      const j = this.items[this.head];
-      this.items[this.head++] = undefined;
-      if (j !== undefined) {
-        this.count--;
-        this.compact();
-        return j;
+  next(usage?: QueueUsage): J | undefined {
+    const tree = usage?.tree;
+    if (tree === undefined || !tree.hasMax) {
+      while (this.head < this.items.length) {
+        const j = this.items[this.head];
+        this.items[this.head++] = undefined;
+        if (j !== undefined) {
+          this.count--;
+          this.compact();
+          return j;
+        }
       }
+      return undefined;
+    }
+    for (let i = this.head; i < this.items.length; i++) {
+      const j = this.items[i];
+      if (j === undefined || (j.need !== undefined && !fitsUnderMax(tree.pathTo(j.queue), usage!.allocated, j.need))) continue;
+      this.items[i] = undefined;
+      this.count--;
+      while (this.head < this.items.length && this.items[this.head] === undefined) this.head++;
+      this.compact();
+      return j;
     }
     return undefined;
   }

@@ -4,7 +4,7 @@
  * the next one given the committer's queue usage. Implementations: FIFO (fifo-queue.ts) and DRF
  * (drf-queue.ts); a new ordering is one new file implementing {@link JobQueue}.
  */
-import type { ResourceVector } from '@tessera/core';
+import type { QueueTree, ResourceVector } from '@tessera/core';
 
 /** The orderings a dispatcher can be configured with (`--queue-order`). */
 export type QueueOrder = 'fifo' | 'drf';
@@ -30,8 +30,10 @@ export interface QueuedJob {
 export interface QueueUsage {
   /** Cell capacity over ready nodes, per resource. */
   readonly capacity: ResourceVector;
-  /** Non-preemptible allocation per leaf queue path. Inner queues are the sums of their leaves. */
+  /** Non-preemptible allocation per queue path, inner queues included (as CellState.queueAllocated). */
   readonly allocated: ReadonlyMap<string, ResourceVector>;
+  /** The queue tree in force (weights, max); absent: no queue file, nothing is held back. */
+  readonly tree?: QueueTree;
 }
 
 export interface JobQueue<J extends QueuedJob = QueuedJob> {

@@ -81,6 +81,8 @@ export interface JobRun {
   roundNoRoom: boolean;
   /** Tasks refused in the current round, re-queued when its last answer arrives. */
   roundRejected: TaskRequest[];
+  /** Current round: some claim was refused for quota (the job waits for its queue, spending no retry budget). */
+  roundQuota: boolean;
 }
 
 export function newJobRun(jobId: string, gang: boolean, tasks: TaskRequest[], now: number, job: PlacementJob = { id: jobId, gang }): JobRun {
@@ -109,6 +111,7 @@ export function newJobRun(jobId: string, gang: boolean, tasks: TaskRequest[], no
     roundConflict: false,
     roundNoRoom: false,
     roundRejected: [],
+    roundQuota: false,
   };
 }
 

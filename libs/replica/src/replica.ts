@@ -170,6 +170,12 @@ export type JobStep =
   | { readonly kind: 'retry'; readonly at: number } // propose again at `at`
   | { readonly kind: 'placed' }
   | { readonly kind: 'unschedulable'; readonly reasons: Readonly<Record<string, number>> }
+  /**
+   * The committer refused some claims for quota: the job waits (pending, ready to propose) until
+   * its queue has room again. No retry budget is spent; the dispatcher holds it back until the
+   * usage it is shipped shows room (a JobQueue does), then proposes again.
+   */
+  | { readonly kind: 'quota'; readonly queue: string }
   | { readonly kind: 'ignored' }; // unknown or already answered transaction
 
 export class SchedulerReplica {
@@ -281,6 +287,7 @@ export class SchedulerReplica {
     run.attempt++;
     run.roundConflict = false;
     run.roundNoRoom = false;
+    run.roundQuota = false;
     run.roundRefusals = 0;
     let tasks = run.pending;
     let untried: TaskRequest[] | undefined;
@@ -379,6 +386,10 @@ export class SchedulerReplica {
       // committed it), so it counts as placed, never as something to place again.
       if (reason === undefined || reason === ConflictReason.duplicate_task) {
         run.placed.set(c.taskId, reason === undefined ? c.nodeId : '');
+      } else if (reason === ConflictReason.quota) {
+        // Not a stale view and not a conflict to retry: the queue is at its max. Wait for room.
+        run.roundQuota = true;
+        run.roundRejected.push(entry.tasks[i]);
       } else {
         addReason(run.reasons, reason);
         run.roundConflict = true;
@@ -501,6 +512,12 @@ export class SchedulerReplica {
   /** Closes a round with no answers outstanding: finished, or retry later, or give up. */
   private endRound(run: JobRun, now: number): JobStep {
     if (run.roundConflict) run.conflictRounds++;
+    if (run.roundQuota && !run.roundConflict && run.pending.length > 0 && !(run.gang && run.failed.length > 0)) {
+      run.state = 'ready';
+      run.retryAt = now;
+      run.failedRounds = 0;
+      return { kind: 'quota', queue: run.job.queue ?? 'default' };
+    }
     if (run.pending.length === 0) {
       run.finishedAt = now;
       if (run.failed.length > 0) {

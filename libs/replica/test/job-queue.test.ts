@@ -41,7 +41,7 @@ describe('DrfQueue order', () => {
     const q = new DrfQueue(space, t);
     for (const j of [job('x1', 'p.x'), job('q1', 'q'), job('y1', 'p.y')]) q.push(j);
     // p (x + y = 400) is above q (300): q first although p.y alone (0) is lowest of all leaves.
-    expect(drain(q, usage({ 'p.x': [400, 0], q: [300, 0] }))).toEqual(['q1', 'y1', 'x1']);
+    expect(drain(q, usage({ 'p.x': [400, 0], p: [400, 0], q: [300, 0] }))).toEqual(['q1', 'y1', 'x1']);
   });
 
   it('skips a queue at its max without blocking the others (no head-of-line blocking)', () => {

@@ -39,9 +39,9 @@ import {
 } from '@tessera/core';
 import { createRng, scoreNode, type PipelineSpec, type PlacementMode, type Rng } from '@tessera/policy';
 import {
-  DEFAULT_RETRY_POLICY, DrfQueue, FifoQueue, QUEUE_ORDERS, type QueueOrder, SchedulerReplica, addUsage, type JobQueue, type JobRun, type QueuedJob, type RetryPolicy,
+  DEFAULT_RETRY_POLICY, DrfQueue, FifoQueue, QUEUE_ORDERS, type QueueOrder, SchedulerReplica, type JobQueue, type JobRun, type QueuedJob, type RetryPolicy,
 } from '@tessera/replica';
-import { QueueTree, isZero, type ResourceVector } from '@tessera/core';
+import { DEFAULT_CLAIM_CHECKS, QueueTree, addQueueUsage, isZero, queuePrefixes, quotaCheck, withCheck, type ResourceVector } from '@tessera/core';
 import { EventQueue } from './event-queue.ts';
 import { Samples } from './samples.ts';
 
@@ -223,6 +223,8 @@ export interface SimStats {
   busyMs: Float64Array;
   commitBatches: number;
   modeRounds: Record<string, number>;
+  /** Rounds that ended waiting for quota (the committer refused claims for their queue's max). */
+  quotaWaits: number;
   /**
    * Claims proposed / refused by the freshness rank of the chosen node's partition in the
    * proposing view at decision time (0 = its most recently synced partition; partitions synced at
@@ -243,6 +245,8 @@ export interface TimelineBucket {
 }
 
 export class Simulation {
+  /** Told every committer answer (e.g. to follow the allocation as it grows). */
+  private readonly onCommitted: ((result: TxnResult, atMs: number) => void) | undefined;
   readonly config: SimConfig;
   readonly space: ResourceSpace;
   readonly cell: CellState;
@@ -278,14 +282,20 @@ export class Simulation {
   private qTouched = new Uint8Array(0);
   private readonly qProbe: { capacity: Float64Array; allocated: Float64Array; reserved: Float64Array | undefined } = { capacity: new Float64Array(0), allocated: new Float64Array(0), reserved: undefined };
 
-  constructor(config: SimConfig, space: ResourceSpace, nodes: readonly NodeRegistration[], arrivals: Iterable<SimJob> | Iterator<SimJob>, options: { keepJobs?: boolean } = {}) {
+  constructor(config: SimConfig, space: ResourceSpace, nodes: readonly NodeRegistration[], arrivals: Iterable<SimJob> | Iterator<SimJob>, options: { keepJobs?: boolean; onCommitted?: (result: TxnResult, atMs: number) => void } = {}) {
     checkSimConfig(config);
     this.config = config;
     this.space = space;
+    this.onCommitted = options.onCommitted;
     this.cell = new CellState(space, config.partitions, config.changeLogLimit === undefined ? {} : { changeLogLimit: config.changeLogLimit });
     for (const n of nodes) this.cell.upsertNode(n);
     // A small idempotency table: the simulator never replays, and results hold node snapshots.
-    this.committer = new Committer(this.cell, { granularity: config.granularity, dedupLimit: 1024 });
+    const tree = config.queues;
+    this.committer = new Committer(this.cell, {
+      granularity: config.granularity, dedupLimit: 1024,
+      // The queue tree's max quotas, enforced by the committer as in cell-state.
+      ...(tree === undefined || !tree.hasMax ? {} : { checks: withCheck(DEFAULT_CLAIM_CHECKS, quotaCheck(() => tree)) }),
+    });
     const retry = { ...DEFAULT_RETRY_POLICY, ...config.retry };
     this.replicas = [];
     for (let i = 0; i < config.schedulers; i++) {
@@ -313,7 +323,7 @@ export class Simulation {
       transactions: 0, delayMs: new Samples(), stalenessMs: new Samples(), qualitySum: 0, qualityCount: 0,
       allocatedArea: space.zero(), capacity: this.cell.totals().capacity, windowStartMs: this.warmupMs, windowEndMs: this.warmupMs,
       simEndMs: 0, events: 0, syncRounds: 0, syncedNodes: 0, busyMs: new Float64Array(config.schedulers), commitBatches: 0,
-      modeRounds: {}, timeline: [], proposedByRank: new Float64Array(config.partitions), refusedByRank: new Float64Array(config.partitions),
+      modeRounds: {}, quotaWaits: 0, timeline: [], proposedByRank: new Float64Array(config.partitions), refusedByRank: new Float64Array(config.partitions),
     };
   }
 
@@ -351,6 +361,8 @@ export class Simulation {
           break;
         case TASK_END:
           this.onTaskEnd(ev.ids);
+          // Room freed: a job waiting for its queue's quota may go now.
+          if (this.waiting.size > 0 && this.idle.length > 0) this.dispatch(t);
           break;
       }
     }
@@ -407,25 +419,47 @@ export class Simulation {
    */
   private takeNext(): JobRec | undefined {
     if (this.waiting.size === 0) return undefined;
-    const usage = this.config.queueOrder === 'fifo' ? undefined : { capacity: this.stats.capacity, allocated: this.usageNow() };
+    const tree = this.config.queues;
+    const usage = this.config.queueOrder === 'fifo' && tree === undefined ? undefined : { capacity: this.stats.capacity, allocated: this.usageNow(), ...(tree === undefined ? {} : { tree }) };
     return this.waiting.next(usage)?.rec;
   }
 
   private usageNow(): Map<string, ResourceVector> {
     const out = new Map<string, ResourceVector>();
-    for (const [q, v] of this.cell.queueAllocated()) addUsage(out, q, v);
-    for (const [q, v] of this.inFlightUsage) if (!isZero(v)) addUsage(out, q, v);
+    for (const [q, v] of this.cell.queueAllocated()) out.set(q, Float64Array.from(v));
+    // In-flight usage is kept per path with prefixes already; add it path by path.
+    for (const [q, v] of this.inFlightUsage) {
+      if (isZero(v)) continue;
+      const o = out.get(q);
+      if (o === undefined) out.set(q, Float64Array.from(v));
+      else addInto(o, v);
+    }
     return out;
+  }
+
+  /**
+   * A job whose queue is at its max waits in the JobQueue (its run kept, no scheduler busy with
+   * it) until usage shows room; its pending demand stops counting as in flight meanwhile.
+   */
+  private park(rec: JobRec): void {
+    if (rec.inFlight !== undefined) {
+      this.settleInFlight(rec, Float64Array.from(rec.inFlight));
+      rec.inFlight = undefined;
+    }
+    this.stats.quotaWaits++;
+    const q = queuedOf(rec, this.space);
+    this.waiting.push(rec.run!.pending.length > 0 && q.need !== undefined ? { ...q, need: smallestOf(rec.run!.pending.map((x) => x.demand), rec.spec.job.gang, this.space) } : q);
   }
 
   private startJob(s: number, rec: JobRec, t: number): void {
     rec.sched = s;
-    rec.run = this.replicas[s].admit(rec.spec.job, rec.submittedAt);
-    if (this.config.queueOrder !== 'fifo' && rec.spec.job.preemptible !== true) {
+    // A job back from a quota wait goes on with its run (same attempts and idempotency keys).
+    rec.run ??= this.replicas[s].admit(rec.spec.job, rec.submittedAt);
+    if ((this.config.queueOrder !== 'fifo' || this.config.queues !== undefined) && rec.spec.job.preemptible !== true) {
       const total = this.space.zero();
       for (const task of rec.run.pending) addInto(total, task.demand);
       rec.inFlight = total;
-      addUsage(this.inFlightUsage, rec.spec.job.queue, total);
+      addQueueUsage(this.inFlightUsage, rec.spec.job.queue, total);
     }
     this.decide(s, rec, t);
   }
@@ -542,11 +576,13 @@ export class Simulation {
       const measured = entry.proposedAt >= this.warmupMs;
       if (measured && this.config.qualitySample > 0) this.measureQuality(txn, entry.tasks);
       const res = this.committer.commit(txn, seq);
+      this.onCommitted?.(res, t);
       this.countRanks(txn, res);
       this.account(txn, entry.tasks, res, rec, measured, t);
       const step = this.replicas[rec.sched].onResult(run, res, t);
       if (step.kind === 'retry') this.queue.push(step.at, { k: RETRY, rec });
       else if (step.kind === 'placed' || step.kind === 'unschedulable') this.finishJob(rec);
+      else if (step.kind === 'quota') this.park(rec);
     }
   }
 
@@ -660,8 +696,10 @@ export class Simulation {
   /** Moves committed demand out of the job's in-flight usage (the committer's usage has it now). */
   private settleInFlight(rec: JobRec, demand: ResourceVector): void {
     subtractInto(rec.inFlight!, demand);
-    const q = this.inFlightUsage.get(rec.spec.job.queue);
-    if (q !== undefined) subtractInto(q, demand);
+    for (const p of queuePrefixes(rec.spec.job.queue)) {
+      const q = this.inFlightUsage.get(p);
+      if (q !== undefined) subtractInto(q, demand);
+    }
   }
 
   private finishJob(rec: JobRec): void {
@@ -768,4 +806,23 @@ function queuedOf(rec: JobRec, space: ResourceSpace): QueuedRec {
     }
   }
   return { id: job.id, queue: job.queue, priority: job.priority, submittedAt: rec.submittedAt, rec, ...(need === undefined ? {} : { need }) };
+}
+
+/** A gang's total, else the smallest of the demands (by its largest amount). */
+function smallestOf(demands: readonly ResourceVector[], gang: boolean, space: ResourceSpace): ResourceVector {
+  const out = space.zero();
+  if (gang) {
+    for (const d of demands) addInto(out, d);
+    return out;
+  }
+  let best = Infinity;
+  for (const d of demands) {
+    let m = 0;
+    for (let k = 0; k < d.length; k++) if (d[k] > m) m = d[k];
+    if (m < best) {
+      best = m;
+      out.set(d);
+    }
+  }
+  return out;
 }

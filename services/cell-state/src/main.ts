@@ -18,6 +18,7 @@ import { LogFollower } from './shell/follower.ts';
 import { KvLease } from './shell/lease.ts';
 import { Leadership } from './shell/leadership.ts';
 import { createCellMetrics, createHaMetrics } from './shell/metrics.ts';
+import { createQueueMetrics } from './shell/queue-metrics.ts';
 import { LogIntegrityError, onLogCorruption, replayInto } from './shell/replay.ts';
 import { CellStateService } from './shell/service.ts';
 import { loadSnapshot, Snapshotter, SnapshotStore } from './shell/snapshots.ts';
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   lifecycle.onDrain('nats', () => nc.drain());
   const jsm = await ensureStreams(nc, subjects, { replicas: cfg.replicas });
   // The config bucket too: schedulers may only read it (DESIGN §13), so its owner creates it.
-  await openConfigBucket(nc, subjects);
+  const configBucket = await openConfigBucket(nc, subjects);
   const commitLog = new CommitLog(nc, jsm, subjects.commitLogStream, subjects.commitLogSubject);
   const snapshotStore = await SnapshotStore.open(nc, subjects.snapshotBucket, { replicas: cfg.replicas });
   // The lease and the sync subject have connections of their own (lanes): under overload the main
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
 
   const registry = createRegistry('cell-state', { cell: cfg.cell });
   const metrics = createCellMetrics(registry, model);
+  createQueueMetrics(registry, model);
   const writerId = `${id}.${randomBytes(4).toString('hex')}`;
   // eslint-disable-next-line prefer-const -- assigned once below; the closures need it declared first
   let leadership: Leadership;
@@ -119,6 +121,7 @@ async function main(): Promise<void> {
   const service = new CellStateService(nc, model, writer, {
     subjects, heartbeatTimeoutMs: cfg.heartbeatTimeoutMs, assignGraceMs: cfg.assignGraceMs, maxMessageBytes: cfg.maxMessageBytes, now, log, metrics,
     isLeading: () => leadership.isLeading(),
+    config: configBucket,
     syncNc,
   });
   const haMetrics = createHaMetrics(registry, () => leadership.role === 'leader');
@@ -141,6 +144,7 @@ async function main(): Promise<void> {
         }
         // Every node gets one heartbeat timeout from the takeover before it can be marked lost.
         service.startClocks();
+        await service.loadQueues();
         service.start();
         await service.startJobIntake();
         service.republishRequeues();

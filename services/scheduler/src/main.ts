@@ -11,6 +11,7 @@ import { CommitPipeline } from './shell/commit-pipeline.ts';
 import { JobRunner } from './shell/job-runner.ts';
 import { createSchedulerMetrics } from './shell/metrics.ts';
 import { startModeControl } from './shell/mode-control.ts';
+import { QueueUsageView } from './shell/queue-usage.ts';
 import { ReconnectWatch } from './shell/reconnects.ts';
 import { SyncLoop } from './shell/sync-loop.ts';
 import { registerViewAgeGauge } from './shell/view-age-metric.ts';
@@ -54,8 +55,9 @@ async function main(): Promise<void> {
   const resend = { attemptTimeoutMs: cfg.attemptTimeoutMs, maxAttemptTimeoutMs: cfg.requestTimeoutMs };
   await ensureStreams(nc, subjects, { replicas: cfg.replicas });
 
+  const queueUsage = new QueueUsageView(cfg.space, log);
   const sync = new SyncLoop({
-    nc: syncNc, subjects, space: cfg.space, log, metrics, resend, reconnects: syncReconnects,
+    nc: syncNc, subjects, space: cfg.space, log, metrics, resend, reconnects: syncReconnects, queueUsage,
     settings: {
       schedulerId: cfg.id, schedulerIndex: cfg.index, schedulers: cfg.count, mode: cfg.mode, scorer: cfg.scorer, pipeline: cfg.pipeline,
       sampleSize: cfg.sampleSize, syncIntervalMs: cfg.syncMs, maxConflictRetries: cfg.maxRetries, conflictWindowMs: cfg.conflictWindowMs, maxWaitMs: cfg.maxWaitMs,
@@ -90,8 +92,9 @@ async function main(): Promise<void> {
   });
   const runner = new JobRunner({
     nc, subjects, space: cfg.space, log, metrics, sync, pipeline,
-    schedulerId: cfg.id, concurrency: cfg.concurrency, resend, reconnects, queueOrder: cfg.queueOrder,
+    schedulerId: cfg.id, concurrency: cfg.concurrency, resend, reconnects, queueOrder: cfg.queueOrder, queueUsage,
   });
+  queueUsage.onChange = () => runner.wake();
 
   const http = await startHttp({
     port: cfg.httpPort,

@@ -7,7 +7,8 @@ import type { ClaimCheck } from './check.ts';
 
 export const CONSTRAINTS_CHECK = 'constraints';
 
-export const constraintsCheck: ClaimCheck = {
-  name: CONSTRAINTS_CHECK,
-  check: (claim: Claim, node: NodeState | undefined) => (satisfiesAll(node!.labels, claim.constraints) ? undefined : ConflictReason.constraint),
-};
+export function checkConstraints(claim: Claim, node: NodeState | undefined): ConflictReason | undefined {
+  return satisfiesAll(node!.labels, claim.constraints) ? undefined : ConflictReason.constraint;
+}
+
+export const constraintsCheck: ClaimCheck = { name: CONSTRAINTS_CHECK, check: checkConstraints };

@@ -7,8 +7,8 @@ import type { TxnScope } from './scope.ts';
 
 export const DUPLICATE_TASK_CHECK = 'duplicate-task';
 
-export const duplicateTaskCheck: ClaimCheck = {
-  name: DUPLICATE_TASK_CHECK,
-  check: (claim: Claim, _node: NodeState | undefined, txn: TxnScope) =>
-    txn.cell.isTaskPlaced(claim.taskId) || txn.namedEarlier(claim.taskId) ? ConflictReason.duplicate_task : undefined,
-};
+export function checkDuplicateTask(claim: Claim, _node: NodeState | undefined, txn: TxnScope): ConflictReason | undefined {
+  return txn.cell.isTaskPlaced(claim.taskId) || txn.namedEarlier(claim.taskId) ? ConflictReason.duplicate_task : undefined;
+}
+
+export const duplicateTaskCheck: ClaimCheck = { name: DUPLICATE_TASK_CHECK, check: checkDuplicateTask };

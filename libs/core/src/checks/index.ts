@@ -19,6 +19,7 @@ export { VERSION_CHECK, versionCheck } from './version.ts';
 export { CONSTRAINTS_CHECK, constraintsCheck } from './constraints.ts';
 export { RESOURCES_CHECK, resourcesCheck } from './resources.ts';
 export { VICTIM_PRESENT_CHECK, victimPresentCheck } from './victim-present.ts';
+export { QUOTA_CHECK, quotaCheck } from './quota.ts';
 export { GPU_DEVICES_CHECK, gpuDevicesCheck } from './gpu-devices.ts';
 
 /**

@@ -12,8 +12,8 @@ import type { TxnScope } from './scope.ts';
 
 export const RESOURCES_CHECK = 'resources';
 
-export const resourcesCheck: ClaimCheck = {
-  name: RESOURCES_CHECK,
-  check: (claim: Claim, node: NodeState | undefined, txn: TxnScope) =>
-    fitsWith(node!.capacity, txn.allocatedOn(node!), undefined, claim.demand) ? undefined : ConflictReason.resources,
-};
+export function checkResources(claim: Claim, node: NodeState | undefined, txn: TxnScope): ConflictReason | undefined {
+  return fitsWith(node!.capacity, txn.allocatedOn(node!), undefined, claim.demand) ? undefined : ConflictReason.resources;
+}
+
+export const resourcesCheck: ClaimCheck = { name: RESOURCES_CHECK, check: checkResources };

@@ -12,6 +12,8 @@ export class TxnScope {
   readonly cell: CellState;
   readonly txn: Transaction;
   readonly granularity: Granularity;
+  /** The cell's resource dimensions. */
+  readonly dims: number;
   /**
    * Per node touched by an earlier accepted claim or a valid eviction of this transaction: its
    * allocation after the evictions plus those claims' demands, summed in booking order, i.e.
@@ -28,6 +30,11 @@ export class TxnScope {
     this.cell = cell;
     this.txn = txn;
     this.granularity = granularity;
+    this.dims = cell.space.size;
+    this.booked = undefined;
+    this.named = undefined;
+    this.states = undefined;
+    this.evicted = undefined;
   }
 
   /** The node's allocation as this transaction leaves it so far (evictions out, accepted claims in). */

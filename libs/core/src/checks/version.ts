@@ -7,8 +7,8 @@ import type { TxnScope } from './scope.ts';
 
 export const VERSION_CHECK = 'version';
 
-export const versionCheck: ClaimCheck = {
-  name: VERSION_CHECK,
-  check: (claim: Claim, node: NodeState | undefined, txn: TxnScope) =>
-    txn.granularity === 'coarse' && node!.version !== claim.seenVersion ? ConflictReason.version : undefined,
-};
+export function checkVersion(claim: Claim, node: NodeState | undefined, txn: TxnScope): ConflictReason | undefined {
+  return txn.granularity === 'coarse' && node!.version !== claim.seenVersion ? ConflictReason.version : undefined;
+}
+
+export const versionCheck: ClaimCheck = { name: VERSION_CHECK, check: checkVersion };

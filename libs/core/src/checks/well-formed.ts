@@ -24,7 +24,8 @@ export function isWellFormedClaim(claim: Claim, dimensions: number): boolean {
   return Number.isInteger(claim.seenVersion) && claim.seenVersion >= 0;
 }
 
-export const wellFormedCheck: ClaimCheck = {
-  name: WELL_FORMED_CHECK,
-  check: (claim: Claim, _node: NodeState | undefined, txn: TxnScope) => (isWellFormedClaim(claim, txn.cell.space.size) ? undefined : ConflictReason.invalid),
-};
+export function checkWellFormed(claim: Claim, _node: NodeState | undefined, txn: TxnScope): ConflictReason | undefined {
+  return isWellFormedClaim(claim, txn.dims) ? undefined : ConflictReason.invalid;
+}
+
+export const wellFormedCheck: ClaimCheck = { name: WELL_FORMED_CHECK, check: checkWellFormed };

@@ -8,6 +8,28 @@ import { addInto, dominantShare, type ResourceSpace, type ResourceVector } from 
 /** The queue every cell has, whatever the file says. */
 export const DEFAULT_QUEUE = 'default';
 
+const prefixCache = new Map<string, readonly string[]>();
+
+/** A queue path and its dotted prefixes, leaf first: `a.b.c` → [`a.b.c`, `a.b`, `a`] (cached). */
+export function queuePrefixes(path: string): readonly string[] {
+  let out = prefixCache.get(path);
+  if (out === undefined) {
+    const parts = path.split('.');
+    out = Object.freeze(parts.map((_, i) => parts.slice(0, parts.length - i).join('.')));
+    if (prefixCache.size < 100_000) prefixCache.set(path, out);
+  }
+  return out;
+}
+
+/** `into[q] += demand` on the queue and every dotted prefix of it (usage with inner queues included). */
+export function addQueueUsage(into: Map<string, ResourceVector>, queue: string, demand: ResourceVector): void {
+  for (const p of queuePrefixes(queue)) {
+    const v = into.get(p);
+    if (v === undefined) into.set(p, Float64Array.from(demand));
+    else addInto(v, demand);
+  }
+}
+
 export interface QueueNode {
   /** Dotted path from the top (`prod.web`); the queue's identity. */
   readonly path: string;
@@ -26,6 +48,8 @@ export class QueueTree {
   /** Top-level queues in file order (`default` last when the file did not name it). */
   readonly roots: readonly QueueNode[];
   private readonly byPath: ReadonlyMap<string, QueueNode>;
+  /** True when some queue has a finite max (else quota has nothing to enforce). */
+  readonly hasMax: boolean;
 
   constructor(space: ResourceSpace, roots: readonly QueueNode[]) {
     this.space = space;
@@ -37,6 +61,7 @@ export class QueueTree {
     };
     roots.forEach(walk);
     this.byPath = m;
+    this.hasMax = [...m.values()].some((n) => n.max.some((x) => x !== Infinity));
   }
 
   /** The tree with only `default` (a cell without a queue file). */
@@ -58,6 +83,7 @@ export class QueueTree {
   all(): QueueNode[] {
     return [...this.byPath.values()];
   }
+
 
   /** The queue and its ancestors, leaf first. Empty for an unknown path. */
   pathTo(path: string): QueueNode[] {
@@ -85,8 +111,9 @@ export function weightedShare(capacity: ResourceVector, allocated: ResourceVecto
 }
 
 /**
- * Allocation per queue (leaves and inner queues) from the allocation of the leaves: an inner
- * queue's allocation is the sum of its children's.
+ * Allocation per queue (leaves and inner queues) from the allocation of the leaves only: an inner
+ * queue's allocation is the sum of its children's. (CellState.queueAllocated already includes
+ * inner queues; this is for leaf-only figures.)
  */
 export function rollUp(tree: QueueTree, leaves: ReadonlyMap<string, ResourceVector>): Map<string, ResourceVector> {
   const out = new Map<string, ResourceVector>();

@@ -3,10 +3,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FgdRunOptions, FgdRunResult } from './run.ts';
 
-type Reply = { id: number; result?: FgdRunResult; error?: string };
+type Reply = { id: number; result?: FgdRunResult & Record<string, unknown>; error?: string };
 
-export async function runFgdAll(runs: readonly FgdRunOptions[], workers: number, log: (line: string) => void, label: (o: FgdRunOptions) => string): Promise<FgdRunResult[]> {
-  const out = new Array<FgdRunResult>(runs.length);
+export async function runFgdAll<O extends FgdRunOptions, R extends FgdRunResult>(runs: readonly O[], workers: number, log: (line: string) => void, label: (o: O) => string): Promise<R[]> {
+  const out = new Array<R>(runs.length);
   const worker = fileURLToPath(new URL('./worker.ts', import.meta.url));
   const children: ChildProcess[] = [];
   let next = 0;
@@ -31,7 +31,7 @@ export async function runFgdAll(runs: readonly FgdRunOptions[], workers: number,
             reject(new Error(`${label(runs[m.id])}: ${m.error ?? 'no result'}`));
             return;
           }
-          out[m.id] = m.result;
+          out[m.id] = m.result as R;
           const r = m.result;
           log(`  [${++done}/${runs.length}] ${label(runs[m.id])}: alloc ${r.alloc_pct_at_100}% at 100%, ${r.alloc_pct_at_130}% at 130%, frag ${r.frag_rate_at_90}% at 90% (${((performance.now() - started) / 1000).toFixed(0)} s)`);
           if (done === runs.length) resolve();

@@ -7,6 +7,7 @@ import { GPU_MODEL_LABEL, gpuListing, type NodeState } from '@tessera/core';
 import type { JobListing, ListingRequest, NodeListing, PartitionListing } from '@tessera/protocol';
 import { jobListingOf, type JobEntry } from './job-table.ts';
 import type { CellModel } from './model.ts';
+import { quotaWaitReason } from './queues.ts';
 
 export interface Page<T> {
   readonly ok: true;
@@ -46,7 +47,14 @@ export function listJobs(model: CellModel, req: ListingRequest): Page<JobListing
   const chosen = pick<JobEntry>(req.ids, (id) => model.jobs.get(id));
   const from = req.taskOffset ?? 0;
   const to = req.taskLimit === undefined ? Infinity : from + req.taskLimit;
-  return page(chosen, () => model.jobs.entries(), model.jobs.size, req, (j) => jobListingOf(j, from, to));
+  return page(chosen, () => model.jobs.entries(), model.jobs.size, req, (j) => withQuotaReason(model, j, jobListingOf(j, from, to)));
+}
+
+/** A pending job held back by its queue's quota says so (DESIGN §10: pending, with a reason). */
+function withQuotaReason(model: CellModel, j: JobEntry, l: JobListing): JobListing {
+  if (l.state !== 'pending' || l.reason !== undefined) return l;
+  const reason = quotaWaitReason(model, j);
+  return reason === undefined ? l : { ...l, reason };
 }
 
 export function nodeListingOf(model: CellModel, n: NodeState): NodeListing {

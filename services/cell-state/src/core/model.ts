@@ -9,11 +9,12 @@
  * and `undoCommitBatch` takes it back when the append fails.
  */
 import {
-  CellState, Committer, DEFAULT_CLAIM_CHECKS, DUPLICATE_TASK_CHECK, restartBackoffMs, restartPolicyOf, retiredTaskCheck, snapshotOf, withCheck,
+  CellState, Committer, DEFAULT_CLAIM_CHECKS, DUPLICATE_TASK_CHECK, quotaCheck, restartBackoffMs, restartPolicyOf, retiredTaskCheck, snapshotOf, withCheck,
   type Allocation, type Claim, type ConflictReason, type Granularity,
   type JobSpec, type NodeSnapshot, type NodeState, type ResourceSpace, type Transaction, type TxnResult,
 } from '@tessera/core';
 import { JobTable, type JobEntry } from './job-table.ts';
+import { emptyQueueState, type QueueState } from './queues.ts';
 import {
   ClaimColumns, demandsOf, GENESIS_HASH, type CommitRecord, type LifecycleRecord, type EndedRecord, type JobRecord, type LogEntry, type LogRecord,
   type LostRecord, type RegisterRecord, type RunningRecord,
@@ -43,6 +44,8 @@ export interface CellModel {
   chained: boolean;
   /** Resource names fixed by the log's `cell` record, once seen. */
   logResources?: readonly string[];
+  /** The queue file in force (kept in the config bucket, not in the log). */
+  readonly queues: QueueState;
 }
 
 export interface ModelOptions {
@@ -57,9 +60,11 @@ export function createModel(space: ResourceSpace, opts: ModelOptions): CellModel
   const jobs = new JobTable();
   // A task that already ran to its end is refused like a placed one: its allocation is gone, and
   // without this check a redelivered job would run it a second time.
-  const checks = withCheck(DEFAULT_CLAIM_CHECKS, retiredTaskCheck((taskId) => jobs.isTaskEnded(taskId)), DUPLICATE_TASK_CHECK);
+  const queues = emptyQueueState();
+  // Quota last: a claim that cannot fit its node is counted under that reason, not under quota.
+  const checks = withCheck(withCheck(DEFAULT_CLAIM_CHECKS, retiredTaskCheck((taskId) => jobs.isTaskEnded(taskId)), DUPLICATE_TASK_CHECK), quotaCheck(() => queues.tree));
   return {
-    space, cell, jobs,
+    space, cell, jobs, queues,
     committer: new Committer(cell, { granularity: opts.granularity, dedupLimit: opts.dedupLimit, checks }),
     owners: new Map(), assignedAt: new Map(), orphanReturns: new Map(), drainDeadlines: new Map(), lastSeq: 0, lastHash: GENESIS_HASH, chained: false,
   };

@@ -13,9 +13,10 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { validateJobSpec, type Allocation } from '@tessera/core';
 import {
   commitRequestFast, decodeJobsMessage, encode, errorReply, ErrorCode, heartbeatRequestFast, jobOutcomeRequest,
-  explainRequest, listingRequest, nodeAdminRequest, registerRequest, sameResources, syncRequest, syncToWire, taskEndedRequestFast, txnFromWire,
+  explainRequest, listingRequest, nodeAdminRequest, queuesApplyRequest, queuesListingRequest, type WireQueueUsage, registerRequest, sameResources, syncRequest, syncToWire, taskEndedRequestFast, txnFromWire,
   txnResultToWire, agentMismatch, RefusedReason, tenantMismatch, type Assignment, type ErrorReply, type JobSubmission, type Subjects,
 } from '@tessera/protocol';
+import type { KV } from '@nats-io/kv';
 import { pullIntake, serve, type Logger } from '@tessera/runtime';
 import type { z } from 'zod';
 import {
@@ -23,6 +24,8 @@ import {
   registrationRecord, type Refusal,
 } from '../core/agents.ts';
 import { listJobs, listNodes, listPartitions } from '../core/listings.ts';
+import { listQueues, queueUsageWire, unknownQueueReason } from '../core/queues.ts';
+import { applyAndStore, loadStoredQueues } from './queues.ts';
 import { drainsDue, lifecycleReply, planLifecycle } from '../core/node-lifecycle.ts';
 import { ConflictMemory } from '../core/conflict-memory.ts';
 import { explainJob } from '../core/explain.ts';
@@ -50,9 +53,12 @@ export interface ServiceOptions {
   readonly syncNc?: NatsConnection;
   /** Liveness tuning beyond the heartbeat timeout (tests); defaults from `livenessPolicy`. */
   readonly liveness?: Partial<Omit<LivenessPolicy, 'timeoutMs'>>;
+  /** The config bucket (the queue file lives there); without it queues cannot be applied. */
+  readonly config?: KV;
 }
 
 const MAX_ASSIGNMENTS_PER_MESSAGE = 5_000;
+const QUEUE_USAGE_MS = 100;
 /** Jobs whose claims were committed before the job was read; bounded so a stray job id cannot grow it forever. */
 const MAX_DEFERRED_JOBS = 10_000;
 /** Job records the intake has in flight at most (taken from the stream, not yet durable). */
@@ -76,6 +82,8 @@ export class CellStateService {
   /** Committed claims of jobs not read yet, by job id: their assignments go out when the job arrives. */
   private readonly deferred = new Map<string, Allocation[]>();
   private livenessTimer: NodeJS.Timeout | undefined;
+  /** The queue usage sync replies carry, recomputed at most every QUEUE_USAGE_MS (it sums over every node). */
+  private queueUsage: { at: number; value: WireQueueUsage } | undefined;
   private jobIntakeAbort: AbortController | undefined;
   private jobsLoop: Promise<void> | undefined;
   /** Job records of the intake not durable yet, and who waits for that number to drop. */
@@ -330,7 +338,7 @@ export class CellStateService {
       let nodes = 0;
       for (const x of syncs) nodes += x.nodes.length;
       return this.fitted(s.sync, syncs.length, nodes * (60 + 24 * space.size),
-        (n) => ({ ok: true, partitions: P, syncs: (n === syncs.length ? syncs : syncs.slice(0, n)).map(syncToWire) }));
+        (n) => ({ ok: true, partitions: P, syncs: (n === syncs.length ? syncs : syncs.slice(0, n)).map(syncToWire), queues: this.usageNow() }));
     }, this.opts.syncNc);
 
     this.serve(s.commit, commitRequestFast, async (req) => {
@@ -361,6 +369,15 @@ export class CellStateService {
       return this.fitted(s.queryNodes, page.items.length, page.items.length * (150 + 40 * space.size), (n) => ({ ...page, items: page.items.slice(0, n) }));
     });
     this.serve(s.queryPartitions, listingRequest, (req) => listPartitions(model, req));
+    this.serve(s.queryQueues, queuesListingRequest, () => ({ ok: true, resources: [...space.names], items: listQueues(model) }));
+    this.serve(s.queuesApply, queuesApplyRequest, async (req) => {
+      if (this.opts.config === undefined) return this.refuse(s.queuesApply, ErrorCode.internal, 'this cell-state has no config bucket');
+      const r = await applyAndStore(this.opts.config, model, req.file);
+      if (!r.ok) return this.refuse(s.queuesApply, ErrorCode.invalid, `${r.path}: ${r.message}`, r.path);
+      this.queueUsage = undefined;
+      this.opts.log.info({ version: r.version, queues: model.queues.tree?.all().length }, 'queue file applied');
+      return { ok: true, queues: model.queues.tree?.all().length ?? 0, version: r.version };
+    });
     this.serve(s.queryExplain, explainRequest, (req) => explainJob(model, req.job, this.conflicts.of(req.job))
       ?? this.refuse(s.queryExplain, ErrorCode.not_found, `no job "${req.job}" in the cell`));
     this.serve(s.nodeAdmin, nodeAdminRequest, async (req) => {
@@ -431,6 +448,17 @@ export class CellStateService {
   }
 
   // ---- the jobs stream -------------------------------------------------------------------------
+
+  /** The queue file stored in the config bucket, put in force before serving (restarts and takeovers keep it). */
+  async loadQueues(): Promise<void> {
+    if (this.opts.config !== undefined) await loadStoredQueues(this.opts.config, this.model, this.opts.log);
+  }
+
+  private usageNow(): WireQueueUsage {
+    const now = this.opts.now();
+    if (this.queueUsage === undefined || now - this.queueUsage.at >= QUEUE_USAGE_MS) this.queueUsage = { at: now, value: queueUsageWire(this.model) };
+    return this.queueUsage.value;
+  }
 
   /**
    * Reads job submissions (durable pull consumer; a message carries one job or a batch) into the
@@ -509,7 +537,14 @@ export class CellStateService {
       return undefined; // a hand-back of ours, or a resubmission
     }
     const v = validateJobSpec(sub.job, this.model.space);
-    if (v.ok) return { t: 'job', id: v.job.id, tenant: v.job.tenant, submittedAt: sub.submittedAt, spec: v.job as unknown as Record<string, unknown> };
+    if (v.ok) {
+      const unknown = unknownQueueReason(this.model, v.job.queue);
+      if (unknown !== undefined) {
+        this.opts.log.warn({ job: v.job.id, queue: v.job.queue }, 'job for an unknown queue recorded as failed');
+        return { t: 'job', id: v.job.id, tenant: v.job.tenant, submittedAt: sub.submittedAt, error: `queue: ${unknown}` };
+      }
+      return { t: 'job', id: v.job.id, tenant: v.job.tenant, submittedAt: sub.submittedAt, spec: v.job as unknown as Record<string, unknown> };
+    }
     if (typeof rawId !== 'string' || rawId.length === 0 || rawId.length > 400) {
       this.opts.log.warn({ seq, error: v.error }, 'job without a usable id refused');
       return undefined;

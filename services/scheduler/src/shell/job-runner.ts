@@ -19,9 +19,10 @@ import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { ConflictReason, type ResourceSpace, type TaskRequest, type Transaction, type TxnResult } from '@tessera/core';
 import { decodeJobsMessage, jobOutcomeRequest, okReply, tenantMismatch, type Subjects } from '@tessera/protocol';
+import type { PlacementJob } from '@tessera/policy';
 import {
-  AdmissionControl, admissionPolicy, DrfQueue, FifoQueue, SchedulerReplica,
-  type JobQueue, type JobRun, type JobStep, type QueuedJob, type QueueOrder, type QueueUsage,
+  AdmissionControl, admissionPolicy, DrfQueue, FifoQueue, SchedulerReplica, placementJobOf,
+  type JobQueue, type JobRun, type JobStep, type QueuedJob, type QueueOrder,
 } from '@tessera/replica';
 import { pullIntake, type Logger } from '@tessera/runtime';
 import PQueue from 'p-queue';
@@ -31,6 +32,7 @@ import { backoffLeftMs, prepareJob, runKeyId, type SubmissionInput } from '../co
 import { abandonOnAbort, attemptFailure, isTransient, requestSized, sleep } from './bus.ts';
 import { CommitRefusedError, type CommitPipeline } from './commit-pipeline.ts';
 import type { JobOutcomeLabel, SchedulerMetrics } from './metrics.ts';
+import type { QueueUsageView } from './queue-usage.ts';
 import type { ReconnectSignal } from './reconnects.ts';
 import type { SyncLoop } from './sync-loop.ts';
 
@@ -56,14 +58,15 @@ export interface JobRunnerDeps {
   readonly now?: () => number;
   /** The order jobs taken from the stream are worked on (default fifo: the stream's order). */
   readonly queueOrder?: QueueOrder;
-  /** The committer's queue usage as last shipped to this replica (DRF orders by it). */
-  readonly usage?: () => QueueUsage | undefined;
+  /** The committer's queue usage as last shipped to this replica (the JobQueue orders and holds back by it). */
+  readonly queueUsage?: QueueUsageView;
 }
 
-/** A job waiting in the JobQueue for a worker slot. */
+/** A job waiting in the JobQueue for a worker slot; `resume` continues a job parked for quota. */
 interface QueuedMsg extends QueuedJob {
   readonly job: HeldJob;
   readonly sub: SubmissionInput;
+  readonly resume?: () => Promise<void>;
 }
 
 type RoundEnd = JobStep | { readonly kind: 'error'; readonly error: Error };
@@ -120,6 +123,8 @@ export class JobRunner {
   /** Jobs of held messages not settled yet (what the intake's room is counted against). */
   private heldJobs = 0;
   private roomWaiters: (() => void)[] = [];
+  /** Jobs parked for quota since the last usage update: they go back to `waiting` with the next one. */
+  private parked: QueuedMsg[] = [];
   private pulling: Promise<void> | undefined;
   private workingTimer: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
@@ -212,10 +217,18 @@ export class JobRunner {
         this.release(job, 'term');
         continue;
       }
-      this.waiting.push(queuedOf(`${m.seq}.${i}`, job, sub));
+      this.waiting.push(queuedOf(`${m.seq}.${i}`, job, sub, this.d.space));
     }
     this.pump();
     return subs.length;
+  }
+
+  /** Looks at the waiting jobs again (the queue usage changed: a queue at its max may have room). */
+  wake(): void {
+    // A job parked for quota is looked at again only on a usage newer than the refusal (not at
+    // the rate of commit round trips on a stale one).
+    for (const p of this.parked.splice(0)) this.waiting.push(p);
+    if (this.waiting.size > 0) this.pump();
   }
 
   /** Hands waiting jobs to free worker slots (as many as the admission window has), next first by the JobQueue's order. */
@@ -223,9 +236,9 @@ export class JobRunner {
     this.retries.concurrency = this.admission.retryWindow;
     this.d.metrics.admissionWindow.set(this.admission.jobWindow);
     while (this.queue.pending + this.queue.size < this.admission.jobWindow && !this.abort.signal.aborted) {
-      const next = this.waiting.next(this.d.usage?.());
+      const next = this.waiting.next(this.d.queueUsage?.current());
       if (next === undefined) break;
-      void this.queue.add(() => this.work(next.job, next.sub))
+      void this.queue.add(() => (next.resume !== undefined ? next.resume() : this.work(next.job, next.sub)))
         .catch((e) => this.d.log.error({ err: e }, 'job worker failed'))
         .finally(() => this.pump());
     }
@@ -286,7 +299,10 @@ export class JobRunner {
           return this.settle(m, 'placed');
         case 'ready':
           if (m.redelivered) this.d.log.info({ job: prepared.job.id, deliveries: m.info.deliveryCount }, 'job redelivered; tasks already committed count as placed');
-          return await this.place(m, sub, prepared.job.id, prepared.job.gang, prepared.tasks);
+          if (this.d.queueUsage?.queues !== undefined && !this.d.queueUsage.queues.isLeaf(prepared.job.queue)) {
+            return await this.giveUp(m, prepared.job.id, 'failed', `unknown queue "${prepared.job.queue}"`);
+          }
+          return await this.place(m, sub, prepared.job.id, prepared.job.gang, prepared.tasks, placementJobOf(prepared.job));
       }
     } catch (e) {
       this.d.log.error({ err: e, seq: m.seq }, 'job failed in the scheduler; handing it back to the stream');
@@ -317,15 +333,16 @@ export class JobRunner {
     }
   }
 
-  private async place(m: HeldJob, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[]): Promise<void> {
+  private async place(m: HeldJob, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[], info: PlacementJob, parked?: { run: JobRun; own: number }): Promise<void> {
     const metrics = this.d.metrics;
     let replica = await this.d.sync.replicaReady();
     const start = this.now();
     // The run is admitted at submission time, so its wait limit and the adaptive mode's delay
     // count from when the tenant submitted, not from when this replica got to it.
     const submittedAt = Number.isFinite(sub.submittedAt) && sub.submittedAt <= start ? sub.submittedAt : start;
-    const run = replica.admitTasks(runKeyId(jobId, sub.attempt, m.info.deliveryCount), gang, tasks, submittedAt);
-    let own = 0;
+    const run = parked?.run ?? replica.admitTasks(runKeyId(jobId, sub.attempt, m.info.deliveryCount), gang, tasks, submittedAt, info);
+    let own = parked?.own ?? 0;
+    const jobTasks = tasks;
     let noRoomBefore: Set<TaskRequest> | undefined;
     const oneRound = async (): Promise<RoundEnd> => {
       replica = await this.d.sync.replicaReady();
@@ -379,6 +396,10 @@ export class JobRunner {
           if (refreshed !== undefined) await abandonOnAbort(refreshed, this.abort.signal).catch(() => undefined);
           continue;
         }
+        case 'quota':
+          // The queue is at its max: wait in the JobQueue (not in a worker slot, spending no
+          // retry budget) until the usage the sync replies carry shows room, then go on.
+          return this.park(m, sub, jobId, gang, jobTasks, info, run, own);
         case 'error':
           return await this.inDoubt(m, replica, run, jobId, step.error);
         case 'wait':
@@ -387,6 +408,18 @@ export class JobRunner {
           throw new Error(`job ${jobId}: round ended with step ${step.kind}`);
       }
     }
+  }
+
+  private park(m: HeldJob, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[], info: PlacementJob, run: JobRun, own: number): void {
+    m.working();
+    this.parked.push({
+      id: `${m.seq}.${jobId}`, queue: info.queue ?? 'default', priority: info.priority ?? 100, submittedAt: run.submittedAt, job: m, sub,
+      ...(info.preemptible === true ? {} : { need: needOf(run.pending.map((t) => t.demand), gang, this.d.space) }),
+      resume: () => this.place(m, sub, jobId, gang, tasks, info, { run, own }).catch((e) => {
+        this.d.log.error({ err: e, job: jobId }, 'job failed in the scheduler after a quota wait; handing it back to the stream');
+        this.settle(m, 'requeued');
+      }),
+    });
   }
 
   /** Sends the round's transactions and applies every answer; resolves with the final step. */
@@ -479,8 +512,15 @@ export function abandonInFlight(replica: SchedulerReplica, run: JobRun): void {
  * worker validates it in full): queue, priority, submit time. A message that does not decode is
  * queued as `default` and refused by its worker.
  */
-function queuedOf(id: string, job: HeldJob, sub: SubmissionInput): QueuedMsg {
+function queuedOf(id: string, job: HeldJob, sub: SubmissionInput, space: ResourceSpace): QueuedMsg {
   const spec = sub.job;
+  const demands: Float64Array[] = [];
+  if (Array.isArray(spec.tasks)) {
+    for (const g of spec.tasks as { resources?: unknown; count?: unknown }[]) {
+      const v = space.parse(g?.resources);
+      if (v instanceof Float64Array) for (let i = 0; i < (typeof g.count === 'number' && spec.gang === true ? Math.min(g.count, 200_000) : 1); i++) demands.push(v);
+    }
+  }
   return {
     id,
     queue: typeof spec.queue === 'string' ? spec.queue : 'default',
@@ -488,5 +528,25 @@ function queuedOf(id: string, job: HeldJob, sub: SubmissionInput): QueuedMsg {
     submittedAt: typeof sub.submittedAt === 'number' ? sub.submittedAt : 0,
     job,
     sub,
+    ...(spec.preemptible === true || demands.length === 0 ? {} : { need: needOf(demands, spec.gang === true, space) }),
   };
+}
+
+/** What must fit under the queue's max for the job to progress: a gang's total, else its smallest task. */
+function needOf(demands: readonly Float64Array[], gang: boolean, space: ResourceSpace): Float64Array {
+  const out = space.zero();
+  if (gang) {
+    for (const d of demands) for (let k = 0; k < d.length; k++) out[k] += d[k];
+    return out;
+  }
+  let best = Infinity;
+  for (const d of demands) {
+    let m = 0;
+    for (let k = 0; k < d.length; k++) if (d[k] > m) m = d[k];
+    if (m < best) {
+      best = m;
+      out.set(d);
+    }
+  }
+  return out;
 }

@@ -14,6 +14,7 @@ import { setMaxListeners } from 'node:events';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { SchedulerView, type ResourceSpace } from '@tessera/core';
 import type { PipelineSpec, PlacementMode } from '@tessera/policy';
+import type { QueueUsageView } from './queue-usage.ts';
 import { syncFromWire, syncReplyFast, type Subjects, type SyncReply } from '@tessera/protocol';
 import { partitionsForRound, SchedulerReplica, type SyncRequest } from '@tessera/replica';
 import type { Logger } from '@tessera/runtime';
@@ -59,6 +60,8 @@ export interface SyncLoopDeps {
   readonly reconnects?: ReconnectSignal;
   /** Wall clock (ms); the same clock stamps job submissions, so staleness and delays compare. */
   readonly now?: () => number;
+  /** Takes the committer's queue usage every sync reply carries (DRF ordering, quota waits). */
+  readonly queueUsage?: QueueUsageView;
 }
 
 export class SyncLoop {
@@ -281,6 +284,7 @@ export class SyncLoop {
 
   private apply(replica: SchedulerReplica, reply: SyncReply, bytes: number, t0: number): void {
     const now = this.now();
+    this.deps.queueUsage?.update(reply.queues);
     let snapshotNodes = 0;
     let snapshots = 0;
     for (const w of reply.syncs) {
