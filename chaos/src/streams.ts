@@ -14,7 +14,7 @@ export async function readWholeStream(
   nc: NatsConnection,
   stream: string,
   onMessage: (seq: number, data: Uint8Array) => void,
-  idleTimeoutMs = 15_000,
+  idleTimeoutMs = 60_000,
 ): Promise<number> {
   // Right after a server of a cluster died, JetStream API calls may time out until the
   // stream's new leader settles: retry for a while.
@@ -28,7 +28,9 @@ export async function readWholeStream(
   });
   const last = info.state.last_seq;
   if (consumer === undefined) return last;
-  const messages = await consumer.consume({ max_messages: 1_000 });
+  // Bounded by bytes too: commit-log entries reach megabytes (thousands of claims), and 1,000 of
+  // them asked at once stalled the read of a 10-minute loaded run's log (nats.js takes bytes or a count, not both).
+  const messages = await consumer.consume({ max_bytes: 32 * 1024 * 1024 });
   let seen = 0;
   let idle = 0;
   const watchdog = setInterval(() => {
