@@ -20,6 +20,7 @@ import { addAuthCommands } from './shell/auth.ts';
 import { runConsole } from './shell/console-command.ts';
 import { changeNodes, describeChange, waitDrained } from './shell/node-admin.ts';
 import { fetchExplain, formatExplain } from './shell/explain.ts';
+import { applyQueues, fetchQueues, formatQueues, knownQueues, loadQueueFile } from './shell/queues.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const err = (s: string) => process.stderr.write(`${s}\n`);
@@ -100,9 +101,18 @@ export function buildProgram(): Command {
     .option('--exec-agent', 'also start a node agent with the exec driver on this host (node exec-000000, label zone=host: real commands run)', false)
     .option('--console', 'also serve the web console on loopback (URL printed, with its access token)', false)
     .option('--console-port <n>', 'the console\'s port (default: a free one)', intArg(0))
+    .option('--queues <file>', 'apply this queue file (YAML or JSON, DESIGN §10) once the cell is up; validated before anything starts')
     .action(async (_o, cmd: Command) => {
       const g = globals(cmd);
-      const o: UpOptions = { ...(g as unknown as UpOptions), readyTimeoutS: g.readyTimeout as number };
+      const queueFile = g.queues as string | undefined;
+      const queues = queueFile === undefined ? undefined : await loadQueueFile(queueFile, spaceOf(g));
+      const applyFile = queues === undefined ? undefined : async () => {
+        await withCell(g, async (nc, t) => {
+          const r = await applyQueues(nc, t, queues, queueFile as string);
+          out(`queues: ${r.queues} applied from ${queueFile} (version ${r.version})`);
+        });
+      };
+      const o: UpOptions = { ...(g as unknown as UpOptions), readyTimeoutS: g.readyTimeout as number, onReady: applyFile };
       if (o.detach) await upDetached(g, process.argv.slice(2), o, out);
       else await upForeground(g, o, out, err);
     });
@@ -154,6 +164,11 @@ export function buildProgram(): Command {
         perFile.push(jobs);
       }
       await withCell(g, async (nc, t) => {
+        // Refused here with a one-line reason when the cell can list its queues (a submitter-only
+        // identity may not ask: then cell-state refuses such a job when it reads it).
+        const queues = await knownQueues(nc, t).catch(() => undefined);
+        const unknown = queues === undefined ? undefined : all.find((j) => !queues.has(j.queue));
+        if (unknown !== undefined) throw new CliError(`${seen.get(unknown.id)}: job "${unknown.id}": queue "${unknown.queue}" does not exist (tessera queues lists them); nothing was submitted`, 2);
         const r = await publishJobs(nc, t.subjects, perFile, Date.now());
         if (g.json) json({ submitted: r.published, duplicates: r.duplicates, ids: all.map((j) => j.id) });
         else out(`submitted ${r.published} job${r.published === 1 ? '' : 's'}${r.duplicates > 0 ? ` (${r.duplicates} already submitted: ignored)` : ''}`);
@@ -220,6 +235,29 @@ export function buildProgram(): Command {
         });
       });
   }
+
+  program.command('queues')
+    .description('queues with guaranteed/max quota, allocation, dominant share and backlog; `queues apply FILE` replaces the queue file live')
+    .argument('[op]', '"apply" to replace the queue file')
+    .argument('[file]', 'queue file (YAML or JSON) for apply')
+    .option('--json', 'the DESIGN §10 shape: [{name, parent, weight, guaranteed, max, allocated, dominant_share, pending_jobs, pending_tasks, running_tasks}]', false)
+    .action(async (op: string | undefined, file: string | undefined, _o, cmd: Command) => {
+      const g = globals(cmd);
+      if (op !== undefined && op !== 'apply') throw new CliError(`unknown queues operation "${op}": use 'tessera queues' or 'tessera queues apply FILE'`, 2);
+      if (op === 'apply') {
+        if (file === undefined) throw new CliError('tessera queues apply needs a FILE', 2);
+        const doc = await loadQueueFile(file, spaceOf(g));
+        await withCell(g, async (nc, t) => {
+          const r = await applyQueues(nc, t, doc, file);
+          if (g.json) json(r); else out(`applied ${file}: ${r.queues} queues (version ${r.version})`);
+        });
+        return;
+      }
+      await withCell(g, async (nc, t) => {
+        const items = await fetchQueues(nc, t);
+        if (g.json) json(items); else out(formatQueues(items));
+      });
+    });
 
   program.command('explain')
     .description('why a job is pending or unschedulable: per task group, the nodes each filter refused and why; its queue position; the committer\'s last refusals')

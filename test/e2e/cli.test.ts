@@ -78,6 +78,25 @@ const BAD_YAML = `jobs:
     tasks: [{ name: a, count: 1, resources: { cpu_millis: -1 }, duration_s: 1 }]
 `;
 const HUGE_JSON = { id: 'huge-1', tenant: 'team-c', tasks: [{ name: 'big', count: 1, resources: { cpu_millis: 10_000_000, mem_mib: 1 }, duration_s: 1 }] };
+const QUEUES_YAML = `queues:
+  - name: prod
+    weight: 2
+    guaranteed: { cpu_millis: 10000 }
+    max: { cpu_millis: 50000 }
+    queues: [ { name: web, guaranteed: { cpu_millis: 5000 } } ]
+  - name: batch
+`;
+// A child guaranteed more than its parent: refused by the CLI before anything is sent.
+const BAD_QUEUES_YAML = `queues:
+  - name: prod
+    guaranteed: { cpu_millis: 1000 }
+    queues: [ { name: web, guaranteed: { cpu_millis: 5000 } } ]
+`;
+// Valid on its own, but guarantees more than the cell has: refused by cell-state.
+const TOO_BIG_QUEUES_JSON = { queues: [{ name: 'prod', guaranteed: { cpu_millis: 1e12 } }] };
+const PROD_JOB = { id: 'prod-1', tenant: 'team-a', queue: 'prod.web', tasks: [{ name: 'w', count: 2, resources: { cpu_millis: 1000, mem_mib: 64 }, duration_s: 600 }] };
+const UNKNOWN_QUEUE_JOB = { id: 'lost-1', tenant: 'team-a', queue: 'nope', tasks: [{ name: 'w', count: 1, resources: { cpu_millis: 1 }, duration_s: 1 }] };
+interface QueueJson { name: string; parent: string | null; weight: number; guaranteed: Record<string, number>; max: Record<string, number>; allocated: Record<string, number>; dominant_share: number; running_tasks: number }
 const FEASIBLE: Record<string, number> = { 'etl-42': 20, 'gang-7': 8, 'web-1': 8, 'batch-9': 40 };
 
 let upRun: Run;
@@ -88,7 +107,12 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'good.yaml'), GOOD_YAML);
   writeFileSync(join(dir, 'bad.yaml'), BAD_YAML);
   writeFileSync(join(dir, 'huge.json'), JSON.stringify(HUGE_JSON));
-  upRun = await tessera('up', '--detach', '--nodes', '300', '--schedulers', '3', '--zones', 'a,b,c');
+  writeFileSync(join(dir, 'queues.yaml'), QUEUES_YAML);
+  writeFileSync(join(dir, 'bad-queues.yaml'), BAD_QUEUES_YAML);
+  writeFileSync(join(dir, 'too-big-queues.json'), JSON.stringify(TOO_BIG_QUEUES_JSON));
+  writeFileSync(join(dir, 'prod.json'), JSON.stringify(PROD_JOB));
+  writeFileSync(join(dir, 'unknown-queue.json'), JSON.stringify(UNKNOWN_QUEUE_JOB));
+  upRun = await tessera('up', '--detach', '--nodes', '300', '--schedulers', '3', '--zones', 'a,b,c', '--queues', join(dir, 'queues.yaml'));
 }, 180_000);
 
 afterAll(async () => {
@@ -237,6 +261,46 @@ describe('tessera CLI end to end', () => {
     expect(summary.conflictFraction).toBeGreaterThanOrEqual(0);
     expect(summary.delayP50S).toBeGreaterThanOrEqual(0);
     expect(summary.unfinished).toBe(0);
+  });
+
+  it('up --queues applied the queue file: queues --json has the DESIGN §10 shape', async () => {
+    expect(upRun.stdout).toMatch(/queues: \d+ applied from .*queues\.yaml/);
+    const qs = await tesseraJson<QueueJson[]>('queues');
+    expect(qs.map((q) => q.name).sort()).toEqual(['batch', 'default', 'prod', 'prod.web']);
+    const prod = qs.find((q) => q.name === 'prod');
+    expect(prod).toMatchObject({ parent: null, weight: 2, guaranteed: { cpu_millis: 10000 }, max: { cpu_millis: 50000 } });
+    expect(qs.find((q) => q.name === 'prod.web')).toMatchObject({ parent: 'prod', guaranteed: { cpu_millis: 5000 } });
+  });
+
+  it('queues apply refuses a bad file whole (CLI or cell-state) and changes nothing', async () => {
+    const config = (qs: QueueJson[]) => qs.map(({ name, parent, weight, guaranteed, max }) => ({ name, parent, weight, guaranteed, max }));
+    const before = config(await tesseraJson<QueueJson[]>('queues'));
+    const bad = await tessera('queues', 'apply', join(dir, 'bad-queues.yaml'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain('queues[0]');
+    const big = await tessera('queues', 'apply', join(dir, 'too-big-queues.json'));
+    expect(big.code).not.toBe(0);
+    expect(big.stderr).toMatch(/refused by cell-state: .*cpu_millis/);
+    expect(config(await tesseraJson<QueueJson[]>('queues'))).toEqual(before);
+  });
+
+  it('submit refuses a job naming an unknown queue; a job of a leaf queue counts against it and its parent', async () => {
+    const r = await tessera('submit', join(dir, 'unknown-queue.json'));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/queue "nope" does not exist/);
+    expect((await tesseraJson<JobJson[]>('jobs')).some((j) => j.id === 'lost-1')).toBe(false);
+    expect((await tessera('submit', join(dir, 'prod.json'))).code).toBe(0);
+    const deadline = Date.now() + 60_000;
+    let qs: QueueJson[] = [];
+    while (Date.now() < deadline) {
+      qs = await tesseraJson<QueueJson[]>('queues');
+      if (qs.find((q) => q.name === 'prod.web')?.allocated.cpu_millis === 2000) break;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    expect(qs.find((q) => q.name === 'prod.web')?.allocated.cpu_millis).toBe(2000);
+    expect(qs.find((q) => q.name === 'prod')?.allocated.cpu_millis).toBe(2000);
+    expect(qs.find((q) => q.name === 'prod')?.dominant_share).toBeGreaterThan(0);
   });
 
   it('down stops every process; status then says stopped', async () => {

@@ -62,6 +62,8 @@ export interface UpOptions {
   /** Also serve the web console (`--console`, `--console-port`). */
   readonly console?: boolean;
   readonly consolePort?: number;
+  /** Runs once the cell is ready (`--queues`: apply the queue file), before the console opens. */
+  readonly onReady?: () => Promise<void>;
   /** Also an agent with the exec driver on this host (`--exec-agent`). */
   readonly execAgent?: boolean;
 }
@@ -123,6 +125,8 @@ export async function upForeground(g: GlobalOptions, o: UpOptions, out: (s: stri
   });
   ready = true;
   out(readyBanner(handle, Date.now() - t0));
+  // A detached supervisor's parent applies it too (it returns only after): applying is idempotent.
+  if (o.onReady !== undefined) await o.onReady();
   if (o.console === true) {
     const c = await openConsole(g, o.consolePort, undefined);
     out(`console: ${c.url}`);
@@ -162,6 +166,7 @@ export async function upDetached(g: GlobalOptions, argv: readonly string[], o: U
       if (state.nodesRegistered !== undefined && state.state === 'starting') showProgress(state.nodesRegistered, state.nodes);
       if (state.state === 'running') {
         out(readyBanner(state, Date.now() - t0));
+        if (o.onReady !== undefined) await o.onReady();
         if (o.console === true) {
           const url = await waitForConsoleUrl(cellDir, child.pid, 15_000);
           out(url !== undefined ? `console: ${url}` : `console: not started (see ${logFile})`);
