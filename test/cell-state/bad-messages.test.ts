@@ -46,7 +46,7 @@ describe('cell-state refuses bad messages', () => {
     const c = env.client;
     const before = await everything();
     const subjects = c.s.cellStateRequestSubjects('agent-a');
-    expect(subjects.length).toBe(11);
+    expect(subjects.length).toBe(13);
     for (const subject of subjects) {
       const valid = encode(validFor(subject));
       const cases: [string, Uint8Array, string][] = [

@@ -43,6 +43,7 @@ export const queueListing = z.object({
   running_tasks: z.number().int(),
 });
 export type QueueListing = z.output<typeof queueListing>;
-export const queuesListingRequest = z.object({}).passthrough();
+/** No fields: anything else is refused with a typed error (DESIGN §5.6). */
+export const queuesListingRequest = z.object({}).strict();
 export const queuesListingReply = z.object({ ok: z.literal(true), resources: resourceNames, items: z.array(queueListing) });
 export type QueuesListingReply = z.output<typeof queuesListingReply>;
