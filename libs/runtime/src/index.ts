@@ -9,3 +9,4 @@ export * from './job-publisher.ts';
 export * from './pull-intake.ts';
 export * from './credentials.ts';
 export { flagHelp, wantsHelp } from './flag-help.ts';
+export * from './bounded-attempts.ts';

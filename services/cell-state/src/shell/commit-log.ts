@@ -4,6 +4,7 @@
  */
 import { DeliverPolicy, jetstream, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { withBoundedAttempts } from '@tessera/runtime';
 
 export class AppendError extends Error {
   override readonly name = 'AppendError';
@@ -50,7 +51,8 @@ export class CommitLog implements CommitLogPort {
 
   /** The sequence of the stream's last message (0 when empty). */
   async lastSequence(): Promise<number> {
-    const info = await this.jsm.streams.info(this.stream);
+    // Read at every promotion, often right after NATS came back: bounded attempts, not JetStream's 5 s.
+    const info = await withBoundedAttempts(`stream info ${this.stream}`, () => this.jsm.streams.info(this.stream), 500, 20);
     return info.state.last_seq;
   }
 

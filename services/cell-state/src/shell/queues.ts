@@ -6,7 +6,7 @@
  */
 import type { KV } from '@nats-io/kv';
 import { decodeRaw, encode } from '@tessera/protocol';
-import type { Logger } from '@tessera/runtime';
+import { withBoundedAttempts, type Logger } from '@tessera/runtime';
 import { applyQueueFile } from '../core/queues.ts';
 import type { CellModel } from '../core/model.ts';
 
@@ -17,10 +17,14 @@ interface StoredQueues {
   readonly version: number;
 }
 
+/** One read of the stored queue file may take this long before another is sent (see withBoundedAttempts). */
+const READ_ATTEMPT_MS = 500;
+const READ_ATTEMPTS = 20;
+
 /** Loads the stored queue file into the model (at the start of serving); a bad stored file is logged and ignored. */
 export async function loadStoredQueues(kv: KV, model: CellModel, log: Logger): Promise<void> {
   try {
-    const e = await kv.get(QUEUES_KEY);
+    const e = await withBoundedAttempts('reading the stored queue file', () => kv.get(QUEUES_KEY), READ_ATTEMPT_MS, READ_ATTEMPTS);
     if (e === null || e.operation !== 'PUT' || e.value.length === 0) return;
     const stored = decodeRaw(e.value) as StoredQueues;
     const r = applyQueueFile(model, stored.file, stored.version);
