@@ -34,7 +34,10 @@ function loopbackClusterBlock(i: number, routePorts: readonly number[]): string 
     if (text[end] === '{') depth++;
     else if (text[end] === '}' && --depth === 0) break;
   }
+  // The routes' mutual TLS names /etc/tessera certificates (`tessera auth init`): dropped on
+  // loopback, where the servers run without them (deploy.test.ts checks the full config with -t).
   return text.slice(start, end + 1)
+    .replace(/\n\s*tls \{[^}]*\}/, '')
     .replace(/listen: 0\.0\.0\.0:6222/, `listen: 127.0.0.1:${routePorts[i]}`)
     .replace(/nats-route:\/\/nats-(\d):6222/g, (_m, n: string) => `nats-route://127.0.0.1:${routePorts[Number(n) - 1]}`);
 }

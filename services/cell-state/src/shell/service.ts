@@ -87,7 +87,7 @@ export class CellStateService {
   private readonly deferred = new Map<string, Allocation[]>();
   private livenessTimer: NodeJS.Timeout | undefined;
   /** The queue usage sync replies carry, recomputed at most every QUEUE_USAGE_MS (it sums over every node). */
-  private queueUsage: { at: number; value: WireQueueUsage } | undefined;
+  private queueUsage: { at: number; seq: number; value: WireQueueUsage } | undefined;
   private jobIntakeAbort: AbortController | undefined;
   private jobsLoop: Promise<void> | undefined;
   /** Job records of the intake not durable yet, and who waits for that number to drop. */
@@ -497,7 +497,9 @@ export class CellStateService {
 
   private usageNow(): WireQueueUsage {
     const now = this.opts.now();
-    if (this.queueUsage === undefined || now - this.queueUsage.at >= QUEUE_USAGE_MS) this.queueUsage = { at: now, value: queueUsageWire(this.model) };
+    const seq = this.model.lastSeq;
+    // Fresh whenever a record was applied since (usage changes only then), else at most every QUEUE_USAGE_MS.
+    if (this.queueUsage === undefined || this.queueUsage.seq !== seq || now - this.queueUsage.at >= QUEUE_USAGE_MS) this.queueUsage = { at: now, seq, value: queueUsageWire(this.model) };
     return this.queueUsage.value;
   }
 
