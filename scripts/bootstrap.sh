@@ -31,8 +31,11 @@ apt_install() {
 
 MISSING=""
 if ! command -v nats-server >/dev/null 2>&1 && [ -z "$NATS_SERVER_BIN" ]; then MISSING="$MISSING nats-server"; fi
-if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then MISSING="$MISSING prometheus"; fi
-if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then MISSING="$MISSING chromium"; fi
+# The operations tests' tools only for the test command (`--with-test-tools`): `npm start` needs neither.
+if [ "${1:-}" = "--with-test-tools" ]; then
+  if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then MISSING="$MISSING prometheus"; fi
+  if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then MISSING="$MISSING chromium"; fi
+fi
 if [ -n "$MISSING" ]; then
   # shellcheck disable=SC2086
   apt_install $MISSING
