@@ -9,3 +9,4 @@ export * from './bad-nodes.ts';
 export * from './job-queue.ts';
 export * from './fifo-queue.ts';
 export * from './drf-queue.ts';
+export * from './quota-need.ts';

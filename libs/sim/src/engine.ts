@@ -39,7 +39,7 @@ import {
 } from '@tessera/core';
 import { createRng, scoreNode, type PipelineSpec, type PlacementMode, type Rng } from '@tessera/policy';
 import {
-  DEFAULT_RETRY_POLICY, DrfQueue, FifoQueue, QUEUE_ORDERS, type QueueOrder, SchedulerReplica, type JobQueue, type JobRun, type QueuedJob, type RetryPolicy,
+  DEFAULT_RETRY_POLICY, DrfQueue, FifoQueue, QUEUE_ORDERS, quotaNeed, type QueueOrder, SchedulerReplica, type JobQueue, type JobRun, type QueuedJob, type RetryPolicy,
 } from '@tessera/replica';
 import { DEFAULT_CLAIM_CHECKS, QueueTree, addQueueUsage, isZero, queuePrefixes, quotaCheck, withCheck, type ResourceVector } from '@tessera/core';
 import { EventQueue } from './event-queue.ts';
@@ -448,7 +448,7 @@ export class Simulation {
     }
     this.stats.quotaWaits++;
     const q = queuedOf(rec, this.space);
-    this.waiting.push(rec.run!.pending.length > 0 && q.need !== undefined ? { ...q, need: smallestOf(rec.run!.pending.map((x) => x.demand), rec.spec.job.gang, this.space) } : q);
+    this.waiting.push(rec.run!.pending.length > 0 && q.need !== undefined ? { ...q, need: quotaNeed(rec.run!.pending.map((x) => x.demand), rec.spec.job.gang, this.space) } : q);
   }
 
   private startJob(s: number, rec: JobRec, t: number): void {
@@ -808,21 +808,3 @@ function queuedOf(rec: JobRec, space: ResourceSpace): QueuedRec {
   return { id: job.id, queue: job.queue, priority: job.priority, submittedAt: rec.submittedAt, rec, ...(need === undefined ? {} : { need }) };
 }
 
-/** A gang's total, else the smallest of the demands (by its largest amount). */
-function smallestOf(demands: readonly ResourceVector[], gang: boolean, space: ResourceSpace): ResourceVector {
-  const out = space.zero();
-  if (gang) {
-    for (const d of demands) addInto(out, d);
-    return out;
-  }
-  let best = Infinity;
-  for (const d of demands) {
-    let m = 0;
-    for (let k = 0; k < d.length; k++) if (d[k] > m) m = d[k];
-    if (m < best) {
-      best = m;
-      out.set(d);
-    }
-  }
-  return out;
-}

@@ -21,7 +21,7 @@ import { ConflictReason, type ResourceSpace, type TaskRequest, type Transaction,
 import { decodeJobsMessage, jobOutcomeRequest, okReply, tenantMismatch, type Subjects } from '@tessera/protocol';
 import type { PlacementJob } from '@tessera/policy';
 import {
-  AdmissionControl, admissionPolicy, DrfQueue, FifoQueue, SchedulerReplica, placementJobOf,
+  AdmissionControl, admissionPolicy, DrfQueue, FifoQueue, SchedulerReplica, placementJobOf, quotaNeed,
   type JobQueue, type JobRun, type JobStep, type QueuedJob, type QueueOrder,
 } from '@tessera/replica';
 import { pullIntake, type Logger } from '@tessera/runtime';
@@ -414,7 +414,7 @@ export class JobRunner {
     m.working();
     this.parked.push({
       id: `${m.seq}.${jobId}`, queue: info.queue ?? 'default', priority: info.priority ?? 100, submittedAt: run.submittedAt, job: m, sub,
-      ...(info.preemptible === true ? {} : { need: needOf(run.pending.map((t) => t.demand), gang, this.d.space) }),
+      ...(info.preemptible === true ? {} : { need: quotaNeed(run.pending.map((t) => t.demand), gang, this.d.space) }),
       resume: () => this.place(m, sub, jobId, gang, tasks, info, { run, own }).catch((e) => {
         this.d.log.error({ err: e, job: jobId }, 'job failed in the scheduler after a quota wait; handing it back to the stream');
         this.settle(m, 'requeued');
@@ -531,25 +531,7 @@ function queuedOf(id: string, job: HeldJob, sub: SubmissionInput, space: Resourc
     submittedAt: typeof sub.submittedAt === 'number' ? sub.submittedAt : 0,
     job,
     sub,
-    ...(spec.preemptible === true || demands.length === 0 ? {} : { need: needOf(demands, spec.gang === true, space) }),
+    ...(spec.preemptible === true || demands.length === 0 ? {} : { need: quotaNeed(demands, spec.gang === true, space) }),
   };
 }
 
-/** What must fit under the queue's max for the job to progress: a gang's total, else its smallest task. */
-function needOf(demands: readonly Float64Array[], gang: boolean, space: ResourceSpace): Float64Array {
-  const out = space.zero();
-  if (gang) {
-    for (const d of demands) for (let k = 0; k < d.length; k++) out[k] += d[k];
-    return out;
-  }
-  let best = Infinity;
-  for (const d of demands) {
-    let m = 0;
-    for (let k = 0; k < d.length; k++) if (d[k] > m) m = d[k];
-    if (m < best) {
-      best = m;
-      out.set(d);
-    }
-  }
-  return out;
-}
