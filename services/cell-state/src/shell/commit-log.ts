@@ -19,6 +19,9 @@ export class AppendError extends Error {
 /** JetStream's "wrong last sequence" (the expected-last-sequence header did not match). */
 const WRONG_LAST_SEQUENCE = 10071;
 
+/** What one pull of a replay may ask for (a JetStream pull must fit whole messages). */
+const REPLAY_PULL_BYTES = 32 * 1024 * 1024;
+
 export class LogReadError extends Error {
   override readonly name = 'LogReadError';
 }
@@ -88,7 +91,10 @@ export class CommitLog implements CommitLogPort {
     if (to < from) return 0;
     const js = this.js;
     const consumer = await js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
-    const messages = await consumer.consume({ max_messages: 2_000 });
+    // Bounded by bytes, not a message count: at 1,000 nodes entries reach megabytes, and 2,000 of
+    // them asked at once stalled a restarted cell-state's replay (the chaos reader's fix, 7d92266).
+    // nats.js takes bytes or a count, not both.
+    const messages = await consumer.consume({ max_bytes: REPLAY_PULL_BYTES });
     let n = 0;
     let last = from - 1;
     // A gap (or a stream cut short under us) would otherwise wait forever for `to`.
