@@ -4,7 +4,9 @@
  * weighted dominant share (allocated ÷ cell capacity, max over resources, ÷ weight), chosen level
  * by level from the top; within a leaf, higher priority first, then earlier submit. A queue whose
  * head job would take it (or an ancestor) above max is skipped, so it never blocks the others.
- * Ties between queues go to the one served least recently, so equal queues alternate.
+ * At every level, queues below their guaranteed quota go before the rest (YARN's min share,
+ * Kueue's nominal quota), the furthest below first. Ties between queues go to the one served
+ * least recently, so equal queues alternate.
  */
 import { QueueTree, weightedShare, type QueueNode, type ResourceSpace, type ResourceVector } from '@tessera/core';
 import type { JobQueue, QueuedJob, QueueUsage } from './job-queue.ts';
@@ -133,10 +135,14 @@ export class DrfQueue<J extends QueuedJob = QueuedJob> implements JobQueue<J> {
   private pick(cands: readonly Candidate[], rolled: ReadonlyMap<string, ResourceVector>, capacity: ResourceVector | undefined): string | undefined {
     const order = cands.map((c) => ({
       c,
+      ofGuaranteed: c.node === undefined ? 1 : shareOfGuaranteed(c.node.guaranteed, rolled.get(c.path)),
       share: capacity === undefined ? 0 : weightedShare(capacity, rolled.get(c.path), c.node?.weight ?? 1),
       served: this.servedAt.get(c.path) ?? -1,
     }));
-    order.sort((a, b) => a.share - b.share || a.served - b.served || (a.c.path < b.c.path ? -1 : 1));
+    order.sort(
+      (a, b) =>
+        Math.min(a.ofGuaranteed, 1) - Math.min(b.ofGuaranteed, 1) || a.share - b.share || a.served - b.served || (a.c.path < b.c.path ? -1 : 1),
+    );
     for (const { c } of order) {
       if (c.node === undefined || c.node.children.length === 0) {
         if (this.leafMayGo(c.path, rolled, capacity)) return c.path;
@@ -169,6 +175,21 @@ export function fitsUnderMax(path: readonly QueueNode[], rolled: ReadonlyMap<str
     for (let k = 0; k < need.length; k++) if (!((a === undefined ? 0 : a[k]) + need[k] <= n.max[k])) return false;
   }
   return true;
+}
+
+/**
+ * How far a queue is into its guaranteed quota: max over the resources it is guaranteed of
+ * allocated ÷ guaranteed (its dominant share of the guarantee). Below 1: the queue has not reached
+ * its guarantee on any guaranteed resource. A queue guaranteed nothing is at 1 (never "below").
+ */
+export function shareOfGuaranteed(guaranteed: ResourceVector, allocated: ResourceVector | undefined): number {
+  let worst = -1;
+  for (let k = 0; k < guaranteed.length; k++) {
+    if (!(guaranteed[k] > 0)) continue;
+    const r = (allocated === undefined ? 0 : allocated[k]) / guaranteed[k];
+    if (r > worst) worst = r;
+  }
+  return worst < 0 ? 1 : worst;
 }
 
 const EMPTY_USAGE: ReadonlyMap<string, ResourceVector> = new Map();

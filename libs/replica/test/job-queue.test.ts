@@ -44,6 +44,25 @@ describe('DrfQueue order', () => {
     expect(drain(q, usage({ 'p.x': [400, 0], p: [400, 0], q: [300, 0] }))).toEqual(['q1', 'y1', 'x1']);
   });
 
+  it('serves a queue below its guaranteed quota before fair share among the rest, the furthest below first', () => {
+    const t = tree({
+      queues: [
+        { name: 'big', weight: 4 },
+        { name: 'small', guaranteed: { cpu_millis: 300 } },
+        { name: 'tiny', guaranteed: { cpu_millis: 100, mem_mib: 100 } },
+      ],
+    });
+    const order = (u: QueueUsage) => {
+      const q = new DrfQueue(space, t);
+      for (const j of [job('b1', 'big'), job('s1', 'small'), job('t1', 'tiny')]) q.push(j);
+      return drain(q, u);
+    };
+    // big's weighted share (0.025) is lowest, but small (2/3 of its guarantee) and tiny (1/2 on memory) are below theirs.
+    expect(order(usage({ big: [100, 0], small: [200, 0], tiny: [10, 50] }))).toEqual(['t1', 's1', 'b1']);
+    // At (or past) its guarantee a queue is ordered by weighted share like any other.
+    expect(order(usage({ big: [100, 0], small: [300, 0], tiny: [100, 100] }))).toEqual(['b1', 't1', 's1']);
+  });
+
   it('skips a queue at its max without blocking the others (no head-of-line blocking)', () => {
     const t = tree({ queues: [{ name: 'capped', max: { cpu_millis: 500 } }, { name: 'free' }] });
     const q = new DrfQueue(space, t);
