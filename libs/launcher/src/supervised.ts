@@ -140,8 +140,13 @@ export class Supervised {
     this.startedAt = Date.now();
     let ready = false;
     let spawnError: Error | undefined;
-    child.once('error', (e) => { spawnError = e; });
     const exited = new Promise<void>((resolve) => {
+      // A command that cannot be run (ENOENT) emits 'error' and no 'exit': without this the start
+      // would wait on a promise nothing settles, and the caller's event loop would drain (exit 0, no word).
+      child.once('error', (e) => {
+        spawnError = e;
+        if (child.pid === undefined) resolve();
+      });
       child.once('exit', (code, signal) => {
         this.lastExit = { code, signal, at: new Date().toISOString() };
         resolve();
