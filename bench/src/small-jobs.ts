@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@tessera/launcher';
-import type { JobSpec } from '@tessera/core';
+import { ConflictReason, type JobSpec } from '@tessera/core';
 import { JobPublisher } from '@tessera/runtime';
 import { DEFAULT_JOBS_PER_BATCH, subjectsFor } from '@tessera/protocol';
 import { BenchCell, type BenchCellSpec } from './cell.ts';
@@ -70,19 +70,26 @@ export function smallJob(i: number): JobSpec {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Sum of the samples of `name` (with every label of `labels`) at `url`; 0 when unreachable. */
+/**
+ * Sum of the samples of `name` (with every label of `labels`) at `url`; NaN when it could not be
+ * read in three tries (a busy process can miss one 5 s scrape: counting that as 0 made deltas
+ * negative), so an unknown count shows as unknown rather than as a wrong number.
+ */
 async function counter(url: string | undefined, name: string, labels: Record<string, string> = {}): Promise<number> {
   if (url === undefined) return 0;
-  try {
-    const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
-    let sum = 0;
-    for (const x of parsePrometheusText(text)) {
-      if (x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v)) sum += x.value;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const text = await (await fetch(url, { signal: AbortSignal.timeout(5_000) })).text();
+      let sum = 0;
+      for (const x of parsePrometheusText(text)) {
+        if (x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v)) sum += x.value;
+      }
+      return sum;
+    } catch {
+      await sleep(200);
     }
-    return sum;
-  } catch {
-    return 0;
   }
+  return NaN;
 }
 
 const committedClaims = (url: string | undefined) => counter(url, 'tessera_commit_claims_total', { outcome: 'committed' });
@@ -95,11 +102,13 @@ const COUNTERS = {
   retries_conflict: ['scheduler', 'tessera_scheduler_retries_total', { cause: 'conflict' }],
   retries_no_room: ['scheduler', 'tessera_scheduler_retries_total', { cause: 'no_room' }],
   syncs: ['scheduler', 'tessera_scheduler_sync_seconds_count'],
-} as const;
+  // Refused claims by reason (conflicts_resources, conflicts_quota, …).
+  ...Object.fromEntries(Object.values(ConflictReason).map((r) => [`conflicts_${r}`, ['cell-state', 'tessera_commit_conflicts_total', { reason: r }]])),
+} as Record<string, readonly [string, string, Record<string, string>?]>;
 
-async function readCounters(cell: BenchCell): Promise<Record<keyof typeof COUNTERS, number>> {
-  const out = {} as Record<keyof typeof COUNTERS, number>;
-  for (const [key, [kind, name, labels]] of Object.entries(COUNTERS) as [keyof typeof COUNTERS, readonly [string, string, Record<string, string>?]][]) {
+async function readCounters(cell: BenchCell): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [key, [kind, name, labels]] of Object.entries(COUNTERS)) {
     const urls = cell.handle.services.filter((s) => s.kind === kind).map((s) => s.metricsUrl);
     out[key] = (await Promise.all(urls.map((u) => counter(u, name, labels ?? {})))).reduce((a, b) => a + b, 0);
   }
@@ -195,7 +204,11 @@ export async function runSmallJobs(spec: SmallJobsSpec, log: (line: string) => v
 
     const counts1 = await readCounters(cell);
     const counts: Record<string, number> = {};
-    for (const k of Object.keys(counts1) as (keyof typeof COUNTERS)[]) counts[k] = counts1[k] - counts0[k];
+    // Only what moved (a conflict reason that never fired is noise); NaN = a scrape that failed.
+    for (const k of Object.keys(counts1)) {
+      const d = counts1[k] - counts0[k];
+      if (d !== 0) counts[k] = d;
+    }
     const ids = jobs.map((j) => j.id);
     // A listing request may time out on a busy cell-state, or come back as a shorter page: ask
     // again for the jobs not listed yet.

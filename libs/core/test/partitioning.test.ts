@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fnv1a, partitionForRound, partitionOf } from '../src/index.ts';
+import { fnv1a, homePartitions, partitionForRound, partitionOf } from '../src/index.ts';
 
 describe('partitionOf', () => {
   it('matches FNV-1a reference values (the assignment must never change between releases)', () => {
@@ -64,5 +64,48 @@ describe('partitionForRound', () => {
     [0, 1, 5, 7, 2],
   ])('scheduler %i of %i over %i partitions, round %i → %i', (i, n, p, k, expected) => {
     expect(partitionForRound(i, n, p, k)).toBe(expected);
+  });
+});
+
+describe('homePartitions', () => {
+  it('gives N schedulers disjoint blocks covering all P partitions, each starting at its round-robin start', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 16 }).chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: n, max: 64 }))),
+        ([N, P]) => {
+          const owners = new Array<number>(P).fill(0);
+          for (let i = 0; i < N; i++) {
+            const home = homePartitions(i, N, P);
+            expect(home).toHaveLength(P);
+            const mine = home.flatMap((h, p) => (h ? [p] : []));
+            expect(mine.length).toBeGreaterThanOrEqual(Math.floor(P / N));
+            expect(mine.length).toBeLessThanOrEqual(Math.ceil(P / N));
+            expect(mine[0]).toBe(partitionForRound(i, N, P, 0));
+            // One contiguous block.
+            expect(mine[mine.length - 1] - mine[0]).toBe(mine.length - 1);
+            for (const p of mine) owners[p]++;
+          }
+          expect(owners.every((c) => c === 1)).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it.each([
+    [0, 4, 8, [0, 1]],
+    [3, 4, 8, [6, 7]],
+    [1, 3, 10, [3, 4, 5]],
+    [2, 3, 10, [6, 7, 8, 9]],
+    [0, 1, 3, [0, 1, 2]],
+  ])('scheduler %i of %i over %i partitions → %j', (i, n, p, expected) => {
+    expect(homePartitions(i, n, p).flatMap((h, k) => (h ? [k] : []))).toEqual(expected);
+  });
+
+  it('refuses an index outside [0, N) and non-integer counts', () => {
+    expect(() => homePartitions(4, 4, 8)).toThrow(RangeError);
+    expect(() => homePartitions(-1, 4, 8)).toThrow(RangeError);
+    expect(() => homePartitions(0, 0, 8)).toThrow(RangeError);
+    expect(() => homePartitions(0, 2, 1.5)).toThrow(RangeError);
   });
 });

@@ -36,6 +36,12 @@ export interface PlaceOptions {
   pipeline?: Pipeline;
   /** The job the tasks belong to, for rules that need it (queue, priority, …). */
   job?: PlacementJob;
+  /**
+   * Latency-first only: this replica's home partitions (homePartitions in @tessera/core), indexed
+   * by partition. They are tried first, freshest first, then the rest: replicas whose homes are
+   * disjoint claim disjoint nodes until a home is full, instead of all racing for the freshest.
+   */
+  homePartitions?: readonly boolean[];
 }
 
 /**
@@ -99,8 +105,9 @@ export function beginPlacement(view: SchedulerView, tasks: readonly TaskRequest[
 
 /**
  * Places one task of the call without booking it.
- * - `latency-first`: partitions from the most recently synced; the first partition holding a
- *   feasible node wins, and its best sampled node is chosen.
+ * - `latency-first`: partitions from the most recently synced (the replica's home partitions
+ *   first, when given); the first partition holding a feasible node wins, and its best sampled
+ *   node is chosen.
  * - `quality-first` / `state-sync`: the best sampled feasible node anywhere, however stale.
  * When no node fits and waiting could help, the post-filters run in order (first result wins).
  */
@@ -111,15 +118,10 @@ export function placeInContext(ctx: PlacementContext, task: TaskRequest, opts: P
 
   let part: PartitionView | undefined;
   if (opts.mode === 'latency-first') {
-    const order = ix.order;
-    for (let i = 0; i < order.length; i++) {
-      const p = view.partitions[order[i]];
-      visit(p.nodes, task, ctx, opts.sampleSize, opts.rng);
-      if (ctx.found > 0) {
-        part = p;
-        break;
-      }
-    }
+    const home = opts.homePartitions;
+    part = home === undefined
+      ? firstWithRoom(view, ix.order, task, ctx, opts, undefined)
+      : firstWithRoom(view, ix.order, task, ctx, opts, home, true) ?? firstWithRoom(view, ix.order, task, ctx, opts, home, false);
   } else {
     visit(flatNodes(view, ix), task, ctx, opts.sampleSize, opts.rng);
   }
@@ -133,6 +135,21 @@ export function placeInContext(ctx: PlacementContext, task: TaskRequest, opts: P
     return failure.retryable ? postFilter(ctx, task, failure, opts) : failure;
   }
   return { ok: true, node, score, stalenessMs: opts.now - syncedAtOf(view, part ?? view.partitions[node.partition]) };
+}
+
+/**
+ * Latency-first's walk: partitions in freshness order (only those whose `home` flag equals
+ * `inHome`, when `home` is given) until one holds a feasible node; returns that partition.
+ */
+function firstWithRoom(view: SchedulerView, order: ArrayLike<number>, task: TaskRequest, ctx: PlacementContext, opts: PlaceOptions, home: readonly boolean[] | undefined, inHome = true): PartitionView | undefined {
+  for (let i = 0; i < order.length; i++) {
+    const pi = order[i];
+    if (home !== undefined && (home[pi] === true) !== inHome) continue;
+    const p = view.partitions[pi];
+    visit(p.nodes, task, ctx, opts.sampleSize, opts.rng);
+    if (ctx.found > 0) return p;
+  }
+  return undefined;
 }
 
 function syncedAtOf(_view: SchedulerView, part: PartitionView | undefined): number {

@@ -103,6 +103,43 @@ describe('latency-first', () => {
   });
 });
 
+describe('latency-first with home partitions', () => {
+  // p0 stale, p1 freshest, p2 in between; this replica's home is p0 and p2.
+  const home = [true, false, true];
+  const view = () =>
+    viewOf([
+      { syncedAt: 1000, nodes: [aNode('home-old').alloc({ cpu_millis: 1000 })] },
+      { syncedAt: 9000, nodes: [aNode('away-fresh')] },
+      { syncedAt: 5000, nodes: [aNode('home-mid').alloc({ cpu_millis: 3500 })] },
+    ]);
+
+  it('tries home partitions first, freshest first, however fresh the others are', () => {
+    const small = aTask().req({ cpu_millis: 400 }).obj();
+    const p = placeTask(view(), small, opts({ mode: 'latency-first', homePartitions: home }));
+    expect(chosen(p)).toBe('home-mid');
+    expect(p.ok && p.stalenessMs).toBe(NOW - 5000);
+    // Too big for home-mid: the next home partition, still before the fresher partition away.
+    expect(chosen(placeTask(view(), aTask().req({ cpu_millis: 2000 }).obj(), opts({ mode: 'latency-first', homePartitions: home })))).toBe('home-old');
+    // Without homes, the freshest partition wins.
+    expect(chosen(placeTask(view(), small, opts({ mode: 'latency-first' })))).toBe('away-fresh');
+  });
+
+  it('falls back to the other partitions when no home partition has room', () => {
+    const big = aTask().req({ cpu_millis: 3500 }).obj();
+    const p = placeTask(view(), big, opts({ mode: 'latency-first', homePartitions: home }));
+    expect(chosen(p)).toBe('away-fresh');
+    const none = placeTask(view(), aTask().req({ cpu_millis: 5000 }).obj(), opts({ mode: 'latency-first', homePartitions: home }));
+    expect(none.ok).toBe(false);
+    // Every node was visited once: the refusals add up to the view's three nodes.
+    if (!none.ok) expect(Object.values(none.reasons).reduce((a, b) => a + b, 0)).toBe(3);
+  });
+
+  it('is ignored by quality-first', () => {
+    const p = placeTask(view(), aTask().req({ cpu_millis: 400 }).obj(), opts({ mode: 'quality-first', homePartitions: [false, true, false] }));
+    expect(chosen(p)).toBe('home-mid');
+  });
+});
+
 describe('quality-first and state-sync', () => {
   const view = () =>
     viewOf([

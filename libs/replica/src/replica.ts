@@ -12,6 +12,7 @@
 import {
   ConflictReason,
   expandTasks,
+  homePartitions,
   type JobSpec,
   type PartitionSync,
   type SchedulerView,
@@ -91,6 +92,13 @@ export interface ReplicaOptions {
    * whole in one round, and the partitions fresher than the bound may never hold it.
    */
   readonly latencyFirstMaxStalenessMs?: number;
+  /**
+   * Latency-first tries this replica's home partitions first (its 1/N block of them, see
+   * homePartitions in @tessera/core), and room there is claimed however stale: no other replica
+   * prefers those nodes, so its view of them is mostly its own bookings. Default true with more
+   * than one replica; false walks all partitions by freshness alone.
+   */
+  readonly preferHomePartitions?: boolean;
   /** Seed mixed into every decision's rng (default 0). */
   readonly seed?: number | string;
   /** Bad-node tracking (bad-nodes.ts): refusals per node before it is held ineligible, and for how long. */
@@ -110,6 +118,8 @@ export interface ReplicaConfig {
   readonly maxClaimsPerTxn: number;
   readonly maxTasksPerRound: number;
   readonly latencyFirstMaxStalenessMs: number;
+  /** Indexed by partition; undefined with one replica or preferHomePartitions false. */
+  readonly homePartitions: readonly boolean[] | undefined;
   readonly seed: string;
 }
 
@@ -143,6 +153,7 @@ export function compileReplicaConfig(o: ReplicaOptions): ReplicaConfig {
     maxClaimsPerTxn,
     maxTasksPerRound,
     latencyFirstMaxStalenessMs,
+    homePartitions: o.schedulers > 1 && o.preferHomePartitions !== false ? Object.freeze(homePartitions(o.schedulerIndex, o.schedulers, o.partitions)) : undefined,
     seed: String(o.seed ?? 0),
   });
 }
@@ -297,7 +308,7 @@ export class SchedulerReplica {
     }
     const mode = this.effectiveMode;
     const rng = createRng(`${cfg.seed}/${cfg.schedulerId}/${run.jobId}/${run.attempt}`);
-    const opts: PlaceOptions = { mode, scorer: cfg.scorer, sampleSize: cfg.sampleSize, now, rng, pipeline: this.pipeline, job: run.job };
+    const opts: PlaceOptions = { mode, scorer: cfg.scorer, sampleSize: cfg.sampleSize, now, rng, pipeline: this.pipeline, job: run.job, homePartitions: cfg.homePartitions };
     const { claims, placements, unplaced, evictions } = placeTasks(this.view, tasks, opts, mode === 'latency-first' && !run.gang ? cfg.latencyFirstMaxStalenessMs : Infinity);
 
     let never = 0;
@@ -564,7 +575,7 @@ export const STALE_ONLY = 'room only in stale partitions';
 
 /**
  * policy's placeJob (one placement context for the job's tasks), with two additions. A placement
- * on a partition staler than `maxStalenessMs` is not booked and is answered as retryable "no room
+ * on a partition staler than `maxStalenessMs` (and not one of `opts.homePartitions`) is not booked and is answered as retryable "no room
  * now" ({@link STALE_ONLY}). And once a task found no node, the following tasks of the same shape
  * (same demand and constraints objects, as expandTasks shares them within a group) get the same
  * answer without another scan of the view. Nothing placement looks at got emptier in between
@@ -585,7 +596,9 @@ export function placeTasks(view: SchedulerView, tasks: readonly TaskRequest[], o
       continue;
     }
     let p = placeInContext(ctx, task, opts);
-    if (p.ok && p.stalenessMs > maxStalenessMs && p.evictions === undefined) p = { ok: false, retryable: true, reasons: { [STALE_ONLY]: 1 } };
+    if (p.ok && p.stalenessMs > maxStalenessMs && p.evictions === undefined && opts.homePartitions?.[p.node.partition] !== true) {
+      p = { ok: false, retryable: true, reasons: { [STALE_ONLY]: 1 } };
+    }
     out.placements.push(p);
     if (p.ok) {
       out.claims.push(bookPlacement(ctx, task, p));

@@ -468,6 +468,42 @@ describe('latency-first staleness bound', () => {
   });
 });
 
+describe('latency-first home partitions', () => {
+  // As above, but the stale partition with room is this replica's home (2 replicas over 2
+  // partitions: replica i's home is partition i). No rival prefers it, so its room is claimed.
+  function setup(options: Partial<ReplicaOptions>) {
+    const fx = makeCell([1000, 1000, 1000, 1000], 2);
+    const fresh = fx.cell.partitionNodes(0).length > 0 ? 0 : 1;
+    const stale = 1 - fresh;
+    const r = makeReplica(fx, { mode: 'latency-first', syncIntervalMs: 1000, schedulers: 2, schedulerIndex: stale, ...options }, 0);
+    for (const n of fx.cell.partitionNodes(fresh)) fill(fx, n.index, 0);
+    r.applySync(fx.cell.sync(fresh, r.view.partitions[fresh].version), 900);
+    return { fx, r, now: 1000, stale };
+  }
+
+  it('claims stale room in its own home partition', () => {
+    const { fx, r, now, stale } = setup({});
+    expect(r.config.homePartitions?.[stale]).toBe(true);
+    const run = r.admit(job({ tasks: [{ name: 't', count: 1, resources: { cpu_millis: 100 } }] }), now);
+    const p = r.propose(run, now);
+    expect(p.txns).toHaveLength(1);
+    const node = p.txns[0].claims[0].nodeId;
+    expect(fx.cell.partitionNodes(stale).some((n) => n.id === node)).toBe(true);
+  });
+
+  it('preferHomePartitions false keeps the bound for every partition', () => {
+    const { r, now } = setup({ preferHomePartitions: false });
+    expect(r.config.homePartitions).toBeUndefined();
+    const run = r.admit(job({ tasks: [{ name: 't', count: 1, resources: { cpu_millis: 100 } }] }), now);
+    expect(r.propose(run, now).txns).toEqual([]);
+    expect(run.reasons).toEqual({ [STALE_ONLY]: 1 });
+  });
+
+  it('a lone replica has no home partitions', () => {
+    expect(compileReplicaConfig({ schedulerId: 's0', schedulerIndex: 0, schedulers: 1, partitions: 8, mode: 'latency-first', syncIntervalMs: 1000 }).homePartitions).toBeUndefined();
+  });
+});
+
 describe('latency-first staleness bound defaults', () => {
   const base: ReplicaOptions = { schedulerId: 's0', schedulerIndex: 0, schedulers: 4, partitions: 8, mode: 'latency-first', syncIntervalMs: 1000 };
   it.each([
