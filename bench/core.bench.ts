@@ -2,7 +2,8 @@
  * Hot-path micro-benchmark of the pure core (`npm run bench:core [-- --json] [-- --seconds S]`).
  *
  * Measures, on one core, on a 10,000-node cell loaded to ~60%:
- *   (a) claim validations/s with `validateTxn` (10-claim transactions, fine and coarse),
+ *   (a) claim validations/s with `validateTxn` (10-claim transactions, fine and coarse), and fine
+ *       with the quota check on (claims of 4 queues with a max: what a cell with a queue file pays),
  *   (b) placement decisions/s on a 10,000-node SchedulerView (latency-first / quality-first,
  *       binpack, sampleSize 16; plus placeJob with view bookings, and an exhaustive reference),
  *   (c) partition delta applications/s (`CellState.sync` + `SchedulerView.applySync`).
@@ -10,6 +11,10 @@
  */
 import {
   CellState,
+  DEFAULT_CLAIM_CHECKS,
+  parseQueueFile,
+  quotaCheck,
+  withCheck,
   ResourceSpace,
   SchedulerView,
   validateTxn,
@@ -103,7 +108,20 @@ function buildView(cell: CellState, now: number): SchedulerView {
 }
 
 // ---------------------------------------------------------------- (a) validateTxn
-function benchValidate(cell: CellState, rng: Rng, granularity: Granularity): Row {
+const QUEUES = ['prod.web', 'prod.api', 'batch', 'research'];
+
+/** Four queues under two parents, each with a max well above what the bench claims (so none refuses). */
+function benchQueueTree() {
+  const r = parseQueueFile({ queues: [
+    { name: 'prod', max: { cpu_millis: 1e12 }, queues: [{ name: 'web', max: { cpu_millis: 1e12 } }, { name: 'api' }] },
+    { name: 'batch', max: { cpu_millis: 1e12, mem_mib: 1e12 } },
+    { name: 'research', max: { cpu_millis: 1e12 } },
+  ] }, space);
+  if (!r.ok) throw new Error(`bench queue file: ${r.error.path}: ${r.error.message}`);
+  return r.tree;
+}
+
+function benchTxns(cell: CellState, rng: Rng, withQueues: boolean): Transaction[] {
   const nodes = cell.nodes;
   const txns: Transaction[] = [];
   for (let i = 0; i < 1000; i++) {
@@ -118,21 +136,62 @@ function benchValidate(cell: CellState, rng: Rng, granularity: Granularity): Row
         // Every third claim decided on an older version: coarse rejects it, fine checks the fit.
         seenVersion: k % 3 === 0 ? Math.max(0, n.version - 1) : n.version,
         ...(k % 4 === 0 ? { constraints: [{ label: 'zone', op: 'exists' as const }] } : {}),
+        ...(withQueues ? { queue: QUEUES[k % QUEUES.length] } : {}),
       });
     }
     txns.push({ id: `txn-${i}`, schedulerId: 'bench', kind: i % 5 === 0 ? 'all-or-nothing' : 'incremental', claims });
   }
-  let i = 0;
-  let sink = 0;
-  const row = measure(`validateTxn ${granularity}`, 'claims/s', () => {
-    for (let b = 0; b < 100; b++) {
-      sink += validateTxn(cell, txns[i], granularity).accepted.length;
-      i = i + 1 === txns.length ? 0 : i + 1;
-    }
-    return 100 * CLAIMS_PER_TXN;
-  }, `${CLAIMS_PER_TXN}-claim txns on ${NODES} nodes`);
-  if (sink < 0) console.log(sink); // keep the work observable
-  return row;
+  return txns;
+}
+
+let sink = 0;
+
+/** 100 validations of `txns` from `*at`, round robin; returns the claims validated. */
+function validateBatch(cell: CellState, txns: readonly Transaction[], granularity: Granularity, checks: typeof DEFAULT_CLAIM_CHECKS, at: { i: number }): number {
+  for (let b = 0; b < 100; b++) {
+    sink += validateTxn(cell, txns[at.i], granularity, { checks }).accepted.length;
+    at.i = at.i + 1 === txns.length ? 0 : at.i + 1;
+  }
+  return 100 * CLAIMS_PER_TXN;
+}
+
+function benchValidate(cell: CellState, rng: Rng, granularity: Granularity): Row {
+  const txns = benchTxns(cell, rng, false);
+  const at = { i: 0 };
+  return measure(`validateTxn ${granularity}`, 'claims/s', () => validateBatch(cell, txns, granularity, DEFAULT_CLAIM_CHECKS, at), `${CLAIMS_PER_TXN}-claim txns on ${NODES} nodes`);
+}
+
+/**
+ * What the quota check costs the committer: the same transactions (claims of 4 queues) validated
+ * with and without it, in alternating short slices (this machine's speed drifts by ±30% between
+ * seconds; alternating puts both under the same drift), medians of the slices.
+ */
+function benchQuotaCost(cell: CellState, rng: Rng): Row[] {
+  const tree = benchQueueTree();
+  const withQuota = withCheck(DEFAULT_CLAIM_CHECKS, quotaCheck(() => tree));
+  const txns = benchTxns(cell, rng, true);
+  const at = { i: 0 };
+  const off: number[] = [];
+  const on: number[] = [];
+  const slices = Math.max(4, Math.round(SECONDS * 10));
+  const slice = (checks: typeof DEFAULT_CLAIM_CHECKS): number => {
+    const start = performance.now();
+    let ops = 0;
+    while (performance.now() - start < 100) ops += validateBatch(cell, txns, 'fine', checks, at);
+    return ops / ((performance.now() - start) / 1000);
+  };
+  for (let k = 0; k < 3; k++) { slice(DEFAULT_CLAIM_CHECKS); slice(withQuota); } // warm-up
+  for (let k = 0; k < slices; k++) {
+    if (k % 2 === 0) { off.push(slice(DEFAULT_CLAIM_CHECKS)); on.push(slice(withQuota)); } else { on.push(slice(withQuota)); off.push(slice(DEFAULT_CLAIM_CHECKS)); }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const mOff = median(off);
+  const mOn = median(on);
+  const seconds = slices * 0.1;
+  return [
+    { name: 'validateTxn fine, queued claims, quota off', unit: 'claims/s', perSecond: mOff, ops: Math.round(mOff * seconds), seconds, note: `median of ${slices} slices of 100 ms` },
+    { name: 'validateTxn fine, queued claims, quota on', unit: 'claims/s', perSecond: mOn, ops: Math.round(mOn * seconds), seconds, note: `${((1 - mOn / mOff) * 100).toFixed(1)}% slower (4 queues with a max, alternated with the row above)` },
+  ];
 }
 
 // ---------------------------------------------------------------- (b) placement
@@ -301,6 +360,7 @@ function main(): void {
 
   const rows: Row[] = [];
   for (const g of ['fine', 'coarse'] as const) rows.push(benchValidate(cell, rng, g));
+  rows.push(...benchQuotaCost(cell, rng));
   for (const mode of ['latency-first', 'quality-first'] as const) rows.push(benchPlaceTask(view, now, mode, SAMPLE));
   rows.push(benchPlaceJob(view, now, 'latency-first'));
   rows.push(benchPlaceJob(view, now, 'quality-first'));
@@ -317,6 +377,7 @@ function main(): void {
     secondsPerRow: SECONDS,
     setupMs: Math.round(setupMs),
   };
+  if (sink < 0) console.log(sink); // keep the work observable
   if (JSON_OUT) {
     console.log(JSON.stringify({ ...meta, results: rows.map((r) => ({ ...r, perSecond: Math.round(r.perSecond) })) }));
     return;

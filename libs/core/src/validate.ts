@@ -32,7 +32,8 @@ const EMPTY: readonly never[] = Object.freeze([]);
  */
 interface CompiledChecks {
   readonly codes: Int8Array;
-  readonly accepting: boolean;
+  /** The checks with an `accepted` hook (told of every accepted claim), in list order. */
+  readonly acceptors: readonly ClaimCheck[];
 }
 const BUILT_INS: readonly ClaimCheck['check'][] = [checkWellFormed, checkDuplicateTask, checkNodeState, checkVersion, checkConstraints, checkResources];
 const compiled = new WeakMap<readonly ClaimCheck[], CompiledChecks>();
@@ -40,7 +41,7 @@ const compiled = new WeakMap<readonly ClaimCheck[], CompiledChecks>();
 function compile(checks: readonly ClaimCheck[]): CompiledChecks {
   let c = compiled.get(checks);
   if (c === undefined) {
-    c = { codes: Int8Array.from(checks, (k) => BUILT_INS.indexOf(k.check)), accepting: checks.some((k) => k.accepted !== undefined) };
+    c = { codes: Int8Array.from(checks, (k) => BUILT_INS.indexOf(k.check)), acceptors: checks.filter((k) => k.accepted !== undefined) };
     compiled.set(checks, c);
   }
   return c;
@@ -70,7 +71,7 @@ export function validateTxn(cell: CellState, txn: Transaction, granularity: Gran
   let rejected: Rejection[] | undefined;
   // Nodes with an accepted claim, for deciding which evictions to apply.
   let claimedNodes: Set<string> | undefined;
-  const { codes, accepting } = compile(checks);
+  const { codes, acceptors } = compile(checks);
 
   for (let i = 0; i < claims.length; i++) {
     const claim = claims[i];
@@ -94,7 +95,7 @@ export function validateTxn(cell: CellState, txn: Transaction, granularity: Gran
         scope.name(claim.taskId);
         scope.book(claim, node!);
       }
-      if (accepting) for (let k = 0; k < checks.length; k++) checks[k].accepted?.(claim, node!, scope);
+      for (let k = 0; k < acceptors.length; k++) acceptors[k].accepted!(claim, node!, scope);
       if (evictions !== undefined) (claimedNodes ??= new Set()).add(claim.nodeId);
     } else {
       (rejected ??= []).push({ index: i, reason });
