@@ -10,3 +10,4 @@ export * from './job-queue.ts';
 export * from './fifo-queue.ts';
 export * from './drf-queue.ts';
 export * from './quota-need.ts';
+export * from './in-flight-usage.ts';

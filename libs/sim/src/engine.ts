@@ -39,9 +39,9 @@ import {
 } from '@tessera/core';
 import { createRng, scoreNode, type PipelineSpec, type PlacementMode, type Rng } from '@tessera/policy';
 import {
-  DEFAULT_RETRY_POLICY, DrfQueue, FifoQueue, QUEUE_ORDERS, quotaNeed, type QueueOrder, SchedulerReplica, type JobQueue, type JobRun, type QueuedJob, type RetryPolicy,
+  DEFAULT_RETRY_POLICY, DrfQueue, FifoQueue, withExtraUsage, QUEUE_ORDERS, quotaNeed, type QueueOrder, SchedulerReplica, type JobQueue, type JobRun, type QueuedJob, type RetryPolicy,
 } from '@tessera/replica';
-import { DEFAULT_CLAIM_CHECKS, QueueTree, addQueueUsage, isZero, queuePrefixes, quotaCheck, withCheck, type ResourceVector } from '@tessera/core';
+import { DEFAULT_CLAIM_CHECKS, QueueTree, addQueueUsage, queuePrefixes, quotaCheck, withCheck, type ResourceVector } from '@tessera/core';
 import { EventQueue } from './event-queue.ts';
 import { Samples } from './samples.ts';
 
@@ -420,21 +420,10 @@ export class Simulation {
   private takeNext(): JobRec | undefined {
     if (this.waiting.size === 0) return undefined;
     const tree = this.config.queues;
-    const usage = this.config.queueOrder === 'fifo' && tree === undefined ? undefined : { capacity: this.stats.capacity, allocated: this.usageNow(), ...(tree === undefined ? {} : { tree }) };
+    const usage = this.config.queueOrder === 'fifo' && tree === undefined
+      ? undefined
+      : withExtraUsage({ capacity: this.stats.capacity, allocated: this.cell.queueAllocated(), ...(tree === undefined ? {} : { tree }) }, this.inFlightUsage);
     return this.waiting.next(usage)?.rec;
-  }
-
-  private usageNow(): Map<string, ResourceVector> {
-    const out = new Map<string, ResourceVector>();
-    for (const [q, v] of this.cell.queueAllocated()) out.set(q, Float64Array.from(v));
-    // In-flight usage is kept per path with prefixes already; add it path by path.
-    for (const [q, v] of this.inFlightUsage) {
-      if (isZero(v)) continue;
-      const o = out.get(q);
-      if (o === undefined) out.set(q, Float64Array.from(v));
-      else addInto(o, v);
-    }
-    return out;
   }
 
   /**

@@ -42,6 +42,8 @@ export const schedulerFlags = z
     pipeline: z.string().min(1).optional(),
     /** Order in which jobs taken from the stream are placed: arrival (fifo) or DRF across queues. */
     queueOrder: z.enum(QUEUE_ORDERS as [QueueOrder, ...QueueOrder[]]).default('fifo'),
+    /** Jobs held beyond the working room for the queue order to choose among (default: 1024 with drf, 0 with fifo). */
+    lookaheadJobs: int(0, 1_000_000).optional(),
     sampleSize: int(1, 1_000_000).default(16),
     /** Refusals per task before a job may be given up on conflicts (see --conflict-window-ms). */
     maxRetries: int(0, 1000).default(5),

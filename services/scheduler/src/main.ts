@@ -93,6 +93,7 @@ async function main(): Promise<void> {
   const runner = new JobRunner({
     nc, subjects, space: cfg.space, log, metrics, sync, pipeline,
     schedulerId: cfg.id, concurrency: cfg.concurrency, resend, reconnects, queueOrder: cfg.queueOrder, queueUsage,
+    lookaheadJobs: cfg.lookaheadJobs ?? (cfg.queueOrder === 'drf' ? 1024 : 0),
   });
   queueUsage.onChange = () => runner.wake();
 

@@ -8,8 +8,11 @@
  * then come back from the committer as `duplicate_task`, which the replica core counts as placed,
  * so nothing is placed twice.
  *
- * Intake is pulled by room (runtime's pullIntake): at most about twice `concurrency` jobs are
- * held, the rest waits in the stream, visible to every replica.
+ * Intake is pulled by room (runtime's pullIntake): about twice the admission window of jobs are
+ * held, plus `lookaheadJobs` more for the JobQueue to order among (DRF can only pick among the
+ * jobs it holds); the rest waits in the stream, visible to every replica. Jobs parked for quota
+ * do not take room (a queue at its max must not stop other queues' jobs from being pulled), up to
+ * a hard bound on everything held.
  *
  * The decisions (placement, transactions, what to do with each answer, when to retry or give up)
  * are libs/replica's, the same code the simulator runs; this file only moves messages and waits.
@@ -21,7 +24,7 @@ import { ConflictReason, type ResourceSpace, type TaskRequest, type Transaction,
 import { decodeJobsMessage, jobOutcomeRequest, okReply, tenantMismatch, type Subjects } from '@tessera/protocol';
 import type { PlacementJob } from '@tessera/policy';
 import {
-  AdmissionControl, admissionPolicy, DrfQueue, FifoQueue, SchedulerReplica, placementJobOf, quotaNeed,
+  AdmissionControl, admissionPolicy, DrfQueue, FifoQueue, InFlightUsage, SchedulerReplica, placementJobOf, quotaNeed,
   type JobQueue, type JobRun, type JobStep, type QueuedJob, type QueueOrder,
 } from '@tessera/replica';
 import { pullIntake, type Logger } from '@tessera/runtime';
@@ -60,7 +63,12 @@ export interface JobRunnerDeps {
   readonly queueOrder?: QueueOrder;
   /** The committer's queue usage as last shipped to this replica (the JobQueue orders and holds back by it). */
   readonly queueUsage?: QueueUsageView;
+  /** Jobs held beyond the working room, for the JobQueue to order among (default 0). */
+  readonly lookaheadJobs?: number;
 }
+
+/** Everything held (working, waiting, parked) stays under this many times the working room plus lookahead. */
+const HELD_LIMIT_FACTOR = 4;
 
 /** A job waiting in the JobQueue for a worker slot; `resume` continues a job parked for quota. */
 interface QueuedMsg extends QueuedJob {
@@ -125,6 +133,10 @@ export class JobRunner {
   private roomWaiters: (() => void)[] = [];
   /** Jobs parked for quota since the last usage update: they go back to `waiting` with the next one. */
   private parked: QueuedMsg[] = [];
+  /** Held jobs parked for quota and not resumed yet (here or back in `waiting`): they take no room. */
+  private parkedJobs = 0;
+  /** The demand of the jobs this replica works on, on top of the committer's usage (for ordering). */
+  private readonly ownUsage = new InFlightUsage();
   private pulling: Promise<void> | undefined;
   private workingTimer: NodeJS.Timeout | undefined;
   private readonly abort = new AbortController();
@@ -165,7 +177,11 @@ export class JobRunner {
     // Admission: the room follows the admission window (libs/replica admission.ts), which shrinks
     // while proposals are refused or slow; the rest waits in JetStream, where another replica can take it.
     this.pulling = pullIntake(consumer, {
-      room: () => 2 * this.admission.jobWindow - this.heldJobs,
+      room: () => {
+        const lookahead = this.d.lookaheadJobs ?? 0;
+        const working = 2 * this.admission.jobWindow + lookahead - (this.heldJobs - this.parkedJobs);
+        return Math.min(working, HELD_LIMIT_FACTOR * (2 * this.d.concurrency + lookahead) - this.heldJobs);
+      },
       roomChanged: () => new Promise<void>((r) => this.roomWaiters.push(r)),
       take: (m) => this.take(m),
       signal: this.abort.signal,
@@ -227,6 +243,7 @@ export class JobRunner {
   wake(): void {
     // A job parked for quota is looked at again only on a usage newer than the refusal (not at
     // the rate of commit round trips on a stale one).
+    this.ownUsage.onUpdate();
     for (const p of this.parked.splice(0)) this.waiting.push(p);
     if (this.waiting.size > 0) this.pump();
   }
@@ -236,8 +253,14 @@ export class JobRunner {
     this.retries.concurrency = this.admission.retryWindow;
     this.d.metrics.admissionWindow.set(this.admission.jobWindow);
     while (this.queue.pending + this.queue.size < this.admission.jobWindow && !this.abort.signal.aborted) {
-      const next = this.waiting.next(this.d.queueUsage?.current());
+      const usage = this.d.queueUsage?.current();
+      // Only an order or a quota that reads usage needs this replica's own work added to it.
+      const next = this.waiting.next(this.d.queueOrder === 'drf' || usage?.tree !== undefined ? this.ownUsage.over(usage) : usage);
       if (next === undefined) break;
+      if (next.resume !== undefined) {
+        this.parkedJobs--;
+        for (const r of this.roomWaiters.splice(0)) r();
+      }
       void this.queue.add(() => (next.resume !== undefined ? next.resume() : this.work(next.job, next.sub)))
         .catch((e) => this.d.log.error({ err: e }, 'job worker failed'))
         .finally(() => this.pump());
@@ -334,14 +357,28 @@ export class JobRunner {
   }
 
   private async place(m: HeldJob, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[], info: PlacementJob, parked?: { run: JobRun; own: number }): Promise<void> {
-    const metrics = this.d.metrics;
-    let replica = await this.d.sync.replicaReady();
+    const replica = await this.d.sync.replicaReady();
     const start = this.now();
     // The run is admitted at submission time, so its wait limit and the adaptive mode's delay
     // count from when the tenant submitted, not from when this replica got to it.
     const submittedAt = Number.isFinite(sub.submittedAt) && sub.submittedAt <= start ? sub.submittedAt : start;
     const run = parked?.run ?? replica.admitTasks(runKeyId(jobId, sub.attempt, m.info.deliveryCount), gang, tasks, submittedAt, info);
-    let own = parked?.own ?? 0;
+    // What the job may still claim counts as its queue's usage while it works (DRF between updates).
+    const queue = info.queue ?? 'default';
+    const demand = info.preemptible === true ? undefined : totalDemand(run.pending, this.d.space);
+    if (demand !== undefined) this.ownUsage.start(queue, demand);
+    try {
+      return await this.placeRounds(m, sub, jobId, gang, tasks, info, run, parked?.own ?? 0, replica);
+    } finally {
+      if (demand !== undefined) this.ownUsage.done(queue, demand);
+    }
+  }
+
+  /** The job's proposal rounds until it is placed, given up, parked for quota or handed back. */
+  private async placeRounds(m: HeldJob, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[], info: PlacementJob, run: JobRun, ownBefore: number, first: SchedulerReplica): Promise<void> {
+    const metrics = this.d.metrics;
+    let replica = first;
+    let own = ownBefore;
     const jobTasks = tasks;
     let noRoomBefore: Set<TaskRequest> | undefined;
     const oneRound = async (): Promise<RoundEnd> => {
@@ -412,6 +449,8 @@ export class JobRunner {
 
   private park(m: HeldJob, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[], info: PlacementJob, run: JobRun, own: number): void {
     m.working();
+    this.parkedJobs++;
+    for (const r of this.roomWaiters.splice(0)) r();
     this.parked.push({
       id: `${m.seq}.${jobId}`, queue: info.queue ?? 'default', priority: info.priority ?? 100, submittedAt: run.submittedAt, job: m, sub,
       ...(info.preemptible === true ? {} : { need: quotaNeed(run.pending.map((t) => t.demand), gang, this.d.space) }),
@@ -515,6 +554,13 @@ export function abandonInFlight(replica: SchedulerReplica, run: JobRun): void {
  * worker validates it in full): queue, priority, submit time. A message that does not decode is
  * queued as `default` and refused by its worker.
  */
+/** The sum of the tasks' demands. */
+function totalDemand(tasks: readonly TaskRequest[], space: ResourceSpace): Float64Array {
+  const total = space.zero();
+  for (const t of tasks) for (let k = 0; k < total.length; k++) total[k] += t.demand[k];
+  return total;
+}
+
 function queuedOf(id: string, job: HeldJob, sub: SubmissionInput, space: ResourceSpace): QueuedMsg {
   const spec = sub.job;
   const demands: Float64Array[] = [];
