@@ -265,6 +265,8 @@ export class Simulation {
   private readonly idle: number[] = [];
   private readonly busy: Uint8Array;
   private readonly retryQueues: JobRec[][];
+  /** Jobs whose last round found no room, waiting for a task to end (DRF ordering only). */
+  private readonly roomWaiters: JobRec[] = [];
   private pendingCommit: { txn: Transaction; rec: JobRec }[] = [];
   private commitScheduled = false;
   private seq = 0;
@@ -361,6 +363,7 @@ export class Simulation {
           break;
         case TASK_END:
           this.onTaskEnd(ev.ids);
+          this.wakeRoomWaiters(t);
           // Room freed: a job waiting for its queue's quota may go now.
           if (this.waiting.size > 0 && this.idle.length > 0) this.dispatch(t);
           break;
@@ -431,11 +434,16 @@ export class Simulation {
    * it) until usage shows room; its pending demand stops counting as in flight meanwhile.
    */
   private park(rec: JobRec): void {
+    this.stats.quotaWaits++;
+    this.requeue(rec);
+  }
+
+  /** Back into the JobQueue with its run (a quota wait, a retry, a wait for room under drf). */
+  private requeue(rec: JobRec): void {
     if (rec.inFlight !== undefined) {
       this.settleInFlight(rec, Float64Array.from(rec.inFlight));
       rec.inFlight = undefined;
     }
-    this.stats.quotaWaits++;
     const q = queuedOf(rec, this.space);
     this.waiting.push(rec.run!.pending.length > 0 && q.need !== undefined ? { ...q, need: quotaNeed(rec.run!.pending.map((x) => x.demand), rec.spec.job.gang, this.space) } : q);
   }
@@ -523,7 +531,8 @@ export class Simulation {
       }
     } else {
       const run = rec.run!;
-      if (run.state === 'backoff') this.queue.push(Math.max(run.retryAt, t), { k: RETRY, rec });
+      if (run.state === 'backoff' && this.ordersRetries && this.activeTasks() > 0) this.waitForRoom(rec);
+      else if (run.state === 'backoff') this.queue.push(Math.max(run.retryAt, t), { k: RETRY, rec });
       else if (run.state === 'placed' || run.state === 'unschedulable') this.finishJob(rec);
     }
     this.nextWork(s, t);
@@ -540,7 +549,44 @@ export class Simulation {
     }
   }
 
+  /**
+   * With DRF ordering every retry goes back through the JobQueue, and a round that found no room
+   * waits for room (the next task end) instead of a timer: kube-scheduler's unschedulable queue,
+   * moved on cluster events. So who takes room as it frees is the order's choice, not whichever
+   * retry timer fires first.
+   */
+  private get ordersRetries(): boolean {
+    return this.config.queueOrder === 'drf';
+  }
+
+  private activeTasks(): number {
+    return this.cell.placedTaskCount;
+  }
+
+  private waitForRoom(rec: JobRec): void {
+    if (rec.inFlight !== undefined) {
+      this.settleInFlight(rec, Float64Array.from(rec.inFlight));
+      rec.inFlight = undefined;
+    }
+    this.roomWaiters.push(rec);
+  }
+
+  /** Room freed: jobs waiting for it go back to the JobQueue (at once, or when their backoff ends). */
+  private wakeRoomWaiters(t: number): void {
+    if (this.roomWaiters.length === 0) return;
+    for (const rec of this.roomWaiters.splice(0)) {
+      const at = rec.run!.retryAt;
+      if (at <= t) this.requeue(rec);
+      else this.queue.push(at, { k: RETRY, rec });
+    }
+  }
+
   private onRetry(rec: JobRec, t: number): void {
+    if (this.ordersRetries) {
+      this.requeue(rec);
+      if (this.idle.length > 0) this.dispatch(t);
+      return;
+    }
     const s = rec.sched;
     if (this.busy[s]) {
       this.retryQueues[s].push(rec);

@@ -24,6 +24,7 @@ import type { Summary } from '../summary.ts';
 import type { LoadStep } from '../workload.ts';
 import { analyticGrid, expectedConflictsPerSlot } from './analytic.ts';
 import { runAll, type PoolRun } from './pool.ts';
+import { experimentFairness } from './fairness.ts';
 import { experimentFgd, experimentFgdParallel } from './fgd.ts';
 
 const DOCS = fileURLToPath(new URL('../../../../docs/', import.meta.url));
@@ -255,7 +256,7 @@ async function experimentD(ctx: Context): Promise<void> {
 // ---- main -------------------------------------------------------------------------------------
 
 // `fgd` (docs/fgd.md) runs only when asked for (--only fgd): it is long and has its own document.
-const EXPERIMENTS: Record<string, (ctx: Context) => Promise<void>> = { a: experimentA, b: experimentB, c: experimentC, d: experimentD, fgd: experimentFgd, 'fgd-n': experimentFgdParallel };
+const EXPERIMENTS: Record<string, (ctx: Context) => Promise<void>> = { a: experimentA, b: experimentB, c: experimentC, d: experimentD, fgd: experimentFgd, 'fgd-n': experimentFgdParallel, fairness: experimentFairness };
 const DEFAULT_EXPERIMENTS = ['a', 'b', 'c', 'd'];
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -265,7 +266,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (argv[i] === '--only') only = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (argv[i] === '--workers') workers = Number(argv[++i]);
     else {
-      process.stderr.write(`experiments: unknown argument ${argv[i]} (use --only a,b,c,d,fgd,fgd-n and --workers N)\n`);
+      process.stderr.write(`experiments: unknown argument ${argv[i]} (use --only a,b,c,d,fgd,fgd-n,fairness and --workers N)\n`);
       return 2;
     }
   }
