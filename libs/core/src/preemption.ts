@@ -9,7 +9,7 @@
  * ({@link reclaimHeadroom}). Never a task of the preemptor's own job, never a task younger than
  * `minRuntimeMs`, never for a preemptible preemptor.
  */
-import { weightedShare } from './queues/tree.ts';
+import { weightedShare, type QueueTree } from './queues/tree.ts';
 import { addInto, type ResourceVector } from './resources.ts';
 import type { RunningTask } from './running-task.ts';
 
@@ -80,6 +80,23 @@ export function isWithinGuaranteedWith(quota: QuotaUsage, queue: string, extra: 
 }
 
 /** What reclaim may still take from a queue without pushing it below guaranteed: allocated − guaranteed. */
+/**
+ * The reclaim view of a queue tree: every queue (inner ones too) with its allocation (`allocated`
+ * per path, inner queues included, as CellState.queueAllocated keeps it), guaranteed and weight.
+ * Undefined when no queue has anything guaranteed (no reclaim can apply). The committer builds it
+ * from its own state, a scheduler from the usage shipped with sync replies.
+ */
+export function quotaUsageOf(tree: QueueTree | undefined, allocated: ReadonlyMap<string, ResourceVector>, cellCapacity: ResourceVector): QuotaUsage | undefined {
+  if (tree === undefined) return undefined;
+  const queues = new Map<string, { allocated: ResourceVector; guaranteed: ResourceVector; weight: number }>();
+  let guaranteed = false;
+  for (const n of tree.all()) {
+    if (n.guaranteed.some((x) => x > 0)) guaranteed = true;
+    queues.set(n.path, { allocated: allocated.get(n.path) ?? new Float64Array(cellCapacity.length), guaranteed: n.guaranteed, weight: n.weight });
+  }
+  return guaranteed ? { cellCapacity, queues } : undefined;
+}
+
 export function reclaimHeadroom(quota: QuotaUsage, queue: string): ResourceVector | undefined {
   const q = quota.queues.get(queue);
   if (q === undefined) return undefined;

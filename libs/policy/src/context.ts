@@ -4,7 +4,7 @@
  * scratch one decision needs. One is created per placement call and never shared, so a nested
  * what-if placement (a preemption post-filter placing on a copy) cannot clobber the outer one.
  */
-import type { SchedulerView, TaskRequest, ViewNode } from '@tessera/core';
+import type { QuotaUsage, SchedulerView, TaskRequest, ViewNode } from '@tessera/core';
 import type { Pipeline } from './pipeline.ts';
 import type { PluginHooks, ScoredNode } from './plugin.ts';
 
@@ -25,6 +25,8 @@ export class PlacementContext {
   readonly view: SchedulerView;
   readonly pipeline: Pipeline;
   readonly job: PlacementJob | undefined;
+  /** Queue usage and guarantees as the replica last heard them (reclaim reads it); undefined: no reclaim. */
+  readonly quota: QuotaUsage | undefined;
   /** The call's clock (ms, PlaceOptions.now): rules with a time (preemption's min runtime) read it. */
   now = 0;
   /** Every task of this call, in order. */
@@ -43,11 +45,12 @@ export class PlacementContext {
   bestScore = -1;
   found = 0;
 
-  constructor(view: SchedulerView, pipeline: Pipeline, tasks: readonly TaskRequest[], job?: PlacementJob) {
+  constructor(view: SchedulerView, pipeline: Pipeline, tasks: readonly TaskRequest[], job?: PlacementJob, quota?: QuotaUsage) {
     this.view = view;
     this.pipeline = pipeline;
     this.tasks = tasks;
     this.job = job;
+    this.quota = quota;
     this.active = new Float64Array(pipeline.scorers.length);
     for (const p of pipeline.hooked) {
       if (p.prepare !== undefined) this.states.set(p.name, p.prepare(this));

@@ -11,7 +11,7 @@
  * arrays), scratch lives in the context, and the partition order / flat node list are cached per
  * view (see view-index.ts).
  */
-import { ResourceSpace, type Claim, type Eviction, type PartitionView, type ResourceVector, type SchedulerView, type TaskRequest, type ViewNode } from '@tessera/core';
+import { ResourceSpace, type Claim, type Eviction, type PartitionView, type QuotaUsage, type ResourceVector, type SchedulerView, type TaskRequest, type ViewNode } from '@tessera/core';
 import { PlacementContext, type PlacementJob } from './context.ts';
 import { devicesFor } from './gpu/devices-for.ts';
 import type { EffectiveMode } from './modes.ts';
@@ -42,6 +42,8 @@ export interface PlaceOptions {
    * disjoint claim disjoint nodes until a home is full, instead of all racing for the freshest.
    */
   homePartitions?: readonly boolean[];
+  /** Queue usage and guarantees for reclaim by the preemption post-filter (quotaUsageOf in @tessera/core). */
+  quota?: QuotaUsage;
 }
 
 /**
@@ -98,7 +100,7 @@ function checkOptions(opts: PlaceOptions): void {
 export function beginPlacement(view: SchedulerView, tasks: readonly TaskRequest[], opts: PlaceOptions): PlacementContext {
   checkOptions(opts);
   const pipeline = opts.pipeline ?? defaultPipeline(opts.scorer, view.space);
-  const ctx = new PlacementContext(view, pipeline, tasks, opts.job);
+  const ctx = new PlacementContext(view, pipeline, tasks, opts.job, opts.quota);
   ctx.now = opts.now;
   return ctx;
 }

@@ -1,4 +1,4 @@
-import { SchedulerView, type NodeSnapshot, type RunningTask, type TaskRequest } from '@tessera/core';
+import { parseQueueFile, quotaUsageOf, SchedulerView, type NodeSnapshot, type RunningTask, type TaskRequest } from '@tessera/core';
 import { describe, expect, it } from 'vitest';
 import { createPipeline, createRng, placeJob, PREEMPTION, type PlaceOptions, type PlacementJob } from '../src/index.ts';
 import { space } from './builders.ts';
@@ -21,13 +21,31 @@ function fullView(...tasks: RunningTask[]): SchedulerView {
 const task = (id: string, over: Partial<TaskRequest> = {}): TaskRequest =>
   ({ id, jobId: id.split('/')[0], group: 't', index: 0, demand: v(1000), priority: 100, ...over });
 
-function place(view: SchedulerView, tasks: TaskRequest[], job: PlacementJob, args: Record<string, unknown> = {}) {
+function place(view: SchedulerView, tasks: TaskRequest[], job: PlacementJob, args: Record<string, unknown> = {}, quota?: PlaceOptions['quota']) {
   const pipeline = createPipeline({ scorers: ['binpack'], postFilters: [{ name: PREEMPTION, args }] }, { space });
-  const opts: PlaceOptions = { mode: 'quality-first', scorer: 'binpack', sampleSize: 0, now: NOW, rng: createRng(1), pipeline, job };
+  const opts: PlaceOptions = { mode: 'quality-first', scorer: 'binpack', sampleSize: 0, now: NOW, rng: createRng(1), pipeline, job, ...(quota === undefined ? {} : { quota }) };
   return placeJob(view, tasks, opts);
 }
 
 describe('the preemption post-filter', () => {
+  it('reclaims at equal priority only with the queue usage: prod below its guarantee takes from batch above its own', () => {
+    const tree = parseQueueFile({ queues: [{ name: 'prod', guaranteed: { cpu_millis: 1000 } }, { name: 'batch' }] }, space);
+    if (!tree.ok) throw new Error(tree.error.path);
+    const capacity = v(2000);
+    const quota = quotaUsageOf(tree.tree, new Map([['batch', v(2000)]]), capacity);
+    expect(quota).toBeDefined();
+    const view = () => fullView(running('b/t/0', 100), running('b/t/1', 100));
+    const half = task('hi/t/0', { demand: v(500) });
+    expect(place(view(), [half], { id: 'hi', queue: 'prod', priority: 100 }).evictions).toEqual([]);
+    const r = place(view(), [half], { id: 'hi', queue: 'prod', priority: 100 }, {}, quota);
+    expect(r.evictions).toHaveLength(1);
+    expect(r.evictions[0].taskId).toMatch(/^b\/t\//);
+    // No guarantee anywhere: nothing to reclaim by.
+    const flat = parseQueueFile({ queues: [{ name: 'prod' }, { name: 'batch' }] }, space);
+    if (!flat.ok) throw new Error(flat.error.path);
+    expect(quotaUsageOf(flat.tree, new Map(), capacity)).toBeUndefined();
+  });
+
   it('places a task that fits nowhere next to the eviction of the least important victim', () => {
     const r = place(fullView(running('mid/t/0', 80), running('pre/t/0', 500, true)), [task('hi/t/0')], { id: 'hi', queue: 'prod', priority: 100 });
     expect(r.placements[0]).toMatchObject({ ok: true, node: { id: 'n2' }, evictions: [{ taskId: 'pre/t/0', nodeId: 'n2' }] });

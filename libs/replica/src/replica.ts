@@ -15,6 +15,7 @@ import {
   homePartitions,
   type JobSpec,
   type PartitionSync,
+  type QuotaUsage,
   type SchedulerView,
   type TaskRequest,
   type Transaction,
@@ -203,6 +204,8 @@ export class SchedulerReplica {
   /** Nodes held ineligible: the booking that makes them look full to placement. */
   private readonly heldNodes = new Map<string, Float64Array>();
   private newMarks: BadNodeMark[] = [];
+  /** Queue usage and guarantees as last heard (quotaUsageOf), for reclaim by preemption; undefined: none. */
+  quotaUsage: QuotaUsage | undefined;
 
   constructor(options: ReplicaOptions, view: SchedulerView) {
     this.config = compileReplicaConfig(options);
@@ -308,7 +311,10 @@ export class SchedulerReplica {
     }
     const mode = this.effectiveMode;
     const rng = createRng(`${cfg.seed}/${cfg.schedulerId}/${run.jobId}/${run.attempt}`);
-    const opts: PlaceOptions = { mode, scorer: cfg.scorer, sampleSize: cfg.sampleSize, now, rng, pipeline: this.pipeline, job: run.job, homePartitions: cfg.homePartitions };
+    const opts: PlaceOptions = {
+      mode, scorer: cfg.scorer, sampleSize: cfg.sampleSize, now, rng, pipeline: this.pipeline, job: run.job, homePartitions: cfg.homePartitions,
+      ...(this.quotaUsage === undefined ? {} : { quota: this.quotaUsage }),
+    };
     const { claims, placements, unplaced, evictions } = placeTasks(this.view, tasks, opts, mode === 'latency-first' && !run.gang ? cfg.latencyFirstMaxStalenessMs : Infinity);
 
     let never = 0;

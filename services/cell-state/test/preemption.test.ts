@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { reconcileHeartbeat } from '../src/core/agents.ts';
 import { jobListingOf } from '../src/core/job-table.ts';
 import { pendingRequeues } from '../src/core/model.ts';
+import { applyQueueFile } from '../src/core/queues.ts';
 import { apply, claimTxn, commitNow, model, register, spec, submit } from './builders.ts';
 
 const inFlight = { running: new Set<string>(), ended: new Set<string>() };
@@ -60,5 +61,36 @@ describe('preemption in the cell (DESIGN §11)', () => {
     const { effects } = apply(m, { t: 'lost', nodes: ['n1'] });
     expect(effects.requeues.map((r) => [r.jobId, r.tasks])).toEqual([['lo', ['lo/t/0']], ['hi', ['hi/t/0']]]);
     expect(m.stopping.size).toBe(0);
+  });
+});
+
+describe('reclaim in the cell (DESIGN §11): judged on the committer\'s own queue usage', () => {
+  /** Queue b fills both nodes (2 × 1000 cpu, same priority as a); a (below its guarantee) needs 500. */
+  function setup(bGuaranteed: number) {
+    const m = model();
+    register(m, 'a', { id: 'n1' }, { id: 'n2' });
+    const r = applyQueueFile(m, { queues: [{ name: 'qa', guaranteed: { cpu_millis: 500 } }, { name: 'qb', ...(bGuaranteed > 0 ? { guaranteed: { cpu_millis: bGuaranteed } } : {}) }] });
+    if (!r.ok) throw new Error(r.error.path);
+    submit(m, { ...spec('b', [{ name: 't', count: 2 }]), queue: 'qb' });
+    submit(m, { ...spec('a', [{ name: 't', count: 1 }]), queue: 'qa' });
+    const inQueue = (txn: Transaction, queue: string): Transaction => ({ ...txn, claims: txn.claims.map((c) => ({ ...c, queue })) });
+    commitNow(m, [inQueue(claimTxn('b-1', [{ task: 'b/t/0', node: 'n1', cpu: 1000 }, { task: 'b/t/1', node: 'n2', cpu: 1000 }]), 'qb')]);
+    const reclaim = inQueue(evicting(claimTxn('a-1', [{ task: 'a/t/0', node: 'n1', cpu: 500 }]), 'b/t/0'), 'qa');
+    return { m, reclaim };
+  }
+
+  it('evicts a task of a queue above its guarantee for a queue below its own, at equal priority', () => {
+    const { m, reclaim } = setup(0);
+    const d = commitNow(m, [reclaim]);
+    expect(d.results[0]).toMatchObject({ committed: ['a/t/0'], evicted: ['b/t/0'] });
+    expect(m.cell.queueAllocated().get('qb')?.[0]).toBe(1000);
+    expect(m.cell.queueAllocated().get('qa')?.[0]).toBe(500);
+  });
+
+  it('refuses a reclaim that would push the victim\'s queue below its guarantee', () => {
+    const { m, reclaim } = setup(1500);
+    const d = commitNow(m, [reclaim]);
+    expect(d.results[0]).toMatchObject({ committed: [], rejected: [{ taskId: 'a/t/0', reason: 'resources' }] });
+    expect(m.cell.allocationOf('b/t/0')).toBeDefined();
   });
 });

@@ -95,7 +95,12 @@ async function main(): Promise<void> {
     schedulerId: cfg.id, concurrency: cfg.concurrency, resend, reconnects, queueOrder: cfg.queueOrder, queueUsage,
     lookaheadJobs: cfg.lookaheadJobs ?? (cfg.queueOrder === 'drf' ? 1024 : 0),
   });
-  queueUsage.onChange = () => runner.wake();
+  queueUsage.onChange = () => {
+    // Preemption's reclaim reads the same usage (queues below their guarantee take from those above).
+    const r = sync.replica;
+    if (r !== undefined) r.quotaUsage = queueUsage.quotaUsage();
+    runner.wake();
+  };
 
   const http = await startHttp({
     port: cfg.httpPort,

@@ -75,7 +75,8 @@ export function preemptionPostFilter(args: unknown, h: PluginHandle): PostFilter
   const dims = h.space.size;
   return {
     name: PREEMPTION,
-    prepare: () => new PreemptionSession(dims),
+    // Reclaim (a queue below its guarantee taking from one above) needs the queue usage the replica heard.
+    prepare: (ctx: PlacementContext) => new PreemptionSession(dims, ctx.quota),
     postFilter(task: TaskRequest, failure: PostFilterFailure, ctx: PlacementContext): PostFilterResult | undefined {
       if (!((failure.reasons[FilterReason.resources_now] ?? 0) > 0)) return undefined;
       const job = ctx.job;

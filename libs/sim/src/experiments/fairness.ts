@@ -150,9 +150,8 @@ async function runOne(order: QueueOrder): Promise<FairnessRun> {
   const arrivedIx = new Map<string, number>(QUEUES.map((q) => [q, 0]));
   const samples: Sample[] = [];
   let nextSampleMs = SAMPLE_S * 1000;
-  let sim: Simulation | undefined;
   const sample = (atMs: number) => {
-    const used = sim!.cell.queueAllocated();
+    const used = sim.cell.queueAllocated(); // called from onCommitted, once sim exists
     const shares: Record<string, number> = {};
     const demand: Record<string, number> = {};
     for (const q of QUEUES) {
@@ -188,7 +187,7 @@ async function runOne(order: QueueOrder): Promise<FairnessRun> {
   };
   const config = simConfigOf({ schedulers: 8, partitions: 32, syncIntervalMs: 1000, mode: 'latency-first', seed: 1, queueOrder: order, queues: file.tree, arrivalWindowS: WINDOW_S, maxTaskDurationS: 600, retry: { maxWaitMs: Infinity, conflictWindowMs: Infinity } });
   const started = performance.now();
-  sim = new Simulation(config, space, w.nodes, arrivals, { onCommitted });
+  const sim = new Simulation(config, space, w.nodes, arrivals, { onCommitted });
   const stats = sim.run();
   const wall = (performance.now() - started) / 1000;
 

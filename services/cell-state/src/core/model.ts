@@ -9,7 +9,7 @@
  * and `undoCommitBatch` takes it back when the append fails.
  */
 import {
-  CellState, Committer, DEFAULT_CLAIM_CHECKS, DEFAULT_EVICTION_CHECKS, DUPLICATE_TASK_CHECK, preemptionPolicyCheck, quotaCheck, restartBackoffMs,
+  CellState, Committer, DEFAULT_CLAIM_CHECKS, DEFAULT_EVICTION_CHECKS, DUPLICATE_TASK_CHECK, preemptionPolicyCheck, quotaCheck, quotaUsageOf, restartBackoffMs,
   restartPolicyOf, retiredTaskCheck, snapshotOf, withCheck, DEFAULT_PREEMPTION_MIN_RUNTIME_S, DEFAULT_PREEMPTION_PRIORITY_GAP, type PreemptionPolicy,
   type Allocation, type Claim, type ConflictReason, type Granularity,
   type JobSpec, type NodeSnapshot, type NodeState, type ResourceSpace, type Transaction, type TxnResult,
@@ -79,6 +79,8 @@ export function createModel(space: ResourceSpace, opts: ModelOptions): CellModel
     now: opts.now ?? Date.now,
     priorityOf: (jobId) => jobs.get(jobId)?.spec?.priority,
     startedAt: (taskId) => assignedAt.get(taskId),
+    // Reclaim is judged on the committer's own usage and the queue file in force.
+    quota: () => quotaUsageOf(queues.tree, cell.queueAllocated(), cell.totals().capacity),
   })];
   return {
     space, cell, jobs, queues,

@@ -4,7 +4,7 @@
  * when its version changes. `onChange` lets the job runner look at its waiting jobs again (a queue
  * that was at its max may have room now): no polling, the sync loop's replies drive it.
  */
-import { parseQueueFile, type QueueTree, type ResourceSpace, type ResourceVector } from '@tessera/core';
+import { parseQueueFile, quotaUsageOf, type QueueTree, type QuotaUsage, type ResourceSpace, type ResourceVector } from '@tessera/core';
 import type { WireQueueUsage } from '@tessera/protocol';
 import type { QueueUsage } from '@tessera/replica';
 import type { Logger } from '@tessera/runtime';
@@ -20,6 +20,12 @@ export class QueueUsageView {
   /** The last usage heard (undefined before the first sync reply that carried one). */
   current(): QueueUsage | undefined {
     return this.usage;
+  }
+
+  /** The usage as reclaim reads it (guarantees, weights); undefined without a queue file with guarantees. */
+  quotaUsage(): QuotaUsage | undefined {
+    const u = this.usage;
+    return u === undefined ? undefined : quotaUsageOf(this.tree, u.allocated, u.capacity);
   }
 
   /** The queue tree in force (undefined: no queue file applied). */
