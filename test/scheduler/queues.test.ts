@@ -31,8 +31,9 @@ describe('queues: DRF across two replicas (real NATS)', () => {
 
   beforeAll(async () => {
     cell = await startTestCell({ partitions: 4 });
-    // 20 nodes × 4 cores = 80 cores; the two backlogs ask for 150 + 150 cores.
-    await registerNodes(cell, Array.from({ length: 20 }, (_, i) => ({ id: `n${i}`, cpu: 4000, mem: 64_000 })));
+    // 20 nodes × 8 cores = 160 cores; the two backlogs ask for 200 + 200 cores. Small tasks next to
+    // the cell: two replicas racing at the moment it fills overshoot by a task or two each.
+    await registerNodes(cell, Array.from({ length: 20 }, (_, i) => ({ id: `n${i}`, cpu: 8000, mem: 64_000 })));
     await applyQueues(cell, { queues: [{ name: 'a' }, { name: 'b' }] });
   }, 60_000);
   afterAll(async () => {
@@ -40,18 +41,18 @@ describe('queues: DRF across two replicas (real NATS)', () => {
   });
 
   it('gives equal-weight queues equal dominant shares, whatever the submit order and task sizes', async () => {
-    const a = Array.from({ length: 150 }, (_, i) => `a-${i}`);
-    const b = Array.from({ length: 300 }, (_, i) => `b-${i}`);
+    const a = Array.from({ length: 200 }, (_, i) => `a-${i}`);
+    const b = Array.from({ length: 400 }, (_, i) => `b-${i}`);
     for (const id of a) await submit(cell, job(id, 'a', 1000));
     for (const id of b) await submit(cell, job(id, 'b', 500));
     // Both backlogs wait in the stream before any replica starts.
-    const common = ['--count', '2', '--queue-order', 'drf', '--concurrency', '8', '--sync-ms', '100', '--max-wait-ms', '3600000'];
+    const common = ['--count', '2', '--queue-order', 'drf', '--concurrency', '4', '--sync-ms', '100', '--max-wait-ms', '3600000'];
     await Promise.all([cell.startScheduler(['--index', '0', ...common]), cell.startScheduler(['--index', '1', ...common])]);
     // Full: every core is taken (no 500-millicore task fits anywhere any more).
     const full = await waitUntil('the cell to fill', async () => {
       const q = await queues(cell);
       const used = (q.get('a')?.allocated.cpu_millis ?? 0) + (q.get('b')?.allocated.cpu_millis ?? 0);
-      return used >= 80_000 ? q : undefined;
+      return used >= 160_000 ? q : undefined;
     }, 60_000, 200);
     const sa = full.get('a')!.dominant_share;
     const sb = full.get('b')!.dominant_share;
@@ -60,7 +61,7 @@ describe('queues: DRF across two replicas (real NATS)', () => {
     assertNoOverCommit(await nodes(cell));
     // The rest stays pending (backlogs larger than the cell), none given up.
     const listed = await jobs(cell, [...a, ...b]);
-    expect(listed).toHaveLength(450);
+    expect(listed).toHaveLength(600);
     expect(listed.filter((j) => j.state !== 'pending' && j.state !== 'placed' && j.state !== 'running')).toEqual([]);
   }, 90_000);
 });
