@@ -106,6 +106,8 @@ export class CellState {
   private readonly fractionalOn = new Map<string, number>();
   /** Non-preemptible allocation per leaf queue path (DESIGN §10 `allocated`), kept with every booking and release. */
   private readonly queueAlloc = new Map<string, Float64Array>();
+  /** Per job, its tasks per node id (placement rules read where a job's tasks are, DESIGN §12). */
+  private readonly jobNodes = new Map<string, Map<string, number>>();
 
   constructor(space: ResourceSpace, partitions: number, options: CellOptions = {}) {
     if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be an integer ≥ 1, got ${partitions}`);
@@ -231,6 +233,7 @@ export class CellState {
       const a: Allocation = devices === undefined ? base : { ...base, devices };
       addInto(n.allocated, c.demand);
       this.bookQueue(a);
+      this.bookJob(a, 1);
       n.allocations.set(c.taskId, a);
       this.placed.set(c.taskId, a);
       if (!isWhole(c.demand)) this.fractionalOn.set(n.id, (this.fractionalOn.get(n.id) ?? 0) + 1);
@@ -243,6 +246,7 @@ export class CellState {
     const a = this.placed.get(taskId);
     if (a === undefined) return undefined;
     this.placed.delete(taskId);
+    this.bookJob(a, -1);
     if (a.preemptible !== true) for (const path of queuePrefixes(a.queue ?? DEFAULT_QUEUE)) {
       const q = this.queueAlloc.get(path);
       if (q !== undefined) subtractInto(q, a.demand);
@@ -275,6 +279,25 @@ export class CellState {
    * leaf and every dotted prefix: `prod.web` also counts on `prod`); `default` for claims without
    * a queue. The `allocated` of DESIGN §10, what quota checks and DRF ordering read. Live: do not modify.
    */
+  /** Tasks of `jobId` per node id (undefined: none placed). */
+  tasksOfJob(jobId: string): ReadonlyMap<string, number> | undefined {
+    return this.jobNodes.get(jobId);
+  }
+
+  private bookJob(a: Allocation, delta: 1 | -1): void {
+    let m = this.jobNodes.get(a.jobId);
+    if (m === undefined) {
+      if (delta < 0) return;
+      this.jobNodes.set(a.jobId, (m = new Map()));
+    }
+    const n = (m.get(a.nodeId) ?? 0) + delta;
+    if (n > 0) m.set(a.nodeId, n);
+    else {
+      m.delete(a.nodeId);
+      if (m.size === 0) this.jobNodes.delete(a.jobId);
+    }
+  }
+
   queueAllocated(): ReadonlyMap<string, ResourceVector> {
     return this.queueAlloc;
   }
@@ -435,6 +458,7 @@ export class CellState {
     for (const [k, a] of placed) {
       this.placed.set(k, a);
       this.bookQueue(a);
+      this.bookJob(a, 1);
     }
     for (const [k, c] of fractional) this.fractionalOn.set(k, c);
   }

@@ -5,6 +5,7 @@ export * from './constraints.ts';
 export * from './node.ts';
 export * from './running-task.ts';
 export * from './preemption.ts';
+export * from './placement-rules.ts';
 export * from './partitioning.ts';
 export * from './job.ts';
 export * from './restart.ts';

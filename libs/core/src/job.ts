@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CONSTRAINT_OPS, type Constraint } from './constraints.ts';
 import { gpuDemandProblem, gpuDims, withWholeMilli } from './gpu.ts';
 import { fastJobSpec } from './job-fast.ts';
+import type { PlacementRules } from './placement-rules.ts';
 import { isResourceError, type ResourceSpace, type ResourceVector } from './resources.ts';
 import { restartSchema } from './restart.ts';
 
@@ -29,6 +30,9 @@ const preferenceSchema = z
   .object({ label: z.string().min(1).max(200), op: z.enum(CONSTRAINT_OPS as [string, ...string[]]), values: z.array(z.string()).max(1000).optional(), weight: z.number().finite().min(0).max(100).optional() })
   .strict();
 
+const LABEL = z.string().min(1).max(200);
+const jobRuleSchema = z.object({ job: z.string().regex(ID, 'must be 1-200 characters of A-Z a-z 0-9 _ . : @ -'), label: LABEL }).strict();
+
 const taskGroupSchema = z
   .object({
     name: z.string().regex(ID, 'must be 1-200 characters of A-Z a-z 0-9 _ . : @ -'),
@@ -38,6 +42,11 @@ const taskGroupSchema = z
     command: z.array(z.string().max(10_000)).min(1).max(1000).optional(),
     constraints: z.array(constraintSchema).max(100).optional(),
     preferences: z.array(preferenceSchema).max(100).optional(),
+    /** DESIGN §12 placement rules of the group's tasks (see placement-rules.ts). */
+    spread: z.object({ label: LABEL, max_skew: z.number().int().min(1).max(1_000_000) }).strict().optional(),
+    distinct: z.object({ label: LABEL, limit: z.number().int().min(1).max(1_000_000).default(1) }).strict().optional(),
+    affinity: z.array(jobRuleSchema).min(1).max(20).optional(),
+    anti_affinity: z.array(jobRuleSchema).min(1).max(20).optional(),
   })
   .strict();
 
@@ -114,6 +123,8 @@ export interface TaskRequest {
   readonly demand: ResourceVector;
   readonly constraints?: readonly Constraint[];
   readonly preferences?: readonly Preference[];
+  /** The group's spread / distinct / affinity / anti_affinity (one object per group). */
+  readonly rules?: PlacementRules;
   readonly priority: number;
   readonly durationS?: number;
   readonly command?: readonly string[];
@@ -129,6 +140,7 @@ export function expandTasks(job: JobSpec, space: ResourceSpace): TaskRequest[] {
   for (const group of job.tasks) {
     // A whole-GPU demand also books its devices' milli (gpu: 2 → gpu_milli: 2000), see gpu.ts.
     const demand = withWholeMilli(space.vector(group.resources), gpuDims(space));
+    const rules = rulesOf(group);
     for (let i = 0; i < group.count; i++) {
       out.push({
         id: taskId(job.id, group.name, i),
@@ -138,6 +150,7 @@ export function expandTasks(job: JobSpec, space: ResourceSpace): TaskRequest[] {
         demand,
         constraints: group.constraints as readonly Constraint[] | undefined,
         preferences: group.preferences,
+        ...(rules === undefined ? {} : { rules }),
         priority: job.priority,
         durationS: group.duration_s,
         command: group.command,
@@ -145,6 +158,17 @@ export function expandTasks(job: JobSpec, space: ResourceSpace): TaskRequest[] {
     }
   }
   return out;
+}
+
+/** A group's placement rules in core's shape (undefined when it has none). */
+export function rulesOf(group: TaskGroupSpec): PlacementRules | undefined {
+  if (group.spread === undefined && group.distinct === undefined && group.affinity === undefined && group.anti_affinity === undefined) return undefined;
+  return {
+    ...(group.spread === undefined ? {} : { spread: { label: group.spread.label, maxSkew: group.spread.max_skew } }),
+    ...(group.distinct === undefined ? {} : { distinct: { label: group.distinct.label, limit: group.distinct.limit } }),
+    ...(group.affinity === undefined ? {} : { affinity: group.affinity }),
+    ...(group.anti_affinity === undefined ? {} : { antiAffinity: group.anti_affinity }),
+  };
 }
 
 export function taskCount(job: JobSpec): number {

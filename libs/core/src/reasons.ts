@@ -25,6 +25,8 @@ export const ConflictReason = {
   victim_gone: 'victim_gone',
   /** An eviction the preemption rules do not allow (DESIGN §11: eligibility, guaranteed share, no cycles). */
   preemption_policy: 'preemption_policy',
+  /** The claim would break its task group's spread / distinct / affinity / anti_affinity rule (DESIGN §12). */
+  placement_rule: 'placement_rule',
 } as const;
 export type ConflictReason = (typeof ConflictReason)[keyof typeof ConflictReason];
 
@@ -34,5 +36,7 @@ export const FilterReason = {
   resources_ever: 'larger than any node',
   node_not_ready: 'node not ready',
   constraint: 'constraint not satisfied',
+  /** A spread / distinct / affinity / anti_affinity rule of the task group (can hold later). */
+  placement_rule: 'placement rule',
 } as const;
 export type FilterReason = (typeof FilterReason)[keyof typeof FilterReason];

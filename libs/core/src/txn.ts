@@ -1,6 +1,7 @@
 /** Claims and transactions: what a scheduler proposes and what the committer answers. */
 import type { Constraint } from './constraints.ts';
 import type { NodeSnapshot } from './node.ts';
+import type { PlacementRules } from './placement-rules.ts';
 import type { ConflictReason } from './reasons.ts';
 import type { ResourceVector } from './resources.ts';
 
@@ -23,6 +24,8 @@ export interface Claim {
   readonly queue?: string;
   /** A preemptible task does not count against its queue's quota. */
   readonly preemptible?: boolean;
+  /** The task group's placement rules (DESIGN §12), re-checked on the cell by `placement-rules`. */
+  readonly rules?: PlacementRules;
 }
 
 /** `incremental`: commit what fits. `all-or-nothing`: a gang, all claims or none. */

@@ -50,7 +50,7 @@ describe('claim checks are a list', () => {
   it('a new hard rule is one check inserted into the list', () => {
     const noOddCpu: ClaimCheck = { name: 'even-cpu', check: (claim) => (claim.demand[0] % 2 === 1 ? ConflictReason.invalid : undefined) };
     const checks = withCheck(DEFAULT_CLAIM_CHECKS, noOddCpu, RESOURCES_CHECK);
-    expect(checks.map((k) => k.name)).toEqual(['well-formed', 'duplicate-task', 'node-state', 'version', 'constraints', 'resources', 'even-cpu', 'gpu-devices']);
+    expect(checks.map((k) => k.name)).toEqual(['well-formed', 'duplicate-task', 'node-state', 'version', 'constraints', 'placement-rules', 'resources', 'even-cpu', 'gpu-devices']);
     const c = cell();
     const v = validateTxn(c, txnOf([claimOn(c, { task: 'a', node: 'n2', demand: [3, 0, 0] }), claimOn(c, { task: 'b', node: 'n2', demand: [4, 0, 0] })]), 'fine', { checks });
     expect(v.rejected).toEqual([{ index: 0, reason: 'invalid' }]);

@@ -19,6 +19,8 @@ export interface PlacementJob {
   readonly priority?: number;
   readonly gang?: boolean;
   readonly preemptible?: boolean;
+  /** Its tasks committed in earlier rounds: task id → node id ('' when unknown). Placement rules read it. */
+  readonly placed?: ReadonlyMap<string, string>;
 }
 
 export class PlacementContext {

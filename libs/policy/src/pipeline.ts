@@ -9,6 +9,7 @@ import { LABEL_CONSTRAINTS } from './filters/label-constraints.ts';
 import { NODE_STATE } from './filters/node-state.ts';
 import { RESOURCE_FIT } from './filters/resource-fit.ts';
 import { GPU_DEVICES } from './filters/gpu-devices.ts';
+import { PLACEMENT_RULES } from './filters/placement-rules.ts';
 import type { CandidateNode, FilterPlugin, PluginHooks, PostFilterPlugin, ScorerPlugin } from './plugin.ts';
 import { defaultRegistry, type PluginRegistry } from './registry.ts';
 import { BINPACK } from './scorers/binpack.ts';
@@ -24,7 +25,7 @@ export const SCORER_NAMES: readonly ScorerName[] = Object.freeze([BINPACK, SPREA
  * never take the task is counted under that reason and not under a passing one like "not ready";
  * that is what makes `retryable` exact.
  */
-export const DEFAULT_FILTERS: readonly string[] = Object.freeze([LABEL_CONSTRAINTS, RESOURCE_FIT, GPU_DEVICES, NODE_STATE]);
+export const DEFAULT_FILTERS: readonly string[] = Object.freeze([LABEL_CONSTRAINTS, RESOURCE_FIT, GPU_DEVICES, NODE_STATE, PLACEMENT_RULES]);
 
 /** A plugin by name, with optional factory arguments. */
 export interface PluginRef {

@@ -182,7 +182,9 @@ export function bookPlacement(ctx: PlacementContext, task: TaskRequest, p: Place
   const base: Claim = task.constraints === undefined
     ? { taskId: task.id, jobId: task.jobId, nodeId: p.node.id, demand: task.demand, seenVersion: p.node.version }
     : { taskId: task.id, jobId: task.jobId, nodeId: p.node.id, demand: task.demand, seenVersion: p.node.version, constraints: task.constraints };
-  const claim: Claim = devices === undefined ? base : { ...base, devices };
+  const withDevices: Claim = devices === undefined ? base : { ...base, devices };
+  // The committer re-checks the group's rules on the cell (two replicas may race them).
+  const claim: Claim = task.rules === undefined ? withDevices : { ...withDevices, rules: task.rules };
   const job = ctx.job;
   if (job === undefined || (job.queue === undefined && job.preemptible !== true)) return claim;
   // The committer books quota by the claim's queue; preemptible tasks count against none.

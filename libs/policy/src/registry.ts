@@ -5,6 +5,7 @@
 import { DuplicatePluginError, PluginArgsError, UnknownPluginError, type PluginKind } from './errors.ts';
 import { labelConstraintsFilter } from './filters/label-constraints.ts';
 import { nodeStateFilter } from './filters/node-state.ts';
+import { placementRulesFilter } from './filters/placement-rules.ts';
 import { resourceFitFilter } from './filters/resource-fit.ts';
 import type {
   FilterFactory, FilterPlugin, PluginHandle, PostFilterFactory, PostFilterPlugin, ScorerFactory, ScorerPlugin,
@@ -136,6 +137,7 @@ export function createDefaultRegistry(): PluginRegistry {
     .registerFilter(labelConstraintsFilter)
     .registerFilter(resourceFitFilter)
     .registerFilter(nodeStateFilter)
+    .registerFilter(placementRulesFilter)
     .registerScorer(binpackScorer)
     .registerScorer(spreadScorer)
     .registerScorer(preferencesScorer)

@@ -442,7 +442,7 @@ describe('options and plugins', () => {
     expect(() => createDefaultRegistry().registerScorer(binpackScorer)).toThrow(DuplicatePluginError);
     expect(() => createPipeline({ scorers: [] }, { space })).toThrow(RangeError);
     expect(new PluginRegistry().filterNames).toEqual([]);
-    expect(createDefaultRegistry().filterNames).toEqual(['label-constraints', 'resource-fit', 'node-state', 'gpu-devices']);
+    expect(createDefaultRegistry().filterNames).toEqual(['label-constraints', 'resource-fit', 'node-state', 'placement-rules', 'gpu-devices']);
     expect(createDefaultRegistry().scorerNames).toEqual(['binpack', 'spread', 'preferences', 'fgd', 'bestfit', 'packing', 'dotprod', 'random']);
   });
 });

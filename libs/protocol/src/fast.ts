@@ -412,6 +412,49 @@ function constraintCheck(x: unknown): R {
   return null;
 }
 
+/** z.number().int().min(1) */
+function positiveInt(x: unknown): R {
+  const f = int(x);
+  if (f !== null) return f;
+  if ((x as number) < 1) return fail('Number must be greater than or equal to 1');
+  return null;
+}
+
+/** wirePlacementRules' `{label, <count key>}` objects. */
+function labelCount(x: unknown, key: string): R {
+  if (!isObj(x)) return invalidType('object', x);
+  let e = str(x.label, 1, 200);
+  if (e !== null) return at(e, 'label');
+  e = positiveInt(x[key]);
+  if (e !== null) return at(e, key);
+  return null;
+}
+
+function jobRules(x: unknown): R {
+  let e = arr(x, 0, 20);
+  if (e !== null) return e;
+  const a = x as unknown[];
+  for (let i = 0; i < a.length; i++) {
+    const r = a[i];
+    if (!isObj(r)) return at(invalidType('object', r), i);
+    e = id(r.job);
+    if (e !== null) return at(at(e, 'job'), i);
+    e = str(r.label, 1, 200);
+    if (e !== null) return at(at(e, 'label'), i);
+  }
+  return null;
+}
+
+function rulesCheck(x: unknown): R {
+  if (!isObj(x)) return invalidType('object', x);
+  let e: R;
+  if (x.spread !== undefined && (e = labelCount(x.spread, 'maxSkew')) !== null) return at(e, 'spread');
+  if (x.distinct !== undefined && (e = labelCount(x.distinct, 'limit')) !== null) return at(e, 'distinct');
+  if (x.affinity !== undefined && (e = jobRules(x.affinity)) !== null) return at(e, 'affinity');
+  if (x.antiAffinity !== undefined && (e = jobRules(x.antiAffinity)) !== null) return at(e, 'antiAffinity');
+  return null;
+}
+
 function claimCheck(x: unknown): R {
   if (!isObj(x)) return invalidType('object', x);
   let e = id(x.taskId);
@@ -440,6 +483,10 @@ function claimCheck(x: unknown): R {
       e = constraintCheck(a[i]);
       if (e !== null) return at(at(e, i), 'constraints');
     }
+  }
+  if (x.rules !== undefined) {
+    e = rulesCheck(x.rules);
+    if (e !== null) return at(e, 'rules');
   }
   return null;
 }

@@ -108,7 +108,19 @@ export const syncReply = z.object({
 });
 export type SyncReply = z.output<typeof syncReply>;
 
-export const wireClaim = z.object({ taskId: id, jobId: id, nodeId: id, demand: resourceArray, seenVersion: version, devices: gpuDevices.optional(), constraints: z.array(constraint).max(100).optional(), queue: z.string().min(1).max(600).optional(), preemptible: z.boolean().optional() });
+const ruleLabel = z.string().min(1).max(200);
+const wireJobRule = z.object({ job: id, label: ruleLabel });
+/** A task group's placement rules (DESIGN §12), as core's PlacementRules. */
+export const wirePlacementRules = z.object({
+  spread: z.object({ label: ruleLabel, maxSkew: z.number().int().min(1) }).optional(),
+  distinct: z.object({ label: ruleLabel, limit: z.number().int().min(1) }).optional(),
+  affinity: z.array(wireJobRule).max(20).optional(),
+  antiAffinity: z.array(wireJobRule).max(20).optional(),
+});
+export const wireClaim = z.object({
+  taskId: id, jobId: id, nodeId: id, demand: resourceArray, seenVersion: version, devices: gpuDevices.optional(), constraints: z.array(constraint).max(100).optional(),
+  queue: z.string().min(1).max(600).optional(), preemptible: z.boolean().optional(), rules: wirePlacementRules.optional(),
+});
 export type WireClaim = z.output<typeof wireClaim>;
 export const wireEviction = z.object({ taskId: id, nodeId: id });
 export type WireEviction = z.output<typeof wireEviction>;

@@ -2,7 +2,7 @@
  * Conversions between the core's in-memory forms (Float64Array vectors) and wire forms
  * (number arrays). Both sides must use the same resource names, checked by `sameResources`.
  */
-import type { Claim, Constraint, ConflictReason, NodeSnapshot, PartitionSync, ResourceSpace, RunningTask, Transaction, TxnResult } from '@tessera/core';
+import type { Claim, Constraint, ConflictReason, NodeSnapshot, PartitionSync, PlacementRules, ResourceSpace, RunningTask, Transaction, TxnResult } from '@tessera/core';
 import type { WireClaim, WireNode, WirePartitionSync, WireTransaction, WireTxnResult } from './messages.ts';
 
 export function sameResources(space: ResourceSpace, names: readonly string[]): boolean {
@@ -71,6 +71,7 @@ export function claimToWire(c: Claim): WireClaim {
   if (c.constraints !== undefined && c.constraints.length > 0) w.constraints = c.constraints.map((k) => ({ ...k, values: k.values ? [...k.values] : undefined }));
   if (c.queue !== undefined) w.queue = c.queue;
   if (c.preemptible === true) w.preemptible = true;
+  if (c.rules !== undefined) w.rules = c.rules as WireClaim['rules'];
   return w;
 }
 
@@ -78,8 +79,21 @@ export function claimToWire(c: Claim): WireClaim {
 export function claimFromWire(space: ResourceSpace, w: WireClaim): Claim {
   const demand = toVector(space, w.demand) ?? new Float64Array(0);
   const c: Claim = { taskId: w.taskId, jobId: w.jobId, nodeId: w.nodeId, demand, seenVersion: w.seenVersion, constraints: w.constraints as readonly Constraint[] | undefined };
-  if (w.queue === undefined && w.preemptible === undefined && w.devices === undefined) return c;
-  return { ...c, ...(w.queue === undefined ? {} : { queue: w.queue }), ...(w.preemptible === true ? { preemptible: true } : {}), ...(w.devices === undefined ? {} : { devices: w.devices }) };
+  if (w.queue === undefined && w.preemptible === undefined && w.devices === undefined && w.rules === undefined) return c;
+  return {
+    ...c, ...(w.queue === undefined ? {} : { queue: w.queue }), ...(w.preemptible === true ? { preemptible: true } : {}), ...(w.devices === undefined ? {} : { devices: w.devices }),
+    ...(w.rules === undefined ? {} : { rules: rulesFromWire(w.rules) }),
+  };
+}
+
+/** Only the declared fields (a hostile claim's extra keys do not travel on into the committer). */
+function rulesFromWire(w: NonNullable<WireClaim['rules']>): PlacementRules {
+  return {
+    ...(w.spread === undefined ? {} : { spread: { label: w.spread.label, maxSkew: w.spread.maxSkew } }),
+    ...(w.distinct === undefined ? {} : { distinct: { label: w.distinct.label, limit: w.distinct.limit } }),
+    ...(w.affinity === undefined ? {} : { affinity: w.affinity.map((r) => ({ job: r.job, label: r.label })) }),
+    ...(w.antiAffinity === undefined ? {} : { antiAffinity: w.antiAffinity.map((r) => ({ job: r.job, label: r.label })) }),
+  };
 }
 
 export function txnToWire(t: Transaction): WireTransaction {

@@ -312,7 +312,9 @@ export class SchedulerReplica {
     const mode = this.effectiveMode;
     const rng = createRng(`${cfg.seed}/${cfg.schedulerId}/${run.jobId}/${run.attempt}`);
     const opts: PlaceOptions = {
-      mode, scorer: cfg.scorer, sampleSize: cfg.sampleSize, now, rng, pipeline: this.pipeline, job: run.job, homePartitions: cfg.homePartitions,
+      mode, scorer: cfg.scorer, sampleSize: cfg.sampleSize, now, rng, pipeline: this.pipeline, homePartitions: cfg.homePartitions,
+      // Placement rules count the job's tasks committed in earlier rounds too.
+      job: run.job !== undefined && run.placed.size > 0 && tasks.some((t) => t.rules !== undefined) ? { ...run.job, placed: run.placed } : run.job,
       ...(this.quotaUsage === undefined ? {} : { quota: this.quotaUsage }),
     };
     const { claims, placements, unplaced, evictions } = placeTasks(this.view, tasks, opts, mode === 'latency-first' && !run.gang ? cfg.latencyFirstMaxStalenessMs : Infinity);

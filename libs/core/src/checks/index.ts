@@ -4,6 +4,7 @@ import { constraintsCheck } from './constraints.ts';
 import { duplicateTaskCheck } from './duplicate-task.ts';
 import { gpuDevicesCheck } from './gpu-devices.ts';
 import { nodeStateCheck } from './node-state.ts';
+import { placementRulesCheck } from './placement-rules.ts';
 import { resourcesCheck } from './resources.ts';
 import { versionCheck } from './version.ts';
 import { victimPresentCheck } from './victim-present.ts';
@@ -22,14 +23,16 @@ export { VICTIM_PRESENT_CHECK, victimPresentCheck } from './victim-present.ts';
 export { PREEMPTION_POLICY_CHECK, preemptionPolicyCheck, type PreemptionPolicyDeps } from './preemption-policy.ts';
 export { QUOTA_CHECK, quotaCheck } from './quota.ts';
 export { GPU_DEVICES_CHECK, gpuDevicesCheck } from './gpu-devices.ts';
+export { PLACEMENT_RULES_CHECK, placementRulesCheck } from './placement-rules.ts';
 
 /**
  * Default order. `well-formed` first (the rest rely on it), then the checks that say the claim
- * can never be right (duplicate), then node state, version, constraints, and resources last (the
- * totals, then the GPU devices), so a claim is counted under the most telling reason.
+ * can never be right (duplicate), then node state, version, constraints, placement rules, and
+ * resources last (the totals, then the GPU devices), so a claim is counted under the most telling
+ * reason. Placement rules cost nothing for a claim without any.
  */
 export const DEFAULT_CLAIM_CHECKS: readonly ClaimCheck[] = Object.freeze([
-  wellFormedCheck, duplicateTaskCheck, nodeStateCheck, versionCheck, constraintsCheck, resourcesCheck, gpuDevicesCheck,
+  wellFormedCheck, duplicateTaskCheck, nodeStateCheck, versionCheck, constraintsCheck, placementRulesCheck(), resourcesCheck, gpuDevicesCheck,
 ]);
 
 export const DEFAULT_EVICTION_CHECKS: readonly EvictionCheck[] = Object.freeze([victimPresentCheck]);

@@ -80,6 +80,7 @@ export const placementRulesFilter: FilterPlugin = {
     if (task.rules === undefined) return undefined;
     const state = ctx.state<RuleState | undefined>(PLACEMENT_RULES);
     if (state === undefined) return undefined;
-    return ruleBreach(task.rules, task.jobId, node, state.locations(task)) === undefined ? undefined : FilterReason.placement_rule;
+    // A bare candidate without an id (a plugin unit test) can only be judged by its labels.
+    return ruleBreach(task.rules, task.jobId, { id: node.id ?? '', labels: node.labels }, state.locations(task)) === undefined ? undefined : FilterReason.placement_rule;
   },
 };
