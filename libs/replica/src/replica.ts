@@ -515,6 +515,13 @@ export class SchedulerReplica {
 
   /** Notes the partition of a refused claim's node as stale (conflict reasons that say the view was wrong). */
   private markStale(run: JobRun, nodeId: string, reason: string, known: ReadonlySet<string>): void {
+    if (reason === ConflictReason.placement_rule) {
+      // Another job's tasks the view did not show (anywhere with the rule's label value): fetch
+      // every partition's changes before proposing again, or the same stale room is chosen again.
+      const stale = (run.staleParts ??= new Map());
+      for (let p = 0; p < this.view.partitions.length; p++) if (!stale.has(p)) stale.set(p, false);
+      return;
+    }
     if (reason !== ConflictReason.resources && reason !== ConflictReason.version && reason !== ConflictReason.constraint && reason !== ConflictReason.node_gone) return;
     const partition = this.view.node(nodeId)?.partition;
     if (partition === undefined) return;

@@ -401,6 +401,15 @@ describe('conflicts during a hiccup (stale view for everyone, nodes re-registeri
     expect(r.takeRefresh(run)).toEqual([]);
   });
 
+  it('a placement_rule refusal refetches every partition (another job\'s tasks may be anywhere the label value is)', () => {
+    const fx = makeCell([4000, 4000, 4000], 3);
+    const r = makeReplica(fx, { retry: { jitter: 0 } });
+    const run = r.admit(job({ tasks: [{ name: 't', count: 1, resources: { cpu_millis: 100 } }] }), 0);
+    const c = r.propose(run, 0).txns[0];
+    r.onResult(run, { txnId: c.id, seq: 1, committed: [], nodes: [], rejected: [{ taskId: c.claims[0].taskId, nodeId: c.claims[0].nodeId, reason: ConflictReason.placement_rule }] }, 1);
+    expect(r.takeRefresh(run).map((q) => [q.partition, q.since]).sort()).toEqual([0, 1, 2].map((p) => [p, r.view.partitions[p].version]));
+  });
+
   it('duplicate_task and gang_aborted refusals mark nothing stale', () => {
     const fx = makeCell([4000, 4000], 2);
     const r = makeReplica(fx, { retry: { jitter: 0 } });
