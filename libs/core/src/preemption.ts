@@ -7,7 +7,8 @@
  * least `priorityGap`; or (reclaim) its queue is above its guaranteed share while the preemptor's
  * queue stays within its own — and reclaim never pushes a queue below guaranteed
  * ({@link reclaimHeadroom}). Never a task of the preemptor's own job, never a task younger than
- * `minRuntimeMs`, never for a preemptible preemptor.
+ * `minRuntimeMs`, never a task of a gang (the rest of the gang would go on without it), never for a
+ * preemptible preemptor.
  */
 import { weightedShare, type QueueTree } from './queues/tree.ts';
 import { addInto, type ResourceVector } from './resources.ts';
@@ -55,7 +56,7 @@ export type VictimCause = 'preemptible' | 'priority' | 'reclaim';
  * asks the same question of its authoritative state.
  */
 export function victimCause(victim: RunningTask, preemptor: Preemptor, policy: PreemptionPolicy, now: number, quota?: QuotaUsage): VictimCause | undefined {
-  if (preemptor.preemptible || victim.jobId === preemptor.jobId) return undefined;
+  if (preemptor.preemptible || victim.jobId === preemptor.jobId || victim.gang === true) return undefined;
   if (!(now - victim.startedAt >= policy.minRuntimeMs)) return undefined;
   if (victim.preemptible) return 'preemptible';
   if (victim.priority + policy.priorityGap <= preemptor.priority) return 'priority';

@@ -15,4 +15,6 @@ export interface RunningTask {
   readonly preemptible: boolean;
   /** ms (the committer's clock) when its claim was committed; the min-runtime rule counts from here. */
   readonly startedAt: number;
+  /** A task of a gang job: never a victim (evicting it would leave the rest of the gang running without it). */
+  readonly gang?: boolean;
 }

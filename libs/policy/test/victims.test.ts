@@ -34,6 +34,7 @@ describe('victimCause (eligibility)', () => {
     { name: 'younger than min runtime', victim: task('a', 1, 0, { pre: true, ageMs: 29_999 }), want: undefined },
     { name: 'exactly min runtime', victim: task('a', 1, 0, { pre: true, ageMs: 30_000 }), want: 'preemptible' },
     { name: 'a preemptible preemptor never preempts', victim: task('a', 1, 0, { pre: true }), p: preemptor(1, 100, { pre: true }), want: undefined },
+    { name: 'a task of a gang never (the rest of the gang would run without it)', victim: { ...task('a', 1, 0, { pre: true }), gang: true }, want: undefined },
   ];
   it.each(cases)('$name', ({ victim, p, want }) => {
     expect(victimCause(victim, p ?? preemptor(1), policy, NOW)).toBe(want);

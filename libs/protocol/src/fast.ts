@@ -338,6 +338,7 @@ function runningTasks(x: unknown): R {
     if (f === null && (typeof t.queue !== 'string' || t.queue.length > 400)) f = invalidType('string', t.queue);
     if (f === null && typeof t.preemptible !== 'boolean') f = invalidType('boolean', t.preemptible);
     if (f === null && !(typeof t.startedAt === 'number' && Number.isFinite(t.startedAt))) f = invalidType('number', t.startedAt);
+    if (f === null && t.gang !== undefined && typeof t.gang !== 'boolean') f = invalidType('boolean', t.gang);
     if (f !== null) return at(f, i);
   }
   return null;

@@ -35,6 +35,8 @@ export const wireNode = z.object({
   /** The node's tasks, when the sync asked for them (preemption). */
   tasks: z.array(z.object({
     taskId: id, jobId: id, demand: resourceArray, priority: z.number().int(), queue: z.string().max(400), preemptible: z.boolean(), startedAt: z.number().finite(),
+    /** A task of a gang job (never a victim: the rest of the gang would run without it). */
+    gang: z.boolean().optional(),
   })).max(MAX_BATCH).optional(),
 });
 export type WireNode = z.output<typeof wireNode>;

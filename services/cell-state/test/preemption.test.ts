@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { reconcileHeartbeat } from '../src/core/agents.ts';
 import { jobListingOf } from '../src/core/job-table.ts';
 import { pendingRequeues } from '../src/core/model.ts';
+import { runningTasksOf } from '../src/core/running-tasks.ts';
 import { applyQueueFile } from '../src/core/queues.ts';
 import { apply, claimTxn, commitNow, model, register, spec, submit } from './builders.ts';
 
@@ -53,6 +54,19 @@ describe('preemption in the cell (DESIGN §11)', () => {
     expect(d.results[0]).toMatchObject({ committed: [], rejected: [{ taskId: 'hi/t/0', reason: 'resources' }] });
     expect(d.results[0].evicted).toBeUndefined();
     expect(m.cell.allocationOf('lo/t/0')).toBeDefined();
+  });
+
+  it('refuses to evict a task of a gang (the rest of the gang would run without it)', () => {
+    const m = model();
+    register(m, 'a', { id: 'n1' });
+    submit(m, { ...spec('lo', [{ name: 't', count: 1 }]), priority: 50, gang: true });
+    submit(m, { ...spec('hi', [{ name: 't', count: 1 }]), priority: 100 });
+    commitNow(m, [claimTxn('lo-1', [{ task: 'lo/t/0', node: 'n1', cpu: 1000 }], 'all-or-nothing')]);
+    const d = commitNow(m, [evicting(claimTxn('hi-1', [{ task: 'hi/t/0', node: 'n1', cpu: 1000 }]), 'lo/t/0')]);
+    expect(d.results[0]).toMatchObject({ committed: [], rejected: [{ taskId: 'hi/t/0', reason: 'resources' }] });
+    expect(m.cell.allocationOf('lo/t/0')).toBeDefined();
+    // Schedulers learn it from the synced tasks, so they do not choose it either.
+    expect(runningTasksOf(m, 'n1')).toMatchObject([{ taskId: 'lo/t/0', gang: true }]);
   });
 
   it('victims of a lost node are handed back at once', () => {

@@ -25,6 +25,8 @@ export interface PreemptionPolicyDeps {
   readonly priorityOf: (jobId: string) => number | undefined;
   /** When the task's claim was committed (ms); undefined: unknown (counted as long ago). */
   readonly startedAt: (taskId: string) => number | undefined;
+  /** True for a job that is a gang (its tasks are never victims); absent: no job is. */
+  readonly gangOf?: (jobId: string) => boolean;
   /** Queue usage and guaranteed shares; undefined: no queues with guarantees, so no reclaim. */
   readonly quota?: () => QuotaUsage | undefined;
 }
@@ -58,6 +60,7 @@ export function preemptionPolicyCheck(d: PreemptionPolicyDeps): EvictionCheck {
       const victim = {
         taskId: e.taskId, jobId: a.jobId, demand: a.demand, priority: d.priorityOf(a.jobId) ?? Infinity,
         queue: a.queue ?? 'default', preemptible: a.preemptible === true, startedAt: d.startedAt(a.taskId) ?? -Infinity,
+        ...(d.gangOf?.(a.jobId) === true ? { gang: true } : {}),
       };
       const cause = victimCause(victim, s.preemptor, d.policy, d.now(), quota);
       if (cause === undefined) return ConflictReason.preemption_policy;

@@ -79,6 +79,7 @@ export function createModel(space: ResourceSpace, opts: ModelOptions): CellModel
     now: opts.now ?? Date.now,
     priorityOf: (jobId) => jobs.get(jobId)?.spec?.priority,
     startedAt: (taskId) => assignedAt.get(taskId),
+    gangOf: (jobId) => jobs.get(jobId)?.spec?.gang === true,
     // Reclaim is judged on the committer's own usage and the queue file in force.
     quota: () => quotaUsageOf(queues.tree, cell.queueAllocated(), cell.totals().capacity),
   })];

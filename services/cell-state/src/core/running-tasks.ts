@@ -14,11 +14,13 @@ export function runningTasksOf(model: CellModel, nodeId: string): RunningTask[] 
   if (n === undefined) return [];
   const out: RunningTask[] = [];
   for (const a of n.allocations.values()) {
+    const spec = model.jobs.get(a.jobId)?.spec;
     out.push({
       taskId: a.taskId, jobId: a.jobId, demand: a.demand,
-      priority: model.jobs.get(a.jobId)?.spec?.priority ?? UNKNOWN_PRIORITY,
+      priority: spec?.priority ?? UNKNOWN_PRIORITY,
       queue: a.queue ?? 'default', preemptible: a.preemptible === true,
       startedAt: model.assignedAt.get(a.taskId) ?? 0,
+      ...(spec?.gang === true ? { gang: true } : {}),
     });
   }
   return out;
