@@ -11,6 +11,7 @@
  */
 import {
   CellState,
+  Committer,
   DEFAULT_CLAIM_CHECKS,
   parseQueueFile,
   quotaCheck,
@@ -162,36 +163,61 @@ function benchValidate(cell: CellState, rng: Rng, granularity: Granularity): Row
 }
 
 /**
- * What the quota check costs the committer: the same transactions (claims of 4 queues) validated
- * with and without it, in alternating short slices (this machine's speed drifts by ±30% between
- * seconds; alternating puts both under the same drift), medians of the slices.
+ * Runs `off` and `on` (each does some operations and returns how many) in alternating 100 ms
+ * slices (this machine's speed drifts by ±30% between seconds; alternating puts both under the
+ * same drift) and returns the medians of their rates.
+ */
+function alternate(off: () => number, on: () => number): { off: number; on: number; slices: number } {
+  const slices = Math.max(4, Math.round(SECONDS * 10));
+  const slice = (f: () => number): number => {
+    const start = performance.now();
+    let ops = 0;
+    while (performance.now() - start < 100) ops += f();
+    return ops / ((performance.now() - start) / 1000);
+  };
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let k = 0; k < 3; k++) { slice(off); slice(on); } // warm-up
+  for (let k = 0; k < slices; k++) {
+    if (k % 2 === 0) { a.push(slice(off)); b.push(slice(on)); } else { b.push(slice(on)); a.push(slice(off)); }
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+  return { off: median(a), on: median(b), slices };
+}
+
+function quotaRows(what: string, r: { off: number; on: number; slices: number }): Row[] {
+  const seconds = r.slices * 0.1;
+  return [
+    { name: `${what}, queued claims, quota off`, unit: 'claims/s', perSecond: r.off, ops: Math.round(r.off * seconds), seconds, note: `median of ${r.slices} slices of 100 ms` },
+    { name: `${what}, queued claims, quota on`, unit: 'claims/s', perSecond: r.on, ops: Math.round(r.on * seconds), seconds, note: `${((1 - r.on / r.off) * 100).toFixed(1)}% slower (4 queues with a max, alternated with the row above)` },
+  ];
+}
+
+/**
+ * What the quota check costs the committer, on the same transactions (claims of 4 queues): the
+ * validation alone, and the whole commit (validate, book the accepted claims with their queue
+ * usage, then release them again so the cell stays as it was).
  */
 function benchQuotaCost(cell: CellState, rng: Rng): Row[] {
   const tree = benchQueueTree();
   const withQuota = withCheck(DEFAULT_CLAIM_CHECKS, quotaCheck(() => tree));
   const txns = benchTxns(cell, rng, true);
   const at = { i: 0 };
-  const off: number[] = [];
-  const on: number[] = [];
-  const slices = Math.max(4, Math.round(SECONDS * 10));
-  const slice = (checks: typeof DEFAULT_CLAIM_CHECKS): number => {
-    const start = performance.now();
-    let ops = 0;
-    while (performance.now() - start < 100) ops += validateBatch(cell, txns, 'fine', checks, at);
-    return ops / ((performance.now() - start) / 1000);
+  const validation = alternate(() => validateBatch(cell, txns, 'fine', DEFAULT_CLAIM_CHECKS, at), () => validateBatch(cell, txns, 'fine', withQuota, at));
+  const plain = new Committer(cell, { granularity: 'fine', dedupLimit: 16 });
+  const quota = new Committer(cell, { granularity: 'fine', dedupLimit: 16, checks: withQuota });
+  let seq = 0;
+  const commitBatch = (committer: Committer) => (): number => {
+    for (let b = 0; b < 100; b++) {
+      const txn = txns[at.i];
+      at.i = at.i + 1 === txns.length ? 0 : at.i + 1;
+      const r = committer.commit({ ...txn, id: `${txn.id}-${++seq}` }, seq);
+      for (const id of r.committed) cell.release(id);
+    }
+    return 100 * CLAIMS_PER_TXN;
   };
-  for (let k = 0; k < 3; k++) { slice(DEFAULT_CLAIM_CHECKS); slice(withQuota); } // warm-up
-  for (let k = 0; k < slices; k++) {
-    if (k % 2 === 0) { off.push(slice(DEFAULT_CLAIM_CHECKS)); on.push(slice(withQuota)); } else { on.push(slice(withQuota)); off.push(slice(DEFAULT_CLAIM_CHECKS)); }
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  const mOff = median(off);
-  const mOn = median(on);
-  const seconds = slices * 0.1;
-  return [
-    { name: 'validateTxn fine, queued claims, quota off', unit: 'claims/s', perSecond: mOff, ops: Math.round(mOff * seconds), seconds, note: `median of ${slices} slices of 100 ms` },
-    { name: 'validateTxn fine, queued claims, quota on', unit: 'claims/s', perSecond: mOn, ops: Math.round(mOn * seconds), seconds, note: `${((1 - mOn / mOff) * 100).toFixed(1)}% slower (4 queues with a max, alternated with the row above)` },
-  ];
+  const commits = alternate(commitBatch(plain), commitBatch(quota));
+  return [...quotaRows('validateTxn fine', validation), ...quotaRows('commit (validate + book + release)', commits)];
 }
 
 // ---------------------------------------------------------------- (b) placement
