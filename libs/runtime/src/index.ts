@@ -5,6 +5,7 @@ export * from './metrics.ts';
 export * from './lifecycle.ts';
 export * from './flags.ts';
 export * from './streams.ts';
+export * from './stream-range.ts';
 export * from './job-publisher.ts';
 export * from './pull-intake.ts';
 export * from './credentials.ts';

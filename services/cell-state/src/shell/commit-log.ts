@@ -2,9 +2,9 @@
  * The commit log on JetStream: fenced appends (expected last sequence, so a deposed writer cannot
  * append) with a message id for dedup, and in-order reads from a sequence (replay, catch-up).
  */
-import { DeliverPolicy, jetstream, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { withBoundedAttempts } from '@tessera/runtime';
+import { readStreamRange, withBoundedAttempts } from '@tessera/runtime';
 
 export class AppendError extends Error {
   override readonly name = 'AppendError';
@@ -19,8 +19,6 @@ export class AppendError extends Error {
 /** JetStream's "wrong last sequence" (the expected-last-sequence header did not match). */
 const WRONG_LAST_SEQUENCE = 10071;
 
-/** What one pull of a replay may ask for (a JetStream pull must fit whole messages). */
-const REPLAY_PULL_BYTES = 32 * 1024 * 1024;
 
 export class LogReadError extends Error {
   override readonly name = 'LogReadError';
@@ -85,37 +83,13 @@ export class CommitLog implements CommitLogPort {
 
   /**
    * Reads the entries with sequence in [from, to] in order, calling `onEntry` for each (awaited,
-   * so a slow consumer throttles the read). Uses an ordered (ephemeral, flow-controlled) consumer.
+   * so a slow consumer throttles the read); runtime's readStreamRange (pulls that always fit a
+   * whole entry of megabytes).
    */
   async read(from: number, to: number, onEntry: (seq: number, data: Uint8Array) => void | Promise<void>, idleTimeoutMs = 10_000): Promise<number> {
     if (to < from) return 0;
-    const js = this.js;
-    const consumer = await js.consumers.get(this.stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
-    // Bounded by bytes, not a message count: at 1,000 nodes entries reach megabytes, and 2,000 of
-    // them asked at once stalled a restarted cell-state's replay (the chaos reader's fix, 7d92266).
-    // nats.js takes bytes or a count, not both.
-    const messages = await consumer.consume({ max_bytes: REPLAY_PULL_BYTES });
-    let n = 0;
-    let last = from - 1;
-    // A gap (or a stream cut short under us) would otherwise wait forever for `to`.
-    let idle = 0;
-    const watchdog = setInterval(() => {
-      if (++idle >= Math.ceil(idleTimeoutMs / 1_000)) messages.stop();
-    }, 1_000);
-    try {
-      for await (const m of messages) {
-        idle = 0;
-        if (m.seq > to) break;
-        await onEntry(m.seq, m.data);
-        n++;
-        last = m.seq;
-        if (m.seq >= to) break;
-      }
-    } finally {
-      clearInterval(watchdog);
-      messages.stop();
-    }
+    const { read, last } = await readStreamRange(this.js, this.stream, from, to, onEntry, { idleTimeoutMs });
     if (last < to) throw new LogReadError(`reading ${this.stream}: stopped at ${last}, expected to reach ${to} (idle for ${idleTimeoutMs} ms)`);
-    return n;
+    return read;
   }
 }
