@@ -6,7 +6,7 @@
  */
 import type { QuotaUsage, SchedulerView, TaskRequest, ViewNode } from '@tessera/core';
 import type { Pipeline } from './pipeline.ts';
-import type { PluginHooks, ScoredNode } from './plugin.ts';
+import type { FilterPlugin, PluginHooks, ScoredNode } from './plugin.ts';
 
 function clamp01(x: number): number {
   return x > 0 ? (x < 1 ? x : 1) : 0; // also maps NaN to 0
@@ -36,6 +36,8 @@ export class PlacementContext {
   private readonly states = new Map<string, unknown>();
 
   // ---- per-decision scratch (reset by beginTask) ----
+  /** The pipeline's filters that apply to the current task. */
+  filters: readonly FilterPlugin[];
   /** Rejections by reason since beginTask. */
   readonly counts = new Map<string, number>();
   /** Each scorer's weight for the current task (0: does not apply). */
@@ -54,6 +56,7 @@ export class PlacementContext {
     this.job = job;
     this.quota = quota;
     this.active = new Float64Array(pipeline.scorers.length);
+    this.filters = pipeline.filters;
     for (const p of pipeline.hooked) {
       if (p.prepare !== undefined) this.states.set(p.name, p.prepare(this));
     }
@@ -67,6 +70,7 @@ export class PlacementContext {
   /** Starts a decision for one task: clears the rejection counts, weighs the applicable scorers. */
   beginTask(task: TaskRequest): void {
     this.counts.clear();
+    this.filters = this.pipeline.filtersFor(task);
     const { scorers, weights } = this.pipeline;
     let total = 0;
     let count = 0;

@@ -57,6 +57,9 @@ export class Pipeline {
   readonly scorers: readonly ScorerPlugin[];
   readonly weights: Float64Array;
   readonly postFilters: readonly PostFilterPlugin[];
+  /** The filters that apply to every task (no `appliesTo`), in order. */
+  private readonly unconditional: readonly FilterPlugin[];
+  private readonly conditional: boolean;
   /** Every plugin with a prepare or reserve hook (each once). */
   readonly hooked: readonly (PluginHooks & { readonly name: string })[];
   private readonly unresolvable: ReadonlySet<string>;
@@ -66,6 +69,8 @@ export class Pipeline {
     if (weights.length !== scorers.length) throw new RangeError('one weight per scorer');
     for (const w of weights) if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError(`scorer weights must be finite and ≥ 0, got ${w}`);
     this.filters = Object.freeze([...filters]);
+    this.unconditional = Object.freeze(filters.filter((f) => f.appliesTo === undefined));
+    this.conditional = this.unconditional.length < filters.length;
     this.scorers = Object.freeze([...scorers]);
     this.weights = Float64Array.from(weights);
     this.postFilters = Object.freeze([...postFilters]);
@@ -75,9 +80,17 @@ export class Pipeline {
     this.unresolvable = new Set(filters.flatMap((f) => f.unresolvable));
   }
 
+  /** The filters that apply to `task`, in order (the same array for every task none of the conditional ones applies to). */
+  filtersFor(task: TaskRequest): readonly FilterPlugin[] {
+    if (!this.conditional) return this.filters;
+    let any = false;
+    for (const f of this.filters) if (f.appliesTo !== undefined && f.appliesTo(task)) any = true;
+    return any ? this.filters.filter((f) => f.appliesTo === undefined || f.appliesTo(task)) : this.unconditional;
+  }
+
   /** The first reason a filter refuses the node for, or undefined when every filter accepts it. */
   rejection(node: CandidateNode, task: TaskRequest, ctx: PlacementContext): string | undefined {
-    const fs = this.filters;
+    const fs = ctx.filters;
     for (let i = 0; i < fs.length; i++) {
       const r = fs[i].filter(node, task, ctx);
       if (r !== undefined) return r;

@@ -49,6 +49,12 @@ export interface FilterPlugin extends PluginHooks {
   readonly unresolvable: readonly string[];
   /** undefined when the node can take the task; otherwise a constant reason string. */
   filter(node: CandidateNode, task: TaskRequest, ctx: PlacementContext): string | undefined;
+  /**
+   * False when the filter has nothing to say about `task` (it is then not called for any node of
+   * the task's decision). Absent: it always applies. Keeps the per-node loop short for a rule most
+   * tasks do not carry.
+   */
+  appliesTo?(task: TaskRequest): boolean;
 }
 
 export interface ScorerPlugin extends PluginHooks {

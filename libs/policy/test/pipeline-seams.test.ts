@@ -109,3 +109,23 @@ describe('post-filters', () => {
     expect(calls).toHaveLength(1);
   });
 });
+
+describe('conditional filters', () => {
+  it('a filter whose appliesTo is false for a task is never called for it; it is for a task it applies to', () => {
+    let calls = 0;
+    const onlyTagged: FilterPlugin = {
+      name: 'only-tagged', unresolvable: [],
+      appliesTo: (t) => t.group === 'tagged',
+      filter: () => { calls++; return undefined; },
+    };
+    const registry = createDefaultRegistry().registerFilter(onlyTagged);
+    const pipeline = createPipeline({ filters: ['resource-fit', 'only-tagged'], scorers: ['binpack'] }, { space, registry });
+    const view = viewOf([{ syncedAt: 0, nodes: [aNode('a'), aNode('b')] }]);
+    const opts = { mode: 'quality-first' as const, scorer: 'binpack', sampleSize: 0, now: 0, rng: createRng(1), pipeline };
+    expect(placeTask(view, aTask().obj(), opts).ok).toBe(true);
+    expect(calls).toBe(0);
+    expect(placeTask(view, { ...aTask().obj(), group: 'tagged' }, opts).ok).toBe(true);
+    expect(calls).toBe(2);
+    expect(pipeline.filtersFor(aTask().obj()).map((f) => f.name)).toEqual(['resource-fit']);
+  });
+});

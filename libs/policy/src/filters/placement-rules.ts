@@ -72,6 +72,7 @@ class RuleState {
 export const placementRulesFilter: FilterPlugin = {
   name: PLACEMENT_RULES,
   unresolvable: [],
+  appliesTo: (task) => task.rules !== undefined,
   prepare: (ctx) => (ctx.tasks.some((t) => t.rules !== undefined) ? new RuleState(ctx) : undefined),
   reserve(ctx, task, node) {
     ctx.state<RuleState | undefined>(PLACEMENT_RULES)?.book(task.jobId, node.id);
