@@ -22,7 +22,7 @@ export async function readWholeStream(
   const last = info.state.last_seq;
   if (info.state.messages === 0) return last;
   // Whole-entry pulls (runtime's readStreamRange): commit-log entries reach megabytes.
-  const { last: seen } = await readStreamRange(jetstream(nc), stream, info.state.first_seq, last, onMessage, { idleTimeoutMs });
+  const { last: seen } = await readStreamRange(jetstream(nc), stream, info.state.first_seq, last, onMessage, { idleTimeoutMs, openTimeoutMs: 60_000 });
   if (seen < last) throw new StreamReadError(`reading ${stream}: stopped at ${seen} of ${last}`);
   return last;
 }

@@ -19,6 +19,11 @@ export interface StreamRangeOptions {
   readonly idleTimeoutMs?: number;
   /** Messages per pull (default 64). */
   readonly pullMessages?: number;
+  /**
+   * Keep trying to create the consumer for this long (ms, default 0: once). Right after a server
+   * of a cluster died, JetStream API calls time out until the stream's new leader settles.
+   */
+  readonly openTimeoutMs?: number;
 }
 
 /** Calls `onMessage` (awaited: a slow consumer throttles the read) for each; returns how many. */
@@ -28,21 +33,38 @@ export async function readStreamRange(
 ): Promise<{ read: number; last: number }> {
   if (to < from) return { read: 0, last: from - 1 };
   const idleTimeoutMs = o.idleTimeoutMs ?? 10_000;
-  const consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+  const openUntil = Date.now() + (o.openTimeoutMs ?? 0);
+  let consumer;
+  for (;;) {
+    try {
+      consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+      break;
+    } catch (e) {
+      if (Date.now() >= openUntil) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
   let read = 0;
   let last = from - 1;
   let idleSince = Date.now();
   try {
     while (last < to) {
-      const batch = await consumer.fetch({ max_messages: o.pullMessages ?? 64, expires: Math.max(1_000, Math.min(2_000, idleTimeoutMs)) });
       let got = 0;
-      for await (const m of batch) {
-        got++;
-        if (m.seq > to) break;
-        await onMessage(m.seq, m.data);
-        read++;
-        last = m.seq;
-        if (m.seq >= to) break;
+      try {
+        const batch = await consumer.fetch({ max_messages: o.pullMessages ?? 64, expires: Math.max(1_000, Math.min(2_000, idleTimeoutMs)) });
+        for await (const m of batch) {
+          if (m.seq <= last) continue; // an ordered consumer reset after a failure may repeat
+          got++;
+          if (m.seq > to) break;
+          await onMessage(m.seq, m.data);
+          read++;
+          last = m.seq;
+          if (m.seq >= to) break;
+        }
+      } catch {
+        // A pull that failed (a server of the cluster died, its stream leader moving): counts as
+        // idle time and is asked again; the ordered consumer resumes after the last delivered seq.
+        await new Promise((r) => setTimeout(r, 200));
       }
       if (got > 0) idleSince = Date.now();
       else if (Date.now() - idleSince >= idleTimeoutMs) break;
