@@ -440,10 +440,7 @@ export class Simulation {
 
   /** Back into the JobQueue with its run (a quota wait, a retry, a wait for room under drf). */
   private requeue(rec: JobRec): void {
-    if (rec.inFlight !== undefined) {
-      this.settleInFlight(rec, Float64Array.from(rec.inFlight));
-      rec.inFlight = undefined;
-    }
+    this.dropInFlight(rec);
     const q = queuedOf(rec, this.space);
     this.waiting.push(rec.run!.pending.length > 0 && q.need !== undefined ? { ...q, need: quotaNeed(rec.run!.pending.map((x) => x.demand), rec.spec.job.gang, this.space) } : q);
   }
@@ -564,11 +561,15 @@ export class Simulation {
   }
 
   private waitForRoom(rec: JobRec): void {
-    if (rec.inFlight !== undefined) {
-      this.settleInFlight(rec, Float64Array.from(rec.inFlight));
-      rec.inFlight = undefined;
-    }
+    this.dropInFlight(rec);
     this.roomWaiters.push(rec);
+  }
+
+  /** The job's demand not committed yet stops counting as its queue's in-flight usage. */
+  private dropInFlight(rec: JobRec): void {
+    if (rec.inFlight === undefined) return;
+    this.settleInFlight(rec, Float64Array.from(rec.inFlight));
+    rec.inFlight = undefined;
   }
 
   /** Room freed: jobs waiting for it go back to the JobQueue (at once, or when their backoff ends). */

@@ -40,12 +40,15 @@ export function placementRulesCheck(): ClaimCheck {
   let upTo = 0;
   let index: Map<Claim, number> | undefined;
   let added: Map<string, Map<string, number>> | undefined;
+  // Spread's domains per constraint set and label, once per transaction (a scan of every node).
+  const domains = new Map<Claim['constraints'], Map<string, string[]>>();
   const advance = (txn: TxnScope, claim: Claim): void => {
     const claims = txn.txn.claims;
     if (txn !== scope) {
       scope = txn;
       upTo = 0;
       added = undefined;
+      domains.clear();
       index = new Map();
       for (let i = 0; i < claims.length; i++) index.set(claims[i], i);
     }
@@ -68,7 +71,13 @@ export function placementRulesCheck(): ClaimCheck {
       return m;
     },
     labelsOf: (nodeId) => txn.cell.node(nodeId)?.labels,
-    domains: (label) => domainsOf(txn.cell, claim, label),
+    domains: (label) => {
+      let byLabel = domains.get(claim.constraints);
+      if (byLabel === undefined) domains.set(claim.constraints, (byLabel = new Map()));
+      let d = byLabel.get(label);
+      if (d === undefined) byLabel.set(label, (d = domainsOf(txn.cell, claim, label)));
+      return d;
+    },
   });
   return {
     name: PLACEMENT_RULES_CHECK,
