@@ -23,6 +23,8 @@ export const BUNDLED = Object.freeze({
   alibabaGpu2023Jobs: file('alibaba_gpu2023.jobs.jsonl.gz'),
   /** Alibaba GPU 2023 (openb): 1 523 nodes. */
   alibabaGpu2023Machines: file('alibaba_gpu2023.machines.jsonl.gz'),
+  /** FGD's own random draws for openb arrivals (Go's math/rand, seeds 42..51; scripts/fgd-go-rand). */
+  fgdGoRandOpenb: file('fgd-go-rand.openb.json.gz'),
   /** Every statistic quoted in workloads/README.md, as computed by convert.py. */
   stats: file('stats.json'),
 });

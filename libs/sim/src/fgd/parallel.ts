@@ -11,7 +11,7 @@ import { gpuDims, type JobSpec, type TxnResult } from '@tessera/core';
 import { shapeOfTask } from '@tessera/policy';
 import { DEFAULT_SIM_CONFIG, Simulation, type SimConfig, type SimJob } from '../engine.ts';
 import { curveAt, discreteCurve, type GpuRecord } from './metrics.ts';
-import { fgdArrivals, loadOpenb, totalMilliOf } from './openb.ts';
+import { fgdArrivals, fgdNodes, loadOpenb, totalMilliOf } from './openb.ts';
 import { ClusterFrag, pipelineSpecFor, traceMix, type FgdRunOptions, type FgdRunResult } from './run.ts';
 
 export interface FgdParallelOptions extends FgdRunOptions {
@@ -56,7 +56,7 @@ export async function runFgdParallel(o: FgdParallelOptions): Promise<FgdParallel
   const records: GpuRecord[] = [];
   let allocated = 0;
   let frag: ClusterFrag | undefined;
-  const sim = new Simulation(config, space, cell.nodes, jobs, {
+  const sim = new Simulation(config, space, fgdNodes(cell, o.seed), jobs, {
     onCommitted: (r: TxnResult, atMs: number) => {
       frag ??= new ClusterFrag(traceMix(cell), sim.cell);
       for (const taskId of r.committed) allocated += sim.cell.allocationOf(taskId)!.demand[milli];

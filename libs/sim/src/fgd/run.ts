@@ -11,7 +11,7 @@ import {
   type FragNode, type PipelineSpec, type Rng, type ShapeMix,
 } from '@tessera/policy';
 import { curveAt, discreteCurve, type GpuCurve, type GpuRecord } from './metrics.ts';
-import { fgdArrivals, loadOpenb, totalMilliOf, type OpenbCell } from './openb.ts';
+import { fgdArrivals, fgdNodes, loadOpenb, totalMilliOf, type OpenbCell } from './openb.ts';
 
 export const GPU_POLICIES = ['fgd', 'bestfit', 'packing', 'dotprod', 'random'] as const;
 export type GpuPolicy = (typeof GPU_POLICIES)[number];
@@ -95,7 +95,7 @@ export class ClusterFrag {
 /**
  * FGD's simulator breaks score ties by the smallest node name (its kube-scheduler fork's
  * `selectHost`: "for reproducibility, choose the smallest lexicographical order"), which packs
- * ties onto the first nodes. tessera's placement keeps the first best node it visits, from a
+ * ties onto the first nodes — in the order of the random prefixes it gives node names (fgdNodes). tessera's placement keeps the first best node it visits, from a
  * seeded start with a seeded stride; this "rng" (always 0) makes it visit the nodes in their listed
  * order (start 0, stride 1) — by name — so ties go where FGD's go.
  */
@@ -106,7 +106,7 @@ export async function runFgd(o: FgdRunOptions): Promise<FgdRunResult> {
   const arrivals = fgdArrivals(cell, o.seed, o.tune ?? 1.3);
   const space = cell.space;
   const cs = new CellState(space, 1);
-  for (const n of cell.nodes) cs.upsertNode(n);
+  for (const n of fgdNodes(cell, o.seed)) cs.upsertNode(n);
   const committer = new Committer(cs, { granularity: 'fine' });
   const view = new SchedulerView(space, 1);
   view.applySync(cs.sync(0, -1), 0);

@@ -1,0 +1,3 @@
+module tessera/fgd-go-rand
+
+go 1.19
