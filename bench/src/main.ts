@@ -19,6 +19,7 @@ import { REPO_ROOT } from '@tessera/launcher';
 import { BUNDLED } from '@tessera/workloads';
 import { BENCH_SECURITY, type BenchSecurity } from './cell.ts';
 import { runCompare } from './compare.ts';
+import { FAIRNESS_QUEUES, runFairness, writeFairnessDocs } from './fairness.ts';
 import { runOnFreshCell, searchSaturation, type WorkloadSpec } from './experiments.ts';
 import { runProfile } from './profile-run.ts';
 import { formatTop } from './profile.ts';
@@ -76,13 +77,14 @@ const program = new Command('bench')
   .addOption(new Option('--jobs-per-message <n>', '--small-jobs: jobs per jobs-stream message (1 = one message a job)').argParser(positiveInt('--jobs-per-message')))
   .addOption(new Option('--security <s>', 'NATS security of the cell: off, auth (default, as tessera up) or tls (auth over TLS)').choices([...BENCH_SECURITY]).default('auth'))
   .option('--security-compare', 'the single run three times, NATS without auth, with auth, with auth + TLS: the cost side by side')
-  .option('--no-docs', '--compare/--report: do not touch docs/benchmark.md');
+  .option('--fairness', "queues on the real services: google2011 users in 4 queues at load 2, DRF then FIFO ordering, Jain's index over time (docs/policy.md)")
+  .option('--no-docs', '--compare/--report: do not touch docs/benchmark.md; --fairness: do not write docs/results and docs/plots');
 
 program.parse(process.argv.filter((a, i) => !(i === 2 && a === '--')));
 const o = program.opts<{
   nodes?: number; schedulers?: number; partitions?: number; mode: string; rate?: number; workload?: string; speed: number; duration?: number;
   timeScale?: number; utilisation: number; seed: string; json?: boolean; saturate?: boolean; compare?: boolean; scale?: boolean; profile?: boolean; report?: boolean;
-  p99LimitMs: number; maxRate: number; startRate: number; stepSeconds: number; probeSeconds: number; saturationRate?: number; budget: number; docs: boolean; smallJobs?: number; jobsPerMessage?: number;
+  p99LimitMs: number; maxRate: number; startRate: number; stepSeconds: number; probeSeconds: number; saturationRate?: number; budget: number; docs: boolean; fairness?: boolean; smallJobs?: number; jobsPerMessage?: number;
   steps?: string; cpuProf?: boolean; security: BenchSecurity; securityCompare?: boolean;
 }>();
 
@@ -126,6 +128,22 @@ async function main(): Promise<void> {
   const timestamp = stamp();
   if (o.report) {
     for (const f of await rebuildReport(o.docs)) log(`wrote ${f.replace(`${REPO_ROOT}/`, '')}`);
+    return;
+  }
+
+  if (o.fairness) {
+    const k = o.schedulers ?? 2;
+    const seconds = o.duration ?? 90;
+    const setup = { trace: 'google2011', window_s: 3600, seconds, load: 2, schedulers: k, partitions: o.partitions ?? 8, mode: o.mode, queues: FAIRNESS_QUEUES, command, ...machineFacts() };
+    const runs = [];
+    for (const order of ['drf', 'fifo'] as const) {
+      const r = await runFairness({ order, schedulers: k, partitions: setup.partitions, mode: o.mode, seconds, windowS: setup.window_s, load: setup.load, ...(o.nodes !== undefined ? { nodes: o.nodes } : {}) }, log);
+      log(`${order}: Jain mean ${r.jain_mean} min ${r.jain_min}, ${r.late_queue} to 90% of min(guarantee, fair share) ${r.late_queue_to_guarantee_s ?? 'never'} s, ${r.placements_per_s} placements/s, ${r.refused_claims} refused claims`);
+      runs.push(r);
+    }
+    if (o.docs) for (const f of await writeFairnessDocs(runs, setup, REPO_ROOT)) log(`wrote ${f.replace(`${REPO_ROOT}/`, '')}`);
+    const line = { fairness: runs.map(({ samples: _s, ...r }) => r) };
+    process.stdout.write(o.json ? `${JSON.stringify(line)}\n` : `${JSON.stringify(line, null, 1)}\n`);
     return;
   }
 

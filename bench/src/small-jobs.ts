@@ -92,7 +92,9 @@ async function counter(url: string | undefined, name: string, labels: Record<str
   return NaN;
 }
 
-const committedClaims = (url: string | undefined) => counter(url, 'tessera_commit_claims_total', { outcome: 'committed' });
+/** cell-state's claims by outcome (`committed`, `rejected`) so far. */
+export const claimCounter = (url: string | undefined, outcome: 'committed' | 'rejected') => counter(url, 'tessera_commit_claims_total', { outcome });
+const committedClaims = (url: string | undefined) => claimCounter(url, 'committed');
 
 /** What the services counted meanwhile: where the work went (batches, conflicts, retries, syncs). */
 const COUNTERS = {

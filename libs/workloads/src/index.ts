@@ -27,3 +27,4 @@ export * from './machines.ts';
 export * from './demand.ts';
 export * from './distribution.ts';
 export * from './paths.ts';
+export * from './tenants.ts';

@@ -20,10 +20,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseQueueFile, type ResourceVector, type TxnResult } from '@tessera/core';
+import { fairnessOf, parseQueueFile, waterFill, type ResourceVector, type TxnResult } from '@tessera/core';
 import { lineChart, writeSvg, type Series } from '@tessera/plots';
 import type { QueueOrder } from '@tessera/replica';
-import { BUNDLED } from '@tessera/workloads';
+import { BUNDLED, usersToQueues } from '@tessera/workloads';
 import { Simulation, type SimJob } from '../engine.ts';
 import { simConfigOf } from '../run.ts';
 import { buildWorkload } from '../workload.ts';
@@ -36,49 +36,6 @@ const SAMPLE_S = 5;
 const NODES = 1000;
 const LOAD = 2;
 const WINDOW_S = 3600;
-
-/** Jain's fairness index of `xs` (1 = all equal; 1/n = one has everything); undefined for no values. */
-export function jainIndex(xs: readonly number[]): number | undefined {
-  if (xs.length === 0) return undefined;
-  let s = 0;
-  let s2 = 0;
-  for (const x of xs) {
-    s += x;
-    s2 += x * x;
-  }
-  return s2 === 0 ? 1 : (s * s) / (xs.length * s2);
-}
-
-/**
- * Users to queues by volume: heaviest first, each into the queue with the least volume so far
- * (ties to the lower index). Deterministic for a given trace.
- */
-export function usersToQueues(volume: ReadonlyMap<string, number>, queues: readonly string[]): Map<string, string> {
-  const users = [...volume].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  const load = queues.map(() => 0);
-  const out = new Map<string, string>();
-  for (const [u, v] of users) {
-    let best = 0;
-    for (let i = 1; i < load.length; i++) if (load[i] < load[best]) best = i;
-    load[best] += v;
-    out.set(u, queues[best]);
-  }
-  return out;
-}
-
-/** Max-min fair shares of `demands` over a capacity of 1 (water-filling: equal split, capped by demand). */
-export function waterFill(demands: readonly number[]): number[] {
-  const out = demands.map(() => 0);
-  const order = demands.map((_, i) => i).sort((a, b) => demands[a] - demands[b]);
-  let left = 1;
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k];
-    const even = left / (order.length - k);
-    out[i] = Math.min(demands[i], even);
-    left -= out[i];
-  }
-  return out;
-}
 
 interface Sample {
   readonly t_s: number;
@@ -167,8 +124,7 @@ async function runOne(order: QueueOrder): Promise<FairnessRun> {
     }
     const fairList = waterFill(QUEUES.map((q) => demand[q]));
     const fair = Object.fromEntries(QUEUES.map((q, i) => [q, fairList[i]]));
-    const x = QUEUES.filter((q) => fair[q] > 1e-9).map((q) => Math.min(shares[q] / fair[q], 1));
-    const j = x.length >= 2 ? jainIndex(x)! : null;
+    const j = fairnessOf(QUEUES.map((q) => shares[q]), fairList) ?? null;
     samples.push({ t_s: Math.round(atMs / 1000), shares: round(shares), demand: round(demand), fair: round(fair), jain: j === null ? null : Math.round(j * 10_000) / 10_000 });
   };
   const onCommitted = (r: TxnResult, atMs: number) => {
