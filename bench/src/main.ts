@@ -133,7 +133,7 @@ async function main(): Promise<void> {
 
   if (o.fairness) {
     const k = o.schedulers ?? 2;
-    const seconds = o.duration ?? 90;
+    const seconds = o.duration ?? 60;
     const setup = { trace: 'google2011', window_s: 3600, seconds, load: 2, schedulers: k, partitions: o.partitions ?? 8, mode: o.mode, queues: FAIRNESS_QUEUES, command, ...machineFacts() };
     const runs = [];
     for (const order of ['drf', 'fifo'] as const) {
