@@ -110,6 +110,15 @@ export class SchedulerView {
     this.generation++;
   }
 
+  /**
+   * Forgets every node's running-task list: syncs stopped carrying them, so the lists would go
+   * stale (a node without a list is one whose tasks this view does not know).
+   */
+  dropTasks(): void {
+    for (const n of this.byId.values()) if (n.tasks !== undefined) delete n.tasks;
+    this.generation++;
+  }
+
   /** Drops an optimistic booking (the committer answered, either way). */
   forget(nodeId: string, demand: ResourceVector, devices?: readonly number[]): void {
     const n = this.byId.get(nodeId);

@@ -142,3 +142,19 @@ describe('SchedulerView.assume / forget', () => {
     expect(plainNode(snapshotOf(cell.node('n1')!))).not.toEqual(plainNode(view.node('n1')!));
   });
 });
+
+describe('SchedulerView.dropTasks', () => {
+  it('forgets every node\'s task list (unknown, not empty) and keeps the rest of the node', () => {
+    const view = new SchedulerView(space, 1);
+    const task = { taskId: 'j/t/0', jobId: 'j', demand: vec(10, 0, 0), priority: 1, queue: 'default', preemptible: false, startedAt: 0 };
+    view.applySync(sync('snapshot', 2, [{ ...snap('a', 1, [10, 0, 0]), tasks: [task] }, { ...snap('b', 2), tasks: [] }]), 0);
+    expect(view.node('a')!.tasks).toHaveLength(1);
+    view.dropTasks();
+    expect(view.node('a')!.tasks).toBeUndefined();
+    expect(view.node('b')!.tasks).toBeUndefined();
+    expect([...view.node('a')!.allocated]).toEqual([10, 0, 0]);
+    // A later sync with tasks brings them back.
+    view.applySync(sync('delta', 3, [{ ...snap('a', 3, [10, 0, 0]), tasks: [task] }]), 10);
+    expect(view.node('a')!.tasks).toHaveLength(1);
+  });
+});

@@ -75,8 +75,8 @@ export const schedulerFlags = z
     replicas: int(1, 5).default(1),
     /**
      * DESIGN §11: a non-preemptible task that fits nowhere may evict (`on`, the default: the
-     * `preemption` post-filter joins the pipeline and syncs carry each node's tasks, which costs
-     * sync bytes); `off` never preempts and syncs without tasks.
+     * `preemption` post-filter joins the pipeline, and while a task that could preempt waits for
+     * room syncs carry each node's tasks); `off` never preempts and syncs without tasks.
      */
     preemption: z.enum(['on', 'off']).default('on'),
     /** A victim's priority must be lower by at least this (preemptible victims aside). */

@@ -381,7 +381,11 @@ export class JobRunner {
     let own = ownBefore;
     const jobTasks = tasks;
     let noRoomBefore: Set<TaskRequest> | undefined;
+    const preempts = this.d.sync.preempts;
+    // Rules about other jobs' tasks are judged on the view's task lists: have the syncs carry them.
+    const readsOtherJobs = jobTasks.some((t) => t.rules?.affinity !== undefined || t.rules?.antiAffinity !== undefined);
     const oneRound = async (): Promise<RoundEnd> => {
+      if (readsOtherJobs) await this.d.sync.wantTasks();
       replica = await this.d.sync.replicaReady();
       const t = this.now();
       const retriedBefore = run.retriedClaims;
@@ -401,7 +405,11 @@ export class JobRunner {
       for (let i = 0; i < placements.length; i++) {
         const p = placements[i];
         if (p.ok) metrics.staleness.observe(p.stalenessMs > 0 ? p.stalenessMs / 1000 : 0);
-        else if (p.retryable) (noRoomBefore ??= new Set()).add(tasks[i]);
+        else if (p.retryable) {
+          (noRoomBefore ??= new Set()).add(tasks[i]);
+          // Preemption may help it: the next syncs carry the running tasks it would evict.
+          if (preempts && info.preemptible !== true) void this.d.sync.wantTasks();
+        }
       }
       if (proposal.txns.length === 0) return stepAfterEmptyRound(run);
       const end = await this.commitRound(replica, run, proposal.txns);

@@ -28,6 +28,8 @@ import type { ReconnectSignal } from './reconnects.ts';
 export const MIN_SYNC_TICK_MS = 10;
 /** Nodes per sync request at most (about 1-2 MB of snapshots). */
 export const MAX_NODES_PER_SYNC = 5_000;
+/** How long syncs keep carrying running tasks after a task that could preempt last found no room. */
+export const TASKS_WANTED_MS = 30_000;
 
 export interface ReplicaSettings {
   readonly schedulerId: string;
@@ -45,7 +47,7 @@ export interface ReplicaSettings {
   readonly adaptiveThresholdMs: number;
   readonly maxClaimsPerTxn: number;
   readonly seed: string;
-  /** Ask syncs for each node's running tasks (preemption needs them). */
+  /** Preemption is on: tasks that could preempt and find no room ask syncs for running tasks (SyncLoop.wantTasks). */
   readonly syncTasks?: boolean;
 }
 
@@ -81,6 +83,10 @@ export class SyncLoop {
   private refreshWanted = new Map<number, boolean>();
   private refreshWaiters: (() => void)[] = [];
   private refreshing = false;
+  /** Until when syncs ask for running tasks (see wantTasks). */
+  private tasksWantedUntil = Number.NEGATIVE_INFINITY;
+  /** Whether the view's nodes hold task lists kept current by the syncs. */
+  private tasksHeld = false;
   /** The first sync round not fetched yet (undefined before the first round). */
   private nextRound: number | undefined;
   /** Listeners told when the replica is (re)built, e.g. to publish the mode gauge. */
@@ -219,9 +225,46 @@ export class SyncLoop {
     );
   }
 
+  /**
+   * Syncs carry each node's running tasks for the next TASKS_WANTED_MS: a task that could preempt
+   * found no room (the preemption post-filter reads them; the job runner calls this only with
+   * preemption on), or a job has rules about other jobs' tasks (affinity, anti-affinity). If they
+   * were not carried until now, every partition is fetched again at once as a snapshot with its
+   * tasks; the promise resolves when that reply is applied (at once if they were carried).
+   * Shipping tasks only while someone reads them keeps them off the syncs of a cell with room:
+   * under a stream of small jobs every node changes on every commit, and its whole task list
+   * went out with each sync to every replica (most of a replica's decoding with 4 replicas).
+   */
+  wantTasks(): Promise<void> {
+    const now = this.now();
+    const had = now < this.tasksWantedUntil;
+    this.tasksWantedUntil = now + TASKS_WANTED_MS;
+    const replica = this.current;
+    if (had || replica === undefined) return Promise.resolve();
+    const all: SyncRequest[] = [];
+    for (let p = 0; p < replica.config.partitions; p++) all.push({ partition: p, since: -1 });
+    return this.refresh(all);
+  }
+
+  /** Preemption is on (syncTasks): the post-filter may run, so the syncs should carry tasks. */
+  get preempts(): boolean {
+    return this.deps.settings.syncTasks === true;
+  }
+
+  /** Whether this request asks for tasks; a view whose tasks stopped being synced forgets them. */
+  private withTasks(): boolean {
+    const want = this.now() < this.tasksWantedUntil;
+    if (!want && this.tasksHeld) {
+      this.current?.view.dropTasks();
+      this.tasksHeld = false;
+    }
+    if (want) this.tasksHeld = true;
+    return want;
+  }
+
   private request(requests: readonly SyncRequest[]) {
     const timeout = attemptTimeoutMs(this.failures + 1, this.deps.resend);
-    const body = this.deps.settings.syncTasks === true ? { resources: this.deps.space.names, requests, tasks: true } : { resources: this.deps.space.names, requests };
+    const body = this.withTasks() ? { resources: this.deps.space.names, requests, tasks: true } : { resources: this.deps.space.names, requests };
     return requestSized(this.deps.nc, this.deps.subjects.sync, body, syncReplyFast, timeout, this.deps.reconnects?.signal);
   }
 
