@@ -30,6 +30,8 @@ export interface BenchCellSpec {
   readonly nodeArgs?: Partial<Record<'cell-state' | 'scheduler' | 'node-agent', readonly string[]>>;
   /** NATS security (default `auth`, as `tessera up`): `off` no authentication, `tls` auth over TLS. */
   readonly security?: BenchSecurity;
+  /** Machines file the agents host (nodes named and shaped as in it) instead of `nodeShape` nodes. */
+  readonly machines?: string;
 }
 
 export const BENCH_SECURITY = ['off', 'auth', 'tls'] as const;
@@ -73,6 +75,7 @@ export class BenchCell {
       ...(spec.heartbeatMs !== undefined ? { heartbeatMs: spec.heartbeatMs } : {}),
       ...(spec.extraArgs !== undefined ? { extraArgs: spec.extraArgs } : {}),
       ...(spec.nodeArgs !== undefined ? { nodeArgs: spec.nodeArgs } : {}),
+      ...(spec.machines !== undefined ? { machines: spec.machines } : {}),
       auth: spec.security !== 'off', tls: spec.security === 'tls',
     };
     let handle: CellHandle;

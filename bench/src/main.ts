@@ -20,6 +20,8 @@ import { BUNDLED } from '@tessera/workloads';
 import { BENCH_SECURITY, type BenchSecurity } from './cell.ts';
 import { runCompare } from './compare.ts';
 import { FAIRNESS_QUEUES, runFairness, writeFairnessDocs } from './fairness.ts';
+import { runFgdServices } from './fgd-services.ts';
+import type { GpuPolicy } from '@tessera/sim/fgd';
 import { runOnFreshCell, searchSaturation, type WorkloadSpec } from './experiments.ts';
 import { runProfile } from './profile-run.ts';
 import { formatTop } from './profile.ts';
@@ -77,6 +79,7 @@ const program = new Command('bench')
   .addOption(new Option('--jobs-per-message <n>', '--small-jobs: jobs per jobs-stream message (1 = one message a job)').argParser(positiveInt('--jobs-per-message')))
   .addOption(new Option('--security <s>', 'NATS security of the cell: off, auth (default, as tessera up) or tls (auth over TLS)').choices([...BENCH_SECURITY]).default('auth'))
   .option('--security-compare', 'the single run three times, NATS without auth, with auth, with auth + TLS: the cost side by side')
+  .addOption(new Option('--fgd <policy>', "FGD's openb experiment through the real services (docs/fgd.md), one run: --seed S (FGD's seeds 42..51 replay FGD's own draws)").choices(['fgd', 'bestfit', 'packing', 'dotprod']))
   .option('--fairness', "queues on the real services: google2011 users in 4 queues at load 2, DRF then FIFO ordering, Jain's index over time (docs/policy.md)")
   .option('--no-docs', '--compare/--report: do not touch docs/benchmark.md; --fairness: do not write docs/results and docs/plots');
 
@@ -84,7 +87,7 @@ program.parse(process.argv.filter((a, i) => !(i === 2 && a === '--')));
 const o = program.opts<{
   nodes?: number; schedulers?: number; partitions?: number; mode: string; rate?: number; workload?: string; speed: number; duration?: number;
   timeScale?: number; utilisation: number; seed: string; json?: boolean; saturate?: boolean; compare?: boolean; scale?: boolean; profile?: boolean; report?: boolean;
-  p99LimitMs: number; maxRate: number; startRate: number; stepSeconds: number; probeSeconds: number; saturationRate?: number; budget: number; docs: boolean; fairness?: boolean; smallJobs?: number; jobsPerMessage?: number;
+  p99LimitMs: number; maxRate: number; startRate: number; stepSeconds: number; probeSeconds: number; saturationRate?: number; budget: number; docs: boolean; fairness?: boolean; fgd?: GpuPolicy; smallJobs?: number; jobsPerMessage?: number;
   steps?: string; cpuProf?: boolean; security: BenchSecurity; securityCompare?: boolean;
 }>();
 
@@ -128,6 +131,16 @@ async function main(): Promise<void> {
   const timestamp = stamp();
   if (o.report) {
     for (const f of await rebuildReport(o.docs)) log(`wrote ${f.replace(`${REPO_ROOT}/`, '')}`);
+    return;
+  }
+
+  if (o.fgd !== undefined) {
+    const seed = Number(o.seed);
+    if (!Number.isInteger(seed) || seed < 0) throw new InvalidArgumentError(`--fgd needs --seed S, an integer ≥ 0 (got ${o.seed})`);
+    const r = await runFgdServices(o.fgd, seed, log);
+    log(`${r.policy} seed ${r.seed} through the services: ${r.placed}/${r.pods} placed, GPU allocation ${r.alloc_pct_at_100}% at 100% arrived, ${r.alloc_pct_at_130}% at 130%; fragmentation ${r.frag_rate_at_90}% at 90% (${r.wall_s} s)`);
+    const line = { policy: r.policy, seed: r.seed, alloc_pct_at_100: r.alloc_pct_at_100, alloc_pct_at_130: r.alloc_pct_at_130, frag_rate_at_90: r.frag_rate_at_90, via: 'services', pods: r.pods, placed: r.placed, wall_s: r.wall_s, load_avg: r.load_avg };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
     return;
   }
 

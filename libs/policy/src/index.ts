@@ -3,7 +3,7 @@
  * factories registered by name), a pipeline configured by name with args and weights, a
  * per-call placement context, seeded candidate sampling, and the ParSync placement modes.
  */
-export { createRng, type Rng } from './rng.ts';
+export { createRng, FIRST_LISTED, type Rng } from './rng.ts';
 export {
   AdaptiveMode,
   EFFECTIVE_MODES,

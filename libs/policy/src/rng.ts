@@ -51,6 +51,13 @@ function mix32(h: number): number {
  * A seeded generator. Integer seeds in the 32-bit range are used as they are (after mixing);
  * any other number and every string is hashed (FNV-1a), so `"job-42/1"` is a fine seed.
  */
+/**
+ * An "rng" that always draws 0: a placement visiting nodes with it starts at the first node and
+ * steps by one, so nodes are visited in their listed order and a tie goes to the first listed
+ * node (FGD's kube-scheduler fork's reproducible tie rule: the smallest node name).
+ */
+export const FIRST_LISTED: Rng = Object.freeze({ next: () => 0, int: () => 0 });
+
 export function createRng(seed: number | string): Rng {
   let s: number;
   if (typeof seed === 'number' && Number.isInteger(seed) && Math.abs(seed) <= 0xffffffff) s = seed >>> 0;

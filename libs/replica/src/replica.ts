@@ -27,6 +27,7 @@ import {
   createPipeline,
   createRng,
   defaultRegistry,
+  FIRST_LISTED,
   placeInContext,
   scorerShorthand,
   type EffectiveMode,
@@ -102,6 +103,12 @@ export interface ReplicaOptions {
   readonly preferHomePartitions?: boolean;
   /** Seed mixed into every decision's rng (default 0). */
   readonly seed?: number | string;
+  /**
+   * How a placement walks the nodes it considers: `seeded` (default) from a seeded start with a
+   * seeded stride, so replicas spread over ties; `listed` in the view's order, a tie going to the
+   * first listed node (FGD's reproducible rule; one replica, or they all pick the same nodes).
+   */
+  readonly visitOrder?: VisitOrder;
   /** Bad-node tracking (bad-nodes.ts): refusals per node before it is held ineligible, and for how long. */
   readonly badNodes?: Partial<BadNodePolicy>;
 }
@@ -122,7 +129,12 @@ export interface ReplicaConfig {
   /** Indexed by partition; undefined with one replica or preferHomePartitions false. */
   readonly homePartitions: readonly boolean[] | undefined;
   readonly seed: string;
+  readonly visitOrder: VisitOrder;
 }
+
+/** ReplicaOptions.visitOrder. */
+export const VISIT_ORDERS = ['seeded', 'listed'] as const;
+export type VisitOrder = (typeof VISIT_ORDERS)[number];
 
 /** Validates options once and freezes them (a configuration fault throws RangeError). */
 export function compileReplicaConfig(o: ReplicaOptions): ReplicaConfig {
@@ -156,6 +168,7 @@ export function compileReplicaConfig(o: ReplicaOptions): ReplicaConfig {
     latencyFirstMaxStalenessMs,
     homePartitions: o.schedulers > 1 && o.preferHomePartitions !== false ? Object.freeze(homePartitions(o.schedulerIndex, o.schedulers, o.partitions)) : undefined,
     seed: String(o.seed ?? 0),
+    visitOrder: o.visitOrder ?? 'seeded',
   });
 }
 
@@ -310,7 +323,7 @@ export class SchedulerReplica {
       tasks = tasks.slice(0, cfg.maxTasksPerRound);
     }
     const mode = this.effectiveMode;
-    const rng = createRng(`${cfg.seed}/${cfg.schedulerId}/${run.jobId}/${run.attempt}`);
+    const rng = cfg.visitOrder === 'listed' ? FIRST_LISTED : createRng(`${cfg.seed}/${cfg.schedulerId}/${run.jobId}/${run.attempt}`);
     const opts: PlaceOptions = {
       mode, scorer: cfg.scorer, sampleSize: cfg.sampleSize, now, rng, pipeline: this.pipeline, homePartitions: cfg.homePartitions,
       // Placement rules count the job's tasks committed in earlier rounds too.

@@ -524,3 +524,18 @@ describe('latency-first staleness bound defaults', () => {
     expect(compileReplicaConfig({ ...base, ...over }).latencyFirstMaxStalenessMs).toBe(expected);
   });
 });
+
+describe('visit order', () => {
+  it('listed: a tie between equal nodes always goes to the first listed one; seeded spreads ties', () => {
+    const pick = (visitOrder: ReplicaOptions['visitOrder'], jobId: string) => {
+      const fx = makeCell([4000, 4000, 4000, 4000, 4000, 4000, 4000, 4000]);
+      const r = makeReplica(fx, { visitOrder, scorer: 'spread', sampleSize: 8 });
+      const p = r.propose(r.admit(job({ id: jobId, tasks: [{ name: 't', count: 1, resources: { cpu_millis: 100 } }] }), 0), 0);
+      return p.txns[0].claims[0].nodeId;
+    };
+    const ids = Array.from({ length: 12 }, (_, i) => `j${i}`);
+    expect(new Set(ids.map((id) => pick('listed', id)))).toEqual(new Set(['n0']));
+    expect(new Set(ids.map((id) => pick(undefined, id))).size).toBeGreaterThan(1);
+    expect(compileReplicaConfig({ schedulerId: 's', schedulerIndex: 0, schedulers: 1, partitions: 1, mode: 'quality-first', syncIntervalMs: 100 }).visitOrder).toBe('seeded');
+  });
+});

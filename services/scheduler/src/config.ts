@@ -9,7 +9,7 @@ import {
   DEFAULT_PREEMPTION_MAX_PER_SECOND, PLACEMENT_MODES, PREEMPTION,
   PipelineSpecError, defaultRegistry, pipelineSpecFromText, scorerShorthand, type PipelineSpec, type PlacementMode,
 } from '@tessera/policy';
-import { QUEUE_ORDERS, isValidSchedulerId, type QueueOrder } from '@tessera/replica';
+import { QUEUE_ORDERS, VISIT_ORDERS, isValidSchedulerId, type QueueOrder, type VisitOrder } from '@tessera/replica';
 import { z } from 'zod';
 import { natsAuthFlag } from '@tessera/runtime';
 
@@ -45,6 +45,8 @@ export const schedulerFlags = z
     /** Jobs held beyond the working room for the queue order to choose among (default: 1024 with drf, 0 with fifo). */
     lookaheadJobs: int(0, 1_000_000).optional(),
     sampleSize: int(1, 1_000_000).default(16),
+    /** How a placement walks nodes: seeded start and stride (default), or listed order with ties to the first listed node (reproducing FGD's runs). */
+    visitOrder: z.enum(VISIT_ORDERS as unknown as [VisitOrder, ...VisitOrder[]]).default('seeded'),
     /** Refusals per task before a job may be given up on conflicts (see --conflict-window-ms). */
     maxRetries: int(0, 1000).default(5),
     /** ...and not before this long (ms) after the task's first refusal: a burst of refusals on a briefly stale view does not give a job up. */

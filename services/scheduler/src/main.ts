@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     settings: {
       schedulerId: cfg.id, schedulerIndex: cfg.index, schedulers: cfg.count, mode: cfg.mode, scorer: cfg.scorer, pipeline: cfg.pipeline,
       sampleSize: cfg.sampleSize, syncIntervalMs: cfg.syncMs, maxConflictRetries: cfg.maxRetries, conflictWindowMs: cfg.conflictWindowMs, maxWaitMs: cfg.maxWaitMs,
-      adaptiveThresholdMs: cfg.adaptiveThresholdMs, maxClaimsPerTxn: cfg.txnClaims, seed: cfg.seed, syncTasks: cfg.preemption === 'on',
+      adaptiveThresholdMs: cfg.adaptiveThresholdMs, maxClaimsPerTxn: cfg.txnClaims, seed: cfg.seed, visitOrder: cfg.visitOrder, syncTasks: cfg.preemption === 'on',
     },
   });
   registerViewAgeGauge(registry, () => sync.replica?.view);

@@ -40,7 +40,7 @@ export async function runFgdParallel(o: FgdParallelOptions): Promise<FgdParallel
   const dt = o.intervalMs ?? 10;
   const jobs: SimJob[] = arrivals.map((t, k) => ({
     submitS: (k * dt) / 1000,
-    job: { id: t.jobId, tenant: 'openb', queue: 'default', priority: 100, gang: false, tasks: [{ name: t.group, count: 1, resources: space.record(t.demand), duration_s: NEVER_S }] } as JobSpec,
+    job: { id: t.jobId, tenant: 'openb', queue: 'default', priority: 100, gang: false, tasks: [{ name: t.group, count: 1, resources: space.record(t.demand), duration_s: NEVER_S, ...(t.constraints === undefined ? {} : { constraints: t.constraints }) }] } as JobSpec,
   }));
   const arrivedAt = new Float64Array(arrivals.length);
   let sum = 0;

@@ -7,7 +7,7 @@
  */
 import { CellState, Committer, SchedulerView, gpuDims, type NodeState } from '@tessera/core';
 import {
-  DEFAULT_FILTERS, createPipeline, forgetClaims, freeInto, nodeFrag, placeJob, shapeOfTask, typicalMix,
+  FIRST_LISTED, DEFAULT_FILTERS, createPipeline, forgetClaims, freeInto, nodeFrag, placeJob, shapeOfTask, typicalMix,
   type FragNode, type PipelineSpec, type Rng, type ShapeMix,
 } from '@tessera/policy';
 import { curveAt, discreteCurve, type GpuCurve, type GpuRecord } from './metrics.ts';
@@ -95,11 +95,10 @@ export class ClusterFrag {
 /**
  * FGD's simulator breaks score ties by the smallest node name (its kube-scheduler fork's
  * `selectHost`: "for reproducibility, choose the smallest lexicographical order"), which packs
- * ties onto the first nodes — in the order of the random prefixes it gives node names (fgdNodes). tessera's placement keeps the first best node it visits, from a
- * seeded start with a seeded stride; this "rng" (always 0) makes it visit the nodes in their listed
- * order (start 0, stride 1) — by name — so ties go where FGD's go.
+ * ties onto the first nodes — in the order of the random prefixes it gives node names (fgdNodes).
+ * The nodes are listed by name here, and FIRST_LISTED visits them in that order.
  */
-export const NAME_ORDER: Rng = Object.freeze({ next: () => 0, int: () => 0 });
+export const NAME_ORDER: Rng = FIRST_LISTED;
 
 export async function runFgd(o: FgdRunOptions): Promise<FgdRunResult> {
   const cell = await loadOpenb();

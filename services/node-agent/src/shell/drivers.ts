@@ -22,6 +22,9 @@ export interface TaskDriver {
   stopAll(): Promise<void>;
 }
 
+/** The longest delay setTimeout honours (2^31 − 1 ms). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class SimDriver implements TaskDriver {
   readonly kind = 'sim';
   private readonly timers = new Map<string, NodeJS.Timeout | null>();
@@ -33,11 +36,21 @@ export class SimDriver implements TaskDriver {
       this.timers.set(a.taskId, null);
       return;
     }
+    this.arm(a.taskId, ms);
+  }
+
+  /**
+   * Ends the task after `ms`, in steps of at most MAX_TIMER_MS: Node fires a setTimeout longer
+   * than 2^31 − 1 ms (24.8 days) after 1 ms, so a task asking a year ended at once.
+   */
+  private arm(taskId: string, ms: number): void {
+    const step = Math.min(ms, MAX_TIMER_MS);
     const t = setTimeout(() => {
-      this.timers.delete(a.taskId);
-      this.onEnd(a.taskId, { outcome: 'succeeded', exitCode: 0 });
-    }, ms);
-    this.timers.set(a.taskId, t);
+      if (ms > step) return this.arm(taskId, ms - step);
+      this.timers.delete(taskId);
+      this.onEnd(taskId, { outcome: 'succeeded', exitCode: 0 });
+    }, step);
+    this.timers.set(taskId, t);
   }
 
   stop(taskId: string): void {

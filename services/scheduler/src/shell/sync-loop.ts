@@ -16,7 +16,7 @@ import { SchedulerView, type ResourceSpace } from '@tessera/core';
 import type { PipelineSpec, PlacementMode } from '@tessera/policy';
 import type { QueueUsageView } from './queue-usage.ts';
 import { syncFromWire, syncReplyFast, type Subjects, type SyncReply } from '@tessera/protocol';
-import { partitionsForRound, SchedulerReplica, type SyncRequest } from '@tessera/replica';
+import { partitionsForRound, SchedulerReplica, type SyncRequest, type VisitOrder } from '@tessera/replica';
 import type { Logger } from '@tessera/runtime';
 import { chunkSyncRequests, mergeSyncRequests, roundsPerRequest } from '../core/sync-batching.ts';
 import { attemptTimeoutMs, type AttemptFailure, type ResendPolicy } from '../core/resend.ts';
@@ -47,6 +47,7 @@ export interface ReplicaSettings {
   readonly adaptiveThresholdMs: number;
   readonly maxClaimsPerTxn: number;
   readonly seed: string;
+  readonly visitOrder?: VisitOrder;
   /** Preemption is on: tasks that could preempt and find no room ask syncs for running tasks (SyncLoop.wantTasks). */
   readonly syncTasks?: boolean;
 }
@@ -220,6 +221,7 @@ export class SyncLoop {
         adaptive: { thresholdMs: s.adaptiveThresholdMs },
         maxClaimsPerTxn: s.maxClaimsPerTxn,
         seed: s.seed,
+        ...(s.visitOrder === undefined ? {} : { visitOrder: s.visitOrder }),
       },
       view,
     );
