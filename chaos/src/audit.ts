@@ -139,6 +139,7 @@ export class LogAudit {
 }
 
 const TERMINAL: ReadonlySet<string> = new Set(['finished', 'failed', 'unschedulable']);
+const TASK_ENDED: ReadonlySet<string> = new Set(['finished', 'failed']);
 
 export interface LostJob {
   readonly id: string;
@@ -156,6 +157,11 @@ export interface JobAudit {
   readonly tasks: number;
   /** Jobs whose live listing disagrees with the one rebuilt from the log (state or a task's node). */
   readonly listingMismatches: { id: string; why: string }[];
+  /** Tasks evicted at least once (preemption victims), and evictions in all. */
+  readonly victims: number;
+  readonly evictions: number;
+  /** Victims still pending without a verdict on their job: evicted and never placed again. */
+  readonly lostVictims: number;
 }
 
 /**
@@ -177,6 +183,9 @@ export function auditJobs(
   const listingMismatches: { id: string; why: string }[] = [];
   let unsettled = 0;
   let tasks = 0;
+  let victims = 0;
+  let evictions = 0;
+  let lostVictims = 0;
   for (const id of ids) {
     if (ackedIds.has(id) && !inStream.has(id)) {
       lost.push({ id, why: 'acknowledged but not in the jobs stream' });
@@ -191,6 +200,13 @@ export function auditJobs(
     byState[state] = (byState[state] ?? 0) + 1;
     const rebuilt = jobListingOf(job);
     tasks += job.taskState.length - job.counts[TaskCode.pending];
+    const verdict = state === 'failed' || state === 'unschedulable';
+    for (const t of rebuilt.tasks) {
+      if ((t.preemptions ?? 0) === 0) continue;
+      victims++;
+      evictions += t.preemptions!;
+      if (t.state === 'pending' && !verdict) lostVictims++;
+    }
     if (state === 'failed' || state === 'unschedulable') {
       if (rebuilt.reason === undefined || rebuilt.reason === '') lost.push({ id, why: `${state} without a reason` });
     } else if (job.counts[TaskCode.pending] > 0) {
@@ -200,15 +216,17 @@ export function auditJobs(
     }
     if (listing !== undefined) {
       // The listing is taken before the log is read: a job still moving may have moved on since,
-      // but one the listing shows ended must read the same from the log.
+      // but one the listing shows ended must read the same from the log — and so must its ended
+      // tasks. A job given up (unschedulable, failed) can still have tasks placed or running,
+      // which go on moving after the listing.
       const live = listing.get(id);
       if (live === undefined) listingMismatches.push({ id, why: 'missing from the live listing' });
       else if (TERMINAL.has(live.state) && live.state !== rebuilt.state) listingMismatches.push({ id, why: `live state ${live.state}, the log says ${rebuilt.state}` });
       else if (TERMINAL.has(live.state)) {
-        const bad = live.tasks.find((t, i) => t.node !== rebuilt.tasks[i]?.node || t.state !== rebuilt.tasks[i]?.state);
+        const bad = live.tasks.find((t, i) => TASK_ENDED.has(t.state) && (t.node !== rebuilt.tasks[i]?.node || t.state !== rebuilt.tasks[i]?.state));
         if (bad !== undefined) listingMismatches.push({ id, why: `task ${bad.id} is ${bad.state} on ${bad.node ?? '-'} live, the log says otherwise` });
       }
     }
   }
-  return { checked: ids.size, byState, lost, unsettled, tasks, listingMismatches };
+  return { checked: ids.size, byState, lost, unsettled, tasks, listingMismatches, victims, evictions, lostVictims };
 }

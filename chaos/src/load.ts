@@ -11,7 +11,7 @@ import { createRng, type Rng } from '@tessera/policy';
 import { encode, type Subjects } from '@tessera/protocol';
 import type { NatsConnection } from '@tessera/runtime';
 import type { JobSizeDistribution } from '@tessera/workloads';
-import { chaosJob, type ChaosWorkloadOptions } from './workload.ts';
+import { asFiller, chaosJob, FILLER_DURATION_FACTOR, type ChaosWorkloadOptions } from './workload.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -22,6 +22,8 @@ export interface LoadOptions {
   readonly idPrefix: string;
   readonly publishTimeoutMs?: number;
   readonly giveUpMs?: number;
+  /** Filler jobs per second on their own stream (preemption load; 0: none). */
+  readonly fillerRatePerS?: number;
 }
 
 export class LoadGenerator {
@@ -30,14 +32,19 @@ export class LoadGenerator {
   /** Jobs whose submission was never acknowledged. */
   readonly unacked: string[] = [];
   submitted = 0;
+  /** Of `submitted`, the filler jobs (preemption load). */
+  fillers = 0;
   tasksSubmitted = 0;
   retries = 0;
   private readonly js: JetStreamClient;
   private readonly jobsRng: Rng;
   private readonly gapRng: Rng;
+  private readonly fillerRng: Rng;
+  private readonly fillerGapRng: Rng;
   private readonly inFlight = new Set<Promise<void>>();
   private timer?: NodeJS.Timeout;
   private next = 0;
+  private nextFiller = Infinity;
   private stopped = false;
 
   constructor(nc: NatsConnection, private readonly s: Subjects, private readonly dist: JobSizeDistribution, private readonly o: LoadOptions) {
@@ -45,19 +52,32 @@ export class LoadGenerator {
     // Two streams: which jobs are sent never depends on when they are sent.
     this.jobsRng = createRng(`chaos/${o.seed}/jobs`);
     this.gapRng = createRng(`chaos/${o.seed}/gaps`);
+    // Fillers draw from streams of their own: the main jobs are the same with or without them.
+    this.fillerRng = createRng(`chaos/${o.seed}/fillers`);
+    this.fillerGapRng = createRng(`chaos/${o.seed}/filler-gaps`);
   }
 
   private gapMs(): number {
     return (-Math.log(1 - this.gapRng.next()) / this.o.ratePerS) * 1000;
   }
 
+  private fillerGapMs(): number {
+    return (-Math.log(1 - this.fillerGapRng.next()) / (this.o.fillerRatePerS ?? 0)) * 1000;
+  }
+
   start(): void {
     this.next = Date.now() + this.gapMs();
+    if ((this.o.fillerRatePerS ?? 0) > 0) this.nextFiller = Date.now() + this.fillerGapMs();
     this.timer = setInterval(() => {
       const now = Date.now();
       while (!this.stopped && this.next <= now) {
         this.next += this.gapMs();
         this.submit(chaosJob(this.dist, this.jobsRng, `${this.o.idPrefix}${this.submitted}`, this.o.workload));
+      }
+      while (!this.stopped && this.nextFiller <= now) {
+        this.nextFiller += this.fillerGapMs();
+        this.fillers++;
+        this.submit(asFiller(chaosJob(this.dist, this.fillerRng, `${this.o.idPrefix}f${this.fillers}`, this.o.workload), FILLER_DURATION_FACTOR));
       }
     }, 20);
   }

@@ -19,6 +19,8 @@ export interface ChaosOptions {
   readonly utilisation: number;
   /** Offered jobs per second (open loop); default: the rate that gives `utilisation`. */
   readonly rate?: number;
+  /** Preemption load: filler jobs (preemptible, priority 0) offering this much more of the bottleneck resource (0: none). */
+  readonly fillerUtilisation: number;
   readonly maxTasksPerJob: number;
   readonly killGapS: number;
   readonly settleS: number;
@@ -35,7 +37,7 @@ export class ChaosUsageError extends Error {
 
 export const USAGE = `usage: npm run chaos -- [--minutes M] [--seed S] [--json]
   [--nodes N] [--nodes-per-agent N] [--schedulers K] [--cell-states C] [--partitions P]
-  [--utilisation U | --rate JOBS_PER_S] [--max-tasks N] [--kill-gap-s S] [--settle-s S] [--heartbeat-ms MS]
+  [--utilisation U | --rate JOBS_PER_S] [--filler-utilisation F] [--max-tasks N] [--kill-gap-s S] [--settle-s S] [--heartbeat-ms MS]
   [--data-dir DIR] [--keep] [--log-level L]`;
 
 function num(name: string, v: string | undefined, dflt: number, min: number, max: number, int = true): number {
@@ -57,7 +59,7 @@ export function parseChaosArgs(argv: readonly string[], defaultSeed: string): Ch
       options: {
         minutes: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' },
         nodes: { type: 'string' }, 'nodes-per-agent': { type: 'string' }, schedulers: { type: 'string' },
-        'cell-states': { type: 'string' }, partitions: { type: 'string' }, utilisation: { type: 'string' }, rate: { type: 'string' },
+        'cell-states': { type: 'string' }, partitions: { type: 'string' }, utilisation: { type: 'string' }, rate: { type: 'string' }, 'filler-utilisation': { type: 'string' },
         'max-tasks': { type: 'string' }, 'kill-gap-s': { type: 'string' }, 'settle-s': { type: 'string' },
         'heartbeat-ms': { type: 'string' }, 'data-dir': { type: 'string' }, keep: { type: 'boolean' },
         'log-level': { type: 'string' }, help: { type: 'boolean' },
@@ -86,6 +88,7 @@ export function parseChaosArgs(argv: readonly string[], defaultSeed: string): Ch
     partitions: num('partitions', str('partitions'), 8, 1, 4096),
     utilisation: num('utilisation', str('utilisation'), 0.5, 0.01, 2, false),
     ...(rate !== undefined ? { rate } : {}),
+    fillerUtilisation: num('filler-utilisation', str('filler-utilisation'), 0.5, 0, 2, false),
     maxTasksPerJob: num('max-tasks', str('max-tasks'), 40, 1, 100_000),
     killGapS: num('kill-gap-s', str('kill-gap-s'), 20, 1, 3_600, false),
     settleS: num('settle-s', str('settle-s'), 90, 5, 3_600, false),

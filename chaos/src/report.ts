@@ -29,6 +29,10 @@ export interface ChaosFacts {
   readonly cellStates: number;
   readonly ratePerS: number;
   readonly targetUtilisation: number;
+  /** Preemption load: filler jobs per second, the utilisation they add, and how many were submitted. */
+  readonly fillerRatePerS: number;
+  readonly fillerUtilisation: number;
+  readonly fillers: number;
   /** Mean allocated ratio of the bottleneck resource over the samples taken. */
   readonly meanUtilisation?: number;
   readonly submitted: number;
@@ -62,6 +66,8 @@ export interface ChaosSummary {
   readonly kills: Record<KillKind, number>;
   readonly kills_survived: Record<KillKind, number>;
   readonly lost_jobs: number;
+  /** Preemption: filler jobs submitted, tasks evicted at least once (victims), evictions, and victims neither placed again nor given a verdict. */
+  readonly preemption: { filler_jobs_per_s: number; filler_utilisation: number; filler_jobs: number; victims: number; evictions: number; lost_victims: number };
   readonly duplicate_placements: number;
   readonly duplicates: { still_placed: number; after_end: number; concurrent_on_agents: number };
   readonly overcommits: number;
@@ -90,6 +96,7 @@ export function summarize(f: ChaosFacts): ChaosSummary {
   const restarts = f.kills.flatMap((k) => (k.restartS === undefined ? [] : [k.restartS]));
   const failures: string[] = [];
   if (f.jobs.lost.length > 0) failures.push(`${f.jobs.lost.length} acknowledged jobs lost`);
+  if (f.jobs.lostVictims > 0) failures.push(`${f.jobs.lostVictims} preempted tasks never placed again nor given a verdict`);
   if (duplicates > 0) failures.push(`${duplicates} duplicate placements`);
   if (f.log.overcommits.length > 0) failures.push(`${f.log.overcommits.length} over-committed node versions`);
   if (f.jobs.listingMismatches.length > 0) failures.push(`${f.jobs.listingMismatches.length} jobs listed differently from the log`);
@@ -118,6 +125,7 @@ export function summarize(f: ChaosFacts): ChaosSummary {
     kills,
     kills_survived: survived,
     lost_jobs: f.jobs.lost.length,
+    preemption: { filler_jobs_per_s: r3(f.fillerRatePerS)!, filler_utilisation: f.fillerUtilisation, filler_jobs: f.fillers, victims: f.jobs.victims, evictions: f.jobs.evictions, lost_victims: f.jobs.lostVictims },
     duplicate_placements: duplicates,
     duplicates: { still_placed: dupStill, after_end: dupEnd, concurrent_on_agents: f.concurrentRuns.length },
     overcommits: f.log.overcommits.length,
@@ -156,6 +164,7 @@ export function humanSummary(s: ChaosSummary): string {
   lines.push(`  recovery            p50 ${fmt(s.recovery_s.p50)}, max ${fmt(s.recovery_s.max)}  (restart of the killed process: p50 ${fmt(s.restart_s.p50)}, max ${fmt(s.restart_s.max)})`);
   for (const k of KILL_KINDS) lines.push(`    ${k.padEnd(16)}  p50 ${fmt(s.recovery_by_kind[k].p50)}, max ${fmt(s.recovery_by_kind[k].max)}`);
   lines.push(`  lost jobs           ${s.lost_jobs}`);
+  lines.push(`  preemption          ${s.preemption.filler_jobs} filler jobs (${s.preemption.filler_jobs_per_s}/s, +${Math.round(s.preemption.filler_utilisation * 100)}%): ${s.preemption.evictions} evictions of ${s.preemption.victims} tasks, ${s.preemption.lost_victims} lost victims`);
   lines.push(`  duplicate placements ${s.duplicate_placements} (committed while placed ${s.duplicates.still_placed}, after the end ${s.duplicates.after_end}, on two agents at once ${s.duplicates.concurrent_on_agents})`);
   lines.push(`  over-commits        ${s.overcommits}`);
   lines.push(`  listing vs log      ${s.listing_mismatches} mismatches; ${s.unreadable_log_entries} unreadable log entries; settled in ${s.settle_s} s`);

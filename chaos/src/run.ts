@@ -19,7 +19,7 @@ import type { ChaosOptions } from './options.ts';
 import { recoveryAfter } from './recovery.ts';
 import { summarize, type ChaosSummary, type KillRecord } from './report.ts';
 import { planKills, type KillKind, type PlannedKill } from './schedule.ts';
-import { DEFAULT_WORKLOAD, jobRateFor, meanJobWork, meanTasksPerJob, utilisationAt, type ChaosWorkloadOptions } from './workload.ts';
+import { DEFAULT_WORKLOAD, FILLER_DURATION_FACTOR, jobRateFor, meanJobWork, meanTasksPerJob, utilisationAt, type ChaosWorkloadOptions } from './workload.ts';
 import { readWholeStream } from './streams.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -55,9 +55,12 @@ export async function runChaos(o: ChaosOptions, progress: Progress): Promise<{ s
   const ratePerS = o.rate ?? jobRateFor(work, capacity, o.utilisation);
   const offeredUtilisation = utilisationAt(work, capacity, ratePerS);
   const tasksPerJob = meanTasksPerJob(dist, createRng(`chaos/${o.seed}/calibration-tasks`), workload);
+  // Fillers are chaos jobs FILLER_DURATION_FACTOR times longer: that much more work each.
+  const fillerWork = Object.fromEntries(Object.entries(work).map(([r, w]) => [r, w * FILLER_DURATION_FACTOR]));
+  const fillerRatePerS = o.fillerUtilisation > 0 ? jobRateFor(fillerWork, capacity, o.fillerUtilisation) : 0;
   const durationMs = o.minutes * 60_000;
   const plan = planKills({ durationMs, seed: o.seed, meanGapMs: o.killGapS * 1000 });
-  progress(`${plan.length} kills planned (${plan.map((k) => `${k.kind}@${Math.round(k.atMs / 1000)}s`).join(', ')}); load ${ratePerS.toFixed(2)} jobs/s (≈ ${Math.round(ratePerS * tasksPerJob)} tasks/s) for ${Math.round(offeredUtilisation * 100)}% of ${o.nodes} nodes`);
+  progress(`${plan.length} kills planned (${plan.map((k) => `${k.kind}@${Math.round(k.atMs / 1000)}s`).join(', ')}); load ${ratePerS.toFixed(2)} jobs/s (≈ ${Math.round(ratePerS * tasksPerJob)} tasks/s) for ${Math.round(offeredUtilisation * 100)}% of ${o.nodes} nodes${fillerRatePerS > 0 ? `, plus ${fillerRatePerS.toFixed(2)} preemptible filler jobs/s for ${Math.round(o.fillerUtilisation * 100)}% more` : ''}`);
 
   const cell = new ChaosCell({
     cell: CELL, dataDir, nodes: o.nodes, nodesPerAgent: o.nodesPerAgent, schedulers: o.schedulers, cellStates: o.cellStates,
@@ -82,7 +85,7 @@ export async function runChaos(o: ChaosOptions, progress: Progress): Promise<{ s
 
     observers = new Observers(nc, s, o.heartbeatMs);
     observers.start();
-    load = new LoadGenerator(nc, s, dist, { ratePerS, seed: o.seed, workload, idPrefix: `c${o.seed}-` });
+    load = new LoadGenerator(nc, s, dist, { ratePerS, seed: o.seed, workload, idPrefix: `c${o.seed}-`, fillerRatePerS });
     const loadStart = Date.now();
     load.start();
 
@@ -185,6 +188,7 @@ export async function runChaos(o: ChaosOptions, progress: Progress): Promise<{ s
     const summary = summarize({
       seed: o.seed, minutes: o.minutes, loadedS, nodes: o.nodes, schedulers: o.schedulers, cellStates: o.cellStates,
       ratePerS, targetUtilisation: offeredUtilisation, meanUtilisation,
+      fillerRatePerS, fillerUtilisation: o.fillerUtilisation, fillers: load.fillers,
       submitted: load.submitted, tasksSubmitted: load.tasksSubmitted, acked: load.acked.size, unacked: load.unacked.length, inStream: inStream.size,
       log: audit, jobs, concurrentRuns: observers.reports.concurrentRuns(), agentTasksSeen: observers.reports.tasks,
       kills: killRecords, settled, settleS,

@@ -61,6 +61,23 @@ export function chaosJob(dist: JobSizeDistribution, rng: RandomSource, id: strin
   return { id, tenant: s.tenant, queue: s.queue, priority: s.priority, gang: s.gang, tasks };
 }
 
+/**
+ * Preemption load: a chaos job made a filler — preemptible, priority 0, running `factor` times
+ * longer. Fillers arrive on their own stream on top of the main load and fill the room it leaves,
+ * so the main jobs (non-preemptible) find the cell full and evict fillers to get room; evicted
+ * fillers go back to pending and are placed again (or given up with a reason) — the audit's
+ * victims.
+ */
+export function asFiller(job: JobSpec, factor: number): JobSpec {
+  return {
+    ...job, priority: 0, preemptible: true,
+    tasks: job.tasks.map((g) => ({ ...g, duration_s: Math.round((g.duration_s ?? 0) * factor * 1000) / 1000 })),
+  };
+}
+
+/** How long filler tasks run, relative to the main load's (DEFAULT: 4×). */
+export const FILLER_DURATION_FACTOR = 4;
+
 /** Σ count × request × duration of a job, per resource (resource·seconds). */
 export function jobWork(job: JobSpec): Record<string, number> {
   const out: Record<string, number> = {};

@@ -43,6 +43,9 @@ describe('npm run chaos', () => {
     expect(s.lost_jobs, context).toBe(0);
     expect(s.duplicate_placements, context).toBe(0);
     expect(s.overcommits, context).toBe(0);
+    // The preemption load (filler jobs) made the main jobs evict, and every victim came back.
+    expect(s.preemption.evictions, context).toBeGreaterThan(0);
+    expect(s.preemption.lost_victims, context).toBe(0);
     for (const kind of ['cell-state', 'scheduler', 'node-agent', 'nats'] as const) {
       expect(s.kills[kind], `${kind} kills${context}`).toBeGreaterThanOrEqual(1);
       expect(s.kills_survived[kind], `${kind} kills survived${context}`).toBe(s.kills[kind]);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ResourceSpace } from '@tessera/core';
 import { ClaimColumns, encodeEntry, type LogEntry, type LogRecord } from '@tessera/cell-state';
 import {
-  AgentReports, auditJobs, cappedCounts, chaosJob, ChaosUsageError, firstAfter, jobRateFor, jobWork, KILL_KINDS, LogAudit, utilisationAt,
+  AgentReports, asFiller, auditJobs, cappedCounts, chaosJob, ChaosUsageError, firstAfter, jobRateFor, jobWork, KILL_KINDS, LogAudit, utilisationAt,
   parseChaosArgs, planKills, quantile, recoveryAfter, summarize, type ChaosFacts,
 } from '@tessera/chaos';
 import { createRng } from '@tessera/policy';
@@ -123,6 +123,29 @@ describe('auditJobs', () => {
     expect(r.lost).toEqual([{ id: 'elsewhere', why: expect.stringContaining('not in the job table') }]);
   });
 
+  it('counts preemption victims, and a victim never placed again without a verdict as lost', () => {
+    const evict = (victim: string, claims: [string, string, number][]): LogRecord => ({ ...commit(claims), txns: [{ id: `e${victim}`, n: claims.length, ev: [victim] }] } as LogRecord);
+    const b = feed([
+      [job('low', 2), job('high', 2), job('gaveup', 1)],
+      [commit([['low/g/0', 'n1', 100], ['low/g/1', 'n1', 100], ['gaveup/g/0', 'n2', 100]])],
+      // high evicts low/g/0 (placed again later) and low/g/1 (never placed again), and gaveup's task (its job then given up).
+      [evict('low/g/0', [['high/g/0', 'n1', 100]])],
+      [evict('low/g/1', [['high/g/1', 'n1', 100]])],
+      [evict('gaveup/g/0', [])],
+      [commit([['low/g/0', 'n2', 100]])],
+      [{ t: 'outcome', jobId: 'gaveup', scheduler: 's', state: 'unschedulable', reason: 'no room' }],
+    ]);
+    expect(b.anomalies).toEqual([]);
+    const r = auditJobs(b.state, ['low', 'high', 'gaveup'], new Set(['low', 'high', 'gaveup']));
+    expect({ victims: r.victims, evictions: r.evictions, lostVictims: r.lostVictims }).toEqual({ victims: 3, evictions: 3, lostVictims: 1 });
+    expect(r.lost.map((l) => l.id)).toEqual(['low']);
+  });
+
+  it('a given-up job\'s task still placed in the listing may have moved on in the log', () => {
+    const listing = new Map([['verdict', { id: 'verdict', tenant: 't', state: 'unschedulable' as const, tasks: [{ id: 'verdict/g/0', name: 'g', state: 'placed' as const, node: 'n2' }, { id: 'verdict/g/1', name: 'g', state: 'pending' as const }] }]]);
+    expect(auditJobs(a.state, ['verdict'], new Set(['verdict']), listing).listingMismatches).toEqual([]);
+  });
+
   it('compares ended jobs with the live listing', () => {
     const listing = new Map([['done', { id: 'done', tenant: 't', state: 'failed' as const, tasks: [{ id: 'done/g/0', name: 'g', state: 'failed' as const, node: 'n1' }] }]]);
     const r = auditJobs(a.state, ['done'], new Set(['done']), listing);
@@ -173,6 +196,14 @@ describe('workload', () => {
     expect(jobWork(j).cpu_millis).toBeGreaterThan(0);
   });
 
+  it('a filler is the same job, preemptible at priority 0, running longer', () => {
+    const j = chaosJob(dist, createRng(1), 'x-2');
+    const f = asFiller(j, 4);
+    expect(f).toMatchObject({ id: 'x-2', priority: 0, preemptible: true, tenant: j.tenant });
+    expect(f.tasks.map((g) => g.duration_s)).toEqual(j.tasks.map((g) => Math.round((g.duration_s ?? 0) * 4 * 1000) / 1000));
+    expect(f.tasks.map((g) => g.count)).toEqual(j.tasks.map((g) => g.count));
+  });
+
   it('cappedCounts scales groups alike and keeps every group it can', () => {
     expect(cappedCounts([10, 10], 40)).toEqual([10, 10]);
     expect(cappedCounts([300, 100], 40)).toEqual([30, 10]);
@@ -200,6 +231,9 @@ describe('flags', () => {
     const o = parseChaosArgs(['--nodes', '1000', '--rate', '90'], '1');
     expect(o).toMatchObject({ nodes: 1000, rate: 90, nodesPerAgent: 500 });
     expect(parseChaosArgs([], '1').rate).toBeUndefined();
+    expect(parseChaosArgs([], '1').fillerUtilisation).toBe(0.5);
+    expect(parseChaosArgs(['--filler-utilisation', '0'], '1').fillerUtilisation).toBe(0);
+    expect(() => parseChaosArgs(['--filler-utilisation', '-1'], '1')).toThrow(/--filler-utilisation/);
     expect(() => parseChaosArgs(['--rate', '0'], '1')).toThrow(/--rate/);
     expect(() => parseChaosArgs(['--rate', '5', '--utilisation', '0.5'], '1')).toThrow(/--rate and --utilisation/);
   });
@@ -209,7 +243,7 @@ describe('summarize', () => {
   it('fails a run that lost a job or never killed some kind', () => {
     const log = feed([[job('j', 1)], [commit([['j/g/0', 'n1', 100]])]]);
     const facts: ChaosFacts = {
-      seed: '1', minutes: 1, loadedS: 60, nodes: 2, schedulers: 1, cellStates: 1, ratePerS: 1, targetUtilisation: 0.5,
+      seed: '1', minutes: 1, loadedS: 60, nodes: 2, schedulers: 1, cellStates: 1, ratePerS: 1, targetUtilisation: 0.5, fillerRatePerS: 0, fillerUtilisation: 0, fillers: 0,
       submitted: 2, tasksSubmitted: 2, acked: 2, unacked: 0, inStream: 2, log,
       jobs: auditJobs(log.state, ['j', 'gone'], new Set(['j'])), concurrentRuns: [], agentTasksSeen: 1,
       kills: [{ kind: 'nats', name: 'nats', atS: 10, downMs: 500, recoveryS: 1.5, restartS: 1 }], settled: true, settleS: 1,
