@@ -75,7 +75,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * read in three tries (a busy process can miss one 5 s scrape: counting that as 0 made deltas
  * negative), so an unknown count shows as unknown rather than as a wrong number.
  */
-async function counter(url: string | undefined, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function counter(url: string | undefined, name: string, labels: Record<string, string> = {}): Promise<number> {
   if (url === undefined) return 0;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {

@@ -9,7 +9,7 @@
  * Pure: randomness comes from the rng passed in.
  */
 import type { JobSpec, TaskGroupSpec } from '@tessera/core';
-import type { JobSizeDistribution, RandomSource } from '@tessera/workloads';
+import { cappedCounts, type JobSizeDistribution, type RandomSource } from '@tessera/workloads';
 
 export interface ChaosWorkloadOptions {
   readonly maxTasksPerJob: number;
@@ -30,22 +30,6 @@ export const DEFAULT_WORKLOAD: ChaosWorkloadOptions = Object.freeze({
 
 function clamp(x: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, x));
-}
-
-/** Scales group counts so the job has at most `cap` tasks (every group keeps at least one; groups beyond the cap are dropped). */
-export function cappedCounts(counts: readonly number[], cap: number): number[] {
-  const total = counts.reduce((a, b) => a + b, 0);
-  if (total <= cap) return [...counts];
-  const f = cap / total;
-  const out: number[] = [];
-  let used = 0;
-  for (const c of counts) {
-    if (used >= cap) break;
-    const n = Math.min(cap - used, Math.max(1, Math.floor(c * f)));
-    out.push(n);
-    used += n;
-  }
-  return out;
 }
 
 /** One sampled trace job as a chaos job spec with id `id`. */
