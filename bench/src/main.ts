@@ -21,6 +21,7 @@ import { BENCH_SECURITY, type BenchSecurity } from './cell.ts';
 import { runCompare } from './compare.ts';
 import { FAIRNESS_QUEUES, runFairness, writeFairnessDocs } from './fairness.ts';
 import { runFgdServices } from './fgd-services.ts';
+import { runPreemption } from './preemption.ts';
 import type { GpuPolicy } from '@tessera/sim/fgd';
 import { runOnFreshCell, searchSaturation, type WorkloadSpec } from './experiments.ts';
 import { runProfile } from './profile-run.ts';
@@ -80,6 +81,9 @@ const program = new Command('bench')
   .addOption(new Option('--security <s>', 'NATS security of the cell: off, auth (default, as tessera up) or tls (auth over TLS)').choices([...BENCH_SECURITY]).default('auth'))
   .option('--security-compare', 'the single run three times, NATS without auth, with auth, with auth + TLS: the cost side by side')
   .addOption(new Option('--fgd <policy>', "FGD's openb experiment through the real services (docs/fgd.md), one run: --seed S (FGD's seeds 42..51 replay FGD's own draws)").choices(['fgd', 'bestfit', 'packing', 'dotprod']))
+  .addOption(new Option('--fill <x>', '--preemption: batch work asks this many times the cell\'s CPU').argParser(positive('--fill')).default(1))
+  .addOption(new Option('--preemption-rate <n>', '--preemption: the schedulers\' --preemption-max-per-s').argParser(positive('--preemption-rate')))
+  .option('--preemption', 'a cell full of preemptible batch work, then a burst of production jobs (--rate jobs/s for --duration s): their delay, victims per task, time to the guarantee (docs/policy.md)')
   .option('--fairness', "queues on the real services: google2011 users in 4 queues at load 2, DRF then FIFO ordering, Jain's index over time (docs/policy.md)")
   .option('--no-docs', '--compare/--report: do not touch docs/benchmark.md; --fairness: do not write docs/results and docs/plots');
 
@@ -87,7 +91,7 @@ program.parse(process.argv.filter((a, i) => !(i === 2 && a === '--')));
 const o = program.opts<{
   nodes?: number; schedulers?: number; partitions?: number; mode: string; rate?: number; workload?: string; speed: number; duration?: number;
   timeScale?: number; utilisation: number; seed: string; json?: boolean; saturate?: boolean; compare?: boolean; scale?: boolean; profile?: boolean; report?: boolean;
-  p99LimitMs: number; maxRate: number; startRate: number; stepSeconds: number; probeSeconds: number; saturationRate?: number; budget: number; docs: boolean; fairness?: boolean; fgd?: GpuPolicy; smallJobs?: number; jobsPerMessage?: number;
+  p99LimitMs: number; maxRate: number; startRate: number; stepSeconds: number; probeSeconds: number; saturationRate?: number; budget: number; docs: boolean; fairness?: boolean; preemption?: boolean; fill: number; preemptionRate?: number; fgd?: GpuPolicy; smallJobs?: number; jobsPerMessage?: number;
   steps?: string; cpuProf?: boolean; security: BenchSecurity; securityCompare?: boolean;
 }>();
 
@@ -141,6 +145,13 @@ async function main(): Promise<void> {
     log(`${r.policy} seed ${r.seed} through the services: ${r.placed}/${r.pods} placed, GPU allocation ${r.alloc_pct_at_100}% at 100% arrived, ${r.alloc_pct_at_130}% at 130%; fragmentation ${r.frag_rate_at_90}% at 90% (${r.wall_s} s)`);
     const line = { policy: r.policy, seed: r.seed, alloc_pct_at_100: r.alloc_pct_at_100, alloc_pct_at_130: r.alloc_pct_at_130, frag_rate_at_90: r.frag_rate_at_90, via: 'services', pods: r.pods, placed: r.placed, wall_s: r.wall_s, load_avg: r.load_avg };
     process.stdout.write(`${JSON.stringify(line)}\n`);
+    return;
+  }
+
+  if (o.preemption) {
+    const r = await runPreemption({ nodes: o.nodes ?? 1000, schedulers: o.schedulers ?? 4, partitions: o.partitions ?? 32, burstRate: o.rate ?? 20, burstSeconds: o.duration ?? 10, seed: o.seed, fill: o.fill, ...(o.preemptionRate !== undefined ? { preemptionRate: o.preemptionRate } : {}) }, log);
+    log(`prod: ${r.prod_placed_jobs}/${r.prod_jobs} jobs placed, delay p50 ${r.delay_ms.p50} ms p99 ${r.delay_ms.p99} ms; ${r.victims} victims for ${r.prod_tasks} tasks; prod at 90% of its guarantee after ${r.prod_to_guarantee_s ?? 'never'} s`);
+    process.stdout.write(`${JSON.stringify(r)}\n`);
     return;
   }
 

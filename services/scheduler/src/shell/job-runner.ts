@@ -133,8 +133,10 @@ export class JobRunner {
   private roomWaiters: (() => void)[] = [];
   /** Jobs parked for quota since the last usage update: they go back to `waiting` with the next one. */
   private parked: QueuedMsg[] = [];
-  /** Held jobs parked for quota and not resumed yet (here or back in `waiting`): they take no room. */
+  /** Held jobs parked for quota or room and not resumed yet (here, timed, or back in `waiting`): they take no room. */
   private parkedJobs = 0;
+  /** Timers of jobs waiting for room (parkForRoom), cleared on stop. */
+  private readonly roomTimers = new Set<NodeJS.Timeout>();
   /** The demand of the jobs this replica works on, on top of the committer's usage (for ordering). */
   private readonly ownUsage = new InFlightUsage();
   private pulling: Promise<void> | undefined;
@@ -196,6 +198,8 @@ export class JobRunner {
   async stop(graceMs = 5_000): Promise<void> {
     this.abort.abort();
     for (const r of this.roomWaiters.splice(0)) r();
+    for (const t of this.roomTimers) clearTimeout(t);
+    this.roomTimers.clear();
     await Promise.race([this.queue.onIdle(), sleep(graceMs)]);
     this.queue.clear();
     for (const h of [...this.held]) this.releaseMessage(h, 'nak');
@@ -381,6 +385,8 @@ export class JobRunner {
     let own = ownBefore;
     const jobTasks = tasks;
     let noRoomBefore: Set<TaskRequest> | undefined;
+    // The last round proposed nothing: every task it tried found no room (not a refusal).
+    let lastRoundEmpty = false;
     const preempts = this.d.sync.preempts;
     // Rules about other jobs' tasks are judged on the view's task lists: have the syncs carry them.
     const readsOtherJobs = jobTasks.some((t) => t.rules?.affinity !== undefined || t.rules?.antiAffinity !== undefined);
@@ -411,7 +417,8 @@ export class JobRunner {
           if (preempts && info.preemptible !== true) void this.d.sync.wantTasks();
         }
       }
-      if (proposal.txns.length === 0) return stepAfterEmptyRound(run);
+      lastRoundEmpty = proposal.txns.length === 0;
+      if (lastRoundEmpty) return stepAfterEmptyRound(run);
       const end = await this.commitRound(replica, run, proposal.txns);
       own += end.own;
       return end.step;
@@ -436,6 +443,14 @@ export class JobRunner {
           // refused again (after an outage, for every node that changed meanwhile).
           const stale = replica.takeRefresh(run);
           const refreshed = stale.length > 0 ? this.d.sync.refresh(stale) : undefined;
+          // A job that found no room waits outside the worker slots, like one parked for quota:
+          // a backlog of jobs without room must not hold every slot while the jobs behind it (a
+          // higher-priority queue's, or one that fits) wait in the stream.
+          if (lastRoundEmpty && refreshed === undefined) {
+            // The next round (after the park) tries these tasks again: count them now.
+            if (noRoomBefore !== undefined) metrics.retries.inc({ cause: 'no_room' }, noRoomBefore.size);
+            return this.parkForRoom(m, sub, jobId, gang, jobTasks, info, run, own, step.at);
+          }
           // Timers have 1 ms resolution; propose refuses a run before its retryAt.
           while (this.now() < step.at && !this.abort.signal.aborted) await sleep(Math.ceil(step.at - this.now()) + 1, this.abort.signal);
           if (refreshed !== undefined) await abandonOnAbort(refreshed, this.abort.signal).catch(() => undefined);
@@ -455,18 +470,41 @@ export class JobRunner {
     }
   }
 
+  /**
+   * A job whose round found no room waits for its retry time outside the worker slots: it takes
+   * no room (like a quota park) and goes back to the JobQueue when the time comes, where the
+   * queue order decides who gets the next slot.
+   */
+  private parkForRoom(m: HeldJob, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[], info: PlacementJob, run: JobRun, own: number, at: number): void {
+    const item = this.parkedItem(m, sub, jobId, gang, tasks, info, run, own, 'waiting for room');
+    // +1: timers have 1 ms resolution, and propose refuses a run before its retryAt.
+    const t = setTimeout(() => {
+      this.roomTimers.delete(t);
+      if (this.abort.signal.aborted) return;
+      this.waiting.push(item);
+      this.pump();
+    }, Math.max(0, Math.ceil(at - this.now())) + 1);
+    t.unref();
+    this.roomTimers.add(t);
+  }
+
   private park(m: HeldJob, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[], info: PlacementJob, run: JobRun, own: number): void {
+    this.parked.push(this.parkedItem(m, sub, jobId, gang, tasks, info, run, own, 'a quota wait'));
+  }
+
+  /** A held job leaving its worker slot to wait (it takes no room meanwhile); `resume` goes on with its run. */
+  private parkedItem(m: HeldJob, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[], info: PlacementJob, run: JobRun, own: number, after: string): QueuedMsg {
     m.working();
     this.parkedJobs++;
     for (const r of this.roomWaiters.splice(0)) r();
-    this.parked.push({
+    return {
       id: `${m.seq}.${jobId}`, queue: info.queue ?? 'default', priority: info.priority ?? 100, submittedAt: run.submittedAt, job: m, sub,
       ...(info.preemptible === true ? {} : { need: quotaNeed(run.pending.map((t) => t.demand), gang, this.d.space) }),
       resume: () => this.place(m, sub, jobId, gang, tasks, info, { run, own }).catch((e) => {
-        this.d.log.error({ err: e, job: jobId }, 'job failed in the scheduler after a quota wait; handing it back to the stream');
+        this.d.log.error({ err: e, job: jobId }, `job failed in the scheduler after ${after}; handing it back to the stream`);
         this.settle(m, 'requeued');
       }),
-    });
+    };
   }
 
   /** Sends the round's transactions and applies every answer; resolves with the final step. */
