@@ -7,7 +7,8 @@
  * priority-0 `batch` jobs running an hour, submitted until they ask for `fill` × the cell's CPU
  * (`--fill`, default 1), and left to settle until ≥ 90 % of the bottleneck resource (memory here) is
  * allocated, at most 5 minutes (what does not fit stays pending: a backlog).
- * Jobs are capped at 40 tasks (groups scaled alike), as in the chaos load. Then a
+ * Jobs are capped at 40 tasks (groups scaled alike), as in the chaos load. The batch work then
+ * runs past the minimum run time (no task younger than it is a victim: DESIGN §11). Then a
  * burst of `prod` jobs (the same sampler, priority 100, not preemptible, an hour too) is submitted
  * at `burstRate` jobs/s for `burstSeconds`. Measured: each prod job's delay from submission to
  * the commit of its last task (the listing's placedAt − submittedAt), p50 and p99; victims per
@@ -16,7 +17,7 @@
  * and placements/s during the burst.
  */
 import { loadavg } from 'node:os';
-import type { JobSpec } from '@tessera/core';
+import { DEFAULT_PREEMPTION_MIN_RUNTIME_S, type JobSpec } from '@tessera/core';
 import { jobsListingReply, partitionsListingReply, queuesApplyReply, queuesListingReply, subjectsFor, type JobListing } from '@tessera/protocol';
 import { createRng } from '@tessera/policy';
 import { JobPublisher, request } from '@tessera/runtime';
@@ -45,6 +46,8 @@ export interface PreemptionResult {
   readonly fill: number;
   readonly preemption_max_per_second: number | null;
   readonly fill_s: number;
+  /** Seconds from the fill's settling to the burst (the minimum run time and a margin). */
+  readonly fill_age_at_burst_s: number;
   readonly allocated_before_burst: number;
   readonly prod_jobs: number;
   readonly prod_tasks: number;
@@ -128,6 +131,11 @@ export async function runPreemption(spec: PreemptionSpec, log: (line: string) =>
     }
     const fillS = (performance.now() - t0) / 1000;
     log(`filled: ${batchJobs} batch jobs asking ${(asked / capacityCpu).toFixed(2)}× the cell's CPU; ${(allocated * 100).toFixed(1)} % of its bottleneck resource allocated after ${fillS.toFixed(1)} s`);
+    // A task younger than the minimum run time is never a victim: a burst into a cell filled
+    // seconds ago measures that rule, not preemption. The batch work has run that long when it comes.
+    const settledAt = performance.now();
+    await sleep((DEFAULT_PREEMPTION_MIN_RUNTIME_S + 2) * 1000);
+    const fillAgeS = (performance.now() - settledAt) / 1000;
 
     // ---- the burst of production work --------------------------------------------------------
     const metricsUrl = cell.handle.cellStateMetricsUrl;
@@ -187,7 +195,7 @@ export async function runPreemption(spec: PreemptionSpec, log: (line: string) =>
     const committed = (await claimCounter(metricsUrl, 'committed')) - committed0;
     const delays = listed.flatMap((j) => (j.placedAt !== undefined && j.submittedAt !== undefined ? [j.placedAt - j.submittedAt] : []));
     return {
-      nodes: spec.nodes, schedulers: spec.schedulers, batch_jobs: batchJobs, fill: spec.fill, preemption_max_per_second: spec.preemptionRate ?? null, fill_s: Math.round(fillS * 10) / 10, allocated_before_burst: Math.round(allocated * 1000) / 1000,
+      nodes: spec.nodes, schedulers: spec.schedulers, batch_jobs: batchJobs, fill: spec.fill, preemption_max_per_second: spec.preemptionRate ?? null, fill_s: Math.round(fillS * 10) / 10, fill_age_at_burst_s: Math.round(fillAgeS * 10) / 10, allocated_before_burst: Math.round(allocated * 1000) / 1000,
       prod_jobs: total, prod_tasks: prodTasks, prod_placed_jobs: delays.length,
       delay_ms: { p50: quantile(delays, 0.5), p99: quantile(delays, 0.99), max: delays.length === 0 ? null : Math.max(...delays) },
       victims, victims_per_prod_task: prodTasks > 0 ? Math.round((victims / prodTasks) * 1000) / 1000 : null,

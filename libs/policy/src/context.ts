@@ -7,6 +7,7 @@
 import type { QuotaUsage, SchedulerView, TaskRequest, ViewNode } from '@tessera/core';
 import type { Pipeline } from './pipeline.ts';
 import type { FilterPlugin, PluginHooks, ScoredNode } from './plugin.ts';
+import type { Rng } from './rng.ts';
 
 function clamp01(x: number): number {
   return x > 0 ? (x < 1 ? x : 1) : 0; // also maps NaN to 0
@@ -31,6 +32,12 @@ export class PlacementContext {
   readonly quota: QuotaUsage | undefined;
   /** The call's clock (ms, PlaceOptions.now): rules with a time (preemption's min runtime) read it. */
   now = 0;
+  /**
+   * The call's visit order (PlaceOptions.rng, .homePartitions): plugins that walk the view
+   * themselves (preemption's candidates) start where placement would, so replicas spread out.
+   */
+  rng: Rng | undefined = undefined;
+  homePartitions: readonly boolean[] | undefined = undefined;
   /** Every task of this call, in order. */
   readonly tasks: readonly TaskRequest[];
   private readonly states = new Map<string, unknown>();

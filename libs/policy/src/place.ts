@@ -102,6 +102,8 @@ export function beginPlacement(view: SchedulerView, tasks: readonly TaskRequest[
   const pipeline = opts.pipeline ?? defaultPipeline(opts.scorer, view.space);
   const ctx = new PlacementContext(view, pipeline, tasks, opts.job, opts.quota);
   ctx.now = opts.now;
+  ctx.rng = opts.rng;
+  ctx.homePartitions = opts.homePartitions;
   return ctx;
 }
 

@@ -69,6 +69,26 @@ describe('the preemption post-filter', () => {
     expect(r.evictions).toEqual([]);
   });
 
+  it('replicas walk candidates from their own seeded start, home partitions first, so they pick different victims', () => {
+    // 4 partitions of 50 nodes, each full with one equal victim; 1 candidate per call.
+    const view = new SchedulerView(space, 4);
+    for (let p = 0; p < 4; p++) {
+      const nodes: NodeSnapshot[] = Array.from({ length: 50 }, (_, i) => ({
+        id: `p${p}n${i}`, partition: p, labels: {}, capacity: v(1000), allocated: v(1000), condition: 'ready', version: 1, tasks: [running(`lo${p}_${i}/t/0`, 10)],
+      }));
+      view.applySync({ partition: p, version: 1, kind: 'snapshot', nodes }, NOW);
+    }
+    const pipeline = createPipeline({ scorers: ['binpack'], postFilters: [{ name: PREEMPTION, args: { maxCandidates: 1 } }] }, { space });
+    const victimOf = (seed: number, homePartitions?: boolean[]) => {
+      const r = placeJob(view, [task('hi/t/0')], { mode: 'quality-first', scorer: 'binpack', sampleSize: 0, now: NOW, rng: createRng(seed), pipeline, job: { id: 'hi', priority: 100 }, ...(homePartitions === undefined ? {} : { homePartitions }) });
+      expect(r.evictions).toHaveLength(1);
+      return r.evictions[0].nodeId;
+    };
+    const picks = new Set(Array.from({ length: 8 }, (_, seed) => victimOf(seed + 1)));
+    expect(picks.size).toBeGreaterThan(4);
+    for (let seed = 1; seed <= 8; seed++) expect(victimOf(seed, [false, false, true, false])).toMatch(/^p2n/);
+  });
+
   it('bounds preempting placements per second (per scheduler)', () => {
     const view = fullView(running('lo/t/0', 10), running('lo/t/1', 10));
     const pipeline = createPipeline({ scorers: ['binpack'], postFilters: [{ name: PREEMPTION, args: { maxPerSecond: 1 } }] }, { space });

@@ -56,6 +56,28 @@ class RateLimit {
   }
 }
 
+/**
+ * The view's nodes in the call's visit order: the replica's home partitions first (when it has
+ * some), each group from a seeded partition and each partition from a seeded node, as placement
+ * starts. The first helpful nodes found are the candidates (`maxCandidates`), so replicas walking
+ * in one fixed order would all pick the same victims and refuse each other at the committer.
+ */
+function* visitOrder(ctx: PlacementContext): Generator<ViewNode> {
+  const parts = ctx.view.partitions;
+  const home = ctx.homePartitions;
+  const rng = ctx.rng;
+  const start = rng === undefined || parts.length <= 1 ? 0 : rng.int(parts.length);
+  for (const inHome of home === undefined ? [true] : [true, false]) {
+    for (let k = 0; k < parts.length; k++) {
+      const pi = (start + k) % parts.length;
+      if (home !== undefined && (home[pi] === true) !== inHome) continue;
+      const nodes = parts[pi].nodes;
+      const offset = rng === undefined || nodes.length <= 1 ? 0 : rng.int(nodes.length);
+      for (let j = 0; j < nodes.length; j++) yield nodes[(offset + j) % nodes.length];
+    }
+  }
+}
+
 /** A view node as victim selection sees it (its synced tasks; none when the sync carried none). */
 function asPreemptionNode(n: ViewNode): PreemptionNode {
   return { id: n.id, capacity: n.capacity, allocated: n.allocated, reserved: n.reserved, tasks: n.tasks ?? [] };
@@ -86,12 +108,10 @@ export function preemptionPostFilter(args: unknown, h: PluginHandle): PostFilter
       };
       const byId = new Map<string, ViewNode>();
       function* candidates(): Generator<PreemptionNode> {
-        for (const part of ctx.view.partitions) {
-          for (const n of part.nodes) {
-            if (n.tasks === undefined || n.tasks.length === 0) continue;
-            byId.set(n.id, n);
-            yield asPreemptionNode(n);
-          }
+        for (const n of visitOrder(ctx)) {
+          if (n.tasks === undefined || n.tasks.length === 0) continue;
+          byId.set(n.id, n);
+          yield asPreemptionNode(n);
         }
       }
       const allows = (pn: PreemptionNode): boolean => {
