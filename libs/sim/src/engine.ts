@@ -39,10 +39,12 @@ import {
 } from '@tessera/core';
 import { createRng, scoreNode, type PipelineSpec, type PlacementMode, type Rng } from '@tessera/policy';
 import {
-  DEFAULT_RETRY_POLICY, DrfQueue, FifoQueue, withExtraUsage, QUEUE_ORDERS, quotaNeed, type QueueOrder, SchedulerReplica, type JobQueue, type JobRun, type QueuedJob, type RetryPolicy,
+  DEFAULT_RETRY_POLICY, DrfQueue, FifoQueue, withExtraUsage, QUEUE_ORDERS, placementJobOf, quotaNeed, type QueueOrder, SchedulerReplica, type JobQueue, type JobRun, type QueuedJob, type RetryPolicy,
 } from '@tessera/replica';
-import { DEFAULT_CLAIM_CHECKS, QueueTree, addQueueUsage, queuePrefixes, quotaCheck, withCheck, type ResourceVector } from '@tessera/core';
+import { DEFAULT_CLAIM_CHECKS, QueueTree, addQueueUsage, queuePrefixes, quotaCheck, quotaUsageOf, withCheck, type ResourceVector } from '@tessera/core';
 import { EventQueue } from './event-queue.ts';
+import { nodeViolations } from './invariants.ts';
+import { PreemptionBook, withPreemptionPostFilter, type PreemptionStats, type SimPreemptionOptions } from './preemption.ts';
 import { Samples } from './samples.ts';
 
 /** One arrival: a job and when it is submitted (seconds of simulated time). */
@@ -98,6 +100,12 @@ export interface SimConfig {
   readonly timelineBucketS: number;
   /** Change-log entries per partition (core default 4096). */
   readonly changeLogLimit?: number;
+  /**
+   * DESIGN §11 preemption (preemption.ts): the replicas' pipelines get the `preemption`
+   * post-filter with these args, syncs carry each node's running tasks, the committer checks
+   * evictions as cell-state does, and victims go back to be placed again. Absent: off.
+   */
+  readonly preemption?: SimPreemptionOptions;
 }
 
 /**
@@ -175,6 +183,8 @@ interface JobRec {
   run: JobRun | undefined;
   /** Demand of its tasks not committed yet (counted as its queue's in-flight usage while it runs). */
   inFlight: ResourceVector | undefined;
+  /** Victims of an eviction handed back (submittedAt is the eviction): not a job of the figures. */
+  readonly handBack?: true;
 }
 
 /** A queued job as the JobQueue sees it. */
@@ -233,6 +243,8 @@ export interface SimStats {
   proposedByRank: Float64Array;
   refusedByRank: Float64Array;
   timeline: TimelineBucket[];
+  /** Evictions and their victims (preemption on only). */
+  preemption?: PreemptionStats;
 }
 
 export interface TimelineBucket {
@@ -283,6 +295,10 @@ export class Simulation {
   private readonly qPending = new Map<NodeState, Float64Array>();
   private qTouched = new Uint8Array(0);
   private readonly qProbe: { capacity: Float64Array; allocated: Float64Array; reserved: Float64Array | undefined } = { capacity: new Float64Array(0), allocated: new Float64Array(0), reserved: undefined };
+  /** Running tasks and evictions, when preemption is on. */
+  private readonly pre: PreemptionBook<JobRec> | undefined;
+  /** Hand-backs of a job so far (run keys of victims' runs). */
+  private readonly handBacks = new Map<string, number>();
 
   constructor(config: SimConfig, space: ResourceSpace, nodes: readonly NodeRegistration[], arrivals: Iterable<SimJob> | Iterator<SimJob>, options: { keepJobs?: boolean; onCommitted?: (result: TxnResult, atMs: number) => void } = {}) {
     checkSimConfig(config);
@@ -293,11 +309,15 @@ export class Simulation {
     for (const n of nodes) this.cell.upsertNode(n);
     // A small idempotency table: the simulator never replays, and results hold node snapshots.
     const tree = config.queues;
+    this.pre = config.preemption === undefined ? undefined : new PreemptionBook<JobRec>(config.preemption);
+    const capacity = this.cell.totals().capacity;
     this.committer = new Committer(this.cell, {
       granularity: config.granularity, dedupLimit: 1024,
       // The queue tree's max quotas, enforced by the committer as in cell-state.
       ...(tree === undefined || !tree.hasMax ? {} : { checks: withCheck(DEFAULT_CLAIM_CHECKS, quotaCheck(() => tree)) }),
+      ...(this.pre === undefined ? {} : { evictionChecks: this.pre.evictionChecks(this.cell, () => this.lastT, tree, capacity) }),
     });
+    const pipeline = config.preemption === undefined ? config.pipeline : withPreemptionPostFilter(config.pipeline, config.scorer, config.preemption);
     const retry = { ...DEFAULT_RETRY_POLICY, ...config.retry };
     this.replicas = [];
     for (let i = 0; i < config.schedulers; i++) {
@@ -305,7 +325,7 @@ export class Simulation {
         schedulerId: `s${i}`, schedulerIndex: i, schedulers: config.schedulers, partitions: config.partitions,
         mode: config.mode, scorer: config.scorer, sampleSize: config.sampleSize, syncIntervalMs: config.syncIntervalMs,
         retry, adaptive: { thresholdMs: config.adaptiveThresholdMs }, seed: config.seed, maxTasksPerRound: config.maxTasksPerRound, latencyFirstMaxStalenessMs: config.lfMaxStalenessMs,
-        ...(config.pipeline === undefined ? {} : { pipeline: config.pipeline }),
+        ...(pipeline === undefined ? {} : { pipeline }),
       }, new SchedulerView(space, config.partitions)));
     }
     this.waiting = config.queueOrder === 'drf' ? new DrfQueue<QueuedRec>(space, config.queues) : new FifoQueue<QueuedRec>();
@@ -323,9 +343,10 @@ export class Simulation {
       jobsSubmitted: 0, tasksSubmitted: 0, jobsMeasured: 0, jobsPlaced: 0, jobsUnschedulable: 0, tasksUnschedulable: 0,
       unschedulableReasons: {}, placements: 0, proposedClaims: 0, conflicts: 0, conflictsByReason: {}, retriedClaims: 0,
       transactions: 0, delayMs: new Samples(), stalenessMs: new Samples(), qualitySum: 0, qualityCount: 0,
-      allocatedArea: space.zero(), capacity: this.cell.totals().capacity, windowStartMs: this.warmupMs, windowEndMs: this.warmupMs,
+      allocatedArea: space.zero(), capacity, windowStartMs: this.warmupMs, windowEndMs: this.warmupMs,
       simEndMs: 0, events: 0, syncRounds: 0, syncedNodes: 0, busyMs: new Float64Array(config.schedulers), commitBatches: 0,
       modeRounds: {}, quotaWaits: 0, timeline: [], proposedByRank: new Float64Array(config.partitions), refusedByRank: new Float64Array(config.partitions),
+      ...(this.pre === undefined ? {} : { preemption: this.pre.stats }),
     };
   }
 
@@ -399,6 +420,7 @@ export class Simulation {
     const measured = t >= this.warmupMs;
     if (measured) st.jobsMeasured++;
     const rec: JobRec = { spec: job, submittedAt: t, measured, sched: -1, run: undefined, inFlight: undefined };
+    this.pre?.noteJob(job.job);
     this.activeJobs++;
     this.waiting.push(queuedOf(rec, this.space));
     if (this.bucketMs > 0) this.bucket(t).jobs++;
@@ -479,6 +501,13 @@ export class Simulation {
       for (let i = 0; i < pl.length; i++) {
         const x = pl[i];
         if (x.ok) st.stalenessMs.add(x.stalenessMs + d);
+      }
+    }
+    if (this.pre !== undefined) {
+      const pl = p.placements;
+      for (let i = 0; i < pl.length; i++) {
+        const x = pl[i];
+        if (x.ok && x.evictions !== undefined && x.evictions.length > 0) this.pre.notePreempting(p.tasks[i].id);
       }
     }
     this.busy[s] = 1;
@@ -614,11 +643,53 @@ export class Simulation {
       const res = this.committer.commit(txn, seq);
       this.onCommitted?.(res, t);
       this.countRanks(txn, res);
+      if (res.evicted !== undefined && res.evicted.length > 0) this.handBackVictims(res.evicted, t);
       this.account(txn, entry.tasks, res, rec, measured, t);
+      if (this.pre !== undefined) {
+        this.checkTouched(res, txn);
+        this.pre.decided(txn.claims);
+      }
       const step = this.replicas[rec.sched].onResult(run, res, t);
       if (step.kind === 'retry') this.queue.push(step.at, { k: RETRY, rec });
       else if (step.kind === 'placed' || step.kind === 'unschedulable') this.finishJob(rec);
       else if (step.kind === 'quota') this.park(rec);
+    }
+    if (this.pre !== undefined && this.waiting.size > 0 && this.idle.length > 0) this.dispatch(t);
+  }
+
+  /**
+   * Victims the committer released: their ends are cancelled, and each job's victims go back to
+   * pending as one hand-back (cell-state's requeue per job, reason `preempted`), queued like a new
+   * job, under a run key of their own so their transactions never collide with the job's.
+   */
+  private handBackVictims(evicted: readonly string[], t: number): void {
+    const pre = this.pre!;
+    const byJob = new Map<JobRec, TaskRequest[]>();
+    for (const v of pre.evicted(evicted, t)) {
+      subtractInto(this.allocated, v.demand);
+      const list = byJob.get(v.rec);
+      if (list === undefined) byJob.set(v.rec, [v.task]);
+      else list.push(v.task);
+    }
+    for (const [of, tasks] of byJob) {
+      const job = of.spec.job;
+      const n = (this.handBacks.get(job.id) ?? 0) + 1;
+      this.handBacks.set(job.id, n);
+      const run = this.replicas[0].admitTasks(`${job.id}~p${n}`, false, tasks, t, placementJobOf(job));
+      const rec: JobRec = { spec: of.spec, submittedAt: t, measured: of.measured, sched: -1, run, inFlight: undefined, handBack: true };
+      pre.requeued(tasks);
+      this.activeJobs++;
+      this.waiting.push(queuedOf(rec, this.space));
+    }
+  }
+
+  /** §5.1 after every commit of a run with evictions: the nodes the transaction touched are not over-committed. */
+  private checkTouched(res: TxnResult, txn: Transaction): void {
+    if (res.committed.length === 0 && res.evicted === undefined) return;
+    const out = this.pre!.stats.overCommits;
+    for (const s of res.nodes) {
+      const n = this.cell.node(s.id);
+      if (n !== undefined) for (const v of nodeViolations(n, this.space)) out.push(`${v} (after ${txn.id})`);
     }
   }
 
@@ -725,6 +796,7 @@ export class Simulation {
         endAt = end;
       }
       ids!.push(claim.taskId);
+      this.pre?.placed(task, rec, t, ids!);
     }
     if (ids !== undefined) this.queue.push(endAt, { k: TASK_END, ids });
   }
@@ -746,7 +818,10 @@ export class Simulation {
     }
     const run = rec.run!;
     const st = this.stats;
-    if (rec.measured) {
+    if (rec.handBack === true) {
+      // Victims placed again are counted as they commit (PreemptionBook.placed); given up, reported here.
+      if (run.failed.length > 0) this.pre!.gaveUp(run.failed);
+    } else if (rec.measured) {
       if (run.state === 'placed') {
         st.jobsPlaced++;
         const delay = run.finishedAt! - rec.submittedAt;
@@ -765,19 +840,26 @@ export class Simulation {
   private onSync(s: number, t: number): void {
     const r = this.replicas[s];
     const reqs = r.nextSyncRound();
+    const pre = this.pre;
     for (let i = 0; i < reqs.length; i++) {
       const sync = this.cell.sync(reqs[i].partition, reqs[i].since);
       this.stats.syncedNodes += sync.nodes.length;
-      r.applySync(sync, t);
+      r.applySync(pre === undefined ? sync : pre.withTasks(sync, this.cell), t);
     }
+    // Reclaim judges queue usage as the sync replies ship it (cell-state sends it with them).
+    if (pre !== undefined && this.config.queues !== undefined) r.quotaUsage = quotaUsageOf(this.config.queues, this.cell.queueAllocated(), this.stats.capacity);
     this.stats.syncRounds++;
     this.queue.push(t + r.syncRoundIntervalMs(), { k: SYNC, s });
   }
 
   private onTaskEnd(ids: readonly string[]): void {
+    const pre = this.pre;
     for (let i = 0; i < ids.length; i++) {
+      // '' is a victim's cancelled end (PreemptionBook.evicted).
+      if (ids[i] === '') continue;
       const a = this.cell.release(ids[i]);
       if (a !== undefined) subtractInto(this.allocated, a.demand);
+      pre?.ended(ids[i]);
     }
   }
 

@@ -9,3 +9,4 @@ export * from './summary.ts';
 export * from './workload.ts';
 export * from './run.ts';
 export * from './invariants.ts';
+export * from './preemption.ts';

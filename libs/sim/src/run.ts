@@ -22,6 +22,7 @@ export function simConfigOf(o: RunOptions): SimConfig {
   if (o.lfMaxStalenessMs !== undefined) c.lfMaxStalenessMs = o.lfMaxStalenessMs;
   if (o.pipeline !== undefined) c.pipeline = o.pipeline;
   if (o.queues !== undefined) c.queues = o.queues;
+  if (o.preemption !== undefined) c.preemption = o.preemption;
   return c as unknown as SimConfig;
 }
 

@@ -16,6 +16,10 @@
  *   of the bottleneck resource (max over resources of the averages); per resource in
  *   utilization_by_resource.
  * - scheduler_busy: mean fraction of simulated time the schedulers spent deciding.
+ * - preemption (only when on): evictions (victims evicted), preemptor_tasks (committed claims whose
+ *   placement needed evictions), victims_per_preemptor = evictions / preemptor_tasks, requeued,
+ *   placed_again, given_up, pending_at_end (victims neither: only when a run stopped early),
+ *   replace_delay_ms (eviction → committed again), over_commits (nodes over capacity after a commit).
  * - wall_s: wall-clock seconds of the run; the only field that varies between identical runs.
  */
 import type { ResourceSpace } from '@tessera/core';
@@ -51,7 +55,21 @@ export interface Summary {
   events: number;
   sim_time_s: number;
   timeline?: TimelineRow[];
+  preemption?: PreemptionSummary;
   wall_s?: number;
+}
+
+export interface PreemptionSummary {
+  evictions: number;
+  preempting_txns: number;
+  preemptor_tasks: number;
+  victims_per_preemptor: number;
+  requeued: number;
+  placed_again: number;
+  given_up: number;
+  pending_at_end: number;
+  replace_delay_ms: { p50: number; p99: number; max: number };
+  over_commits: number;
 }
 
 export interface TimelineRow {
@@ -115,6 +133,18 @@ export function summarize(stats: SimStats, config: SimConfig, space: ResourceSpa
     events: stats.events,
     sim_time_s: r3(stats.simEndMs / 1000),
   };
+  const p = stats.preemption;
+  if (p !== undefined) {
+    const rd = p.replaceDelayMs;
+    s.preemption = {
+      evictions: p.evictions, preempting_txns: p.preemptingTxns, preemptor_tasks: p.preemptorTasks,
+      victims_per_preemptor: r6(p.preemptorTasks > 0 ? p.evictions / p.preemptorTasks : 0),
+      requeued: p.requeued, placed_again: p.placedAgain, given_up: p.givenUp,
+      pending_at_end: p.evictions - p.placedAgain - p.givenUp,
+      replace_delay_ms: { p50: r3(rd.percentile(50)), p99: r3(rd.percentile(99)), max: r3(rd.max()) },
+      over_commits: p.overCommits.length,
+    };
+  }
   if (config.timelineBucketS > 0) {
     const bMs = config.timelineBucketS * 1000;
     s.timeline = stats.timeline.map((b) => {
