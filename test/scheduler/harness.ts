@@ -22,11 +22,14 @@ export interface TestCell {
   readonly cellState: ServiceProcess;
   readonly schedulers: ServiceProcess[];
   startScheduler(args?: readonly string[]): Promise<ServiceProcess>;
+  /** A sim node agent of `nodes` equal nodes, resolved once they are registered; stopped with the cell. */
+  startSimAgent(id: string, nodes: number, node: { cpuMillis: number; memMib: number; heartbeatMs?: number }): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
-export async function startTestCell(opts: { partitions?: number; cellStateArgs?: readonly string[] } = {}): Promise<TestCell> {
-  const nats = await startNatsServer();
+/** `natsConfig`: extra nats-server config lines (they override the test kit's, e.g. `max_payload`). */
+export async function startTestCell(opts: { partitions?: number; cellStateArgs?: readonly string[]; natsConfig?: string } = {}): Promise<TestCell> {
+  const nats = await startNatsServer(opts.natsConfig === undefined ? {} : { extraConfig: opts.natsConfig });
   const procs: ServiceProcess[] = [];
   let nc: NatsConnection | undefined;
   const stop = async () => {
@@ -53,6 +56,15 @@ export async function startTestCell(opts: { partitions?: number; cellStateArgs?:
         const p = await startServiceProcess({ entry: 'services/scheduler/src/main.ts', args: ['--nats', nats.url, ...args], readyMsg: 'ready' });
         procs.push(p);
         schedulers.push(p);
+        return p;
+      },
+      async startSimAgent(id, count, node) {
+        const p = await startServiceProcess({
+          entry: 'services/node-agent/src/main.ts',
+          args: ['--nats', nats.url, '--id', id, '--nodes', String(count), '--cpu-millis', String(node.cpuMillis), '--mem-mib', String(node.memMib), '--heartbeat-ms', String(node.heartbeatMs ?? 200)],
+        });
+        procs.push(p);
+        await p.waitForLog((l) => l.msg === 'nodes registered', 10_000);
         return p;
       },
       stop,

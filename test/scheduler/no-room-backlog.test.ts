@@ -4,25 +4,18 @@
  * that fits is placed at once, while the others keep waiting (pending, not given up). Before jobs
  * waiting for room left their slot, the fitting job waited until the backlog was given up.
  */
-import { startServiceProcess, type ServiceProcess } from '@tessera/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobs, startTestCell, submit, waitForJobs, type TestCell } from './harness.ts';
 
 describe('scheduler: jobs waiting for room leave their worker slot (real NATS, sim agent)', () => {
   let cell: TestCell;
-  let agent: ServiceProcess;
 
   beforeAll(async () => {
     cell = await startTestCell({ partitions: 1 });
-    agent = await startServiceProcess({
-      entry: 'services/node-agent/src/main.ts',
-      args: ['--nats', cell.nats.url, '--id', 'agent-b', '--nodes', '2', '--cpu-millis', '2000', '--mem-mib', '2000', '--heartbeat-ms', '200'],
-    });
-    await agent.waitForLog((l) => l.msg === 'nodes registered', 10_000);
+    await cell.startSimAgent('agent-b', 2, { cpuMillis: 2000, memMib: 2000 });
     await cell.startScheduler(['--concurrency', '2', '--sync-ms', '100', '--max-wait-ms', '3600000', '--preemption', 'off']);
   }, 60_000);
   afterAll(async () => {
-    await agent?.stop(5_000).catch(() => undefined);
     await cell?.stop();
   });
 

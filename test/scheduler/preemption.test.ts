@@ -5,7 +5,7 @@
  * stopped by their agent, handed back, and placed again once room frees; no node is ever
  * over-committed.
  */
-import { startServiceProcess, type ServiceProcess } from '@tessera/testkit';
+import type { ServiceProcess } from '@tessera/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertNoOverCommit, jobs, metric, nodes, startTestCell, submit, waitForJobs, waitUntil, type TestCell } from './harness.ts';
 
@@ -17,21 +17,15 @@ const job = (id: string, count: number, seconds: number, extra: Record<string, u
 
 describe('preemption (real NATS, sim agent)', () => {
   let cell: TestCell;
-  let agent: ServiceProcess;
   let scheduler: ServiceProcess;
 
   beforeAll(async () => {
     cell = await startTestCell({ partitions: 2, cellStateArgs: NO_MIN_RUNTIME });
-    agent = await startServiceProcess({
-      entry: 'services/node-agent/src/main.ts',
-      args: ['--nats', cell.nats.url, '--id', 'agent-p', '--nodes', '4', '--cpu-millis', '1000', '--mem-mib', '1000', '--heartbeat-ms', '200'],
-    });
-    await agent.waitForLog((l) => l.msg === 'nodes registered', 10_000);
+    await cell.startSimAgent('agent-p', 4, { cpuMillis: 1000, memMib: 1000 });
     scheduler = await cell.startScheduler(['--sync-ms', '100', ...NO_MIN_RUNTIME]);
   }, 60_000);
 
   afterAll(async () => {
-    await agent?.stop(5_000).catch(() => undefined);
     await cell?.stop();
   });
 

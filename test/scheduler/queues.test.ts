@@ -10,7 +10,7 @@
  */
 import { queuesApplyReply, queuesListingReply, type QueueListing } from '@tessera/protocol';
 import { request } from '@tessera/runtime';
-import { startServiceProcess, type ServiceProcess } from '@tessera/testkit';
+import type { ServiceProcess } from '@tessera/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertNoOverCommit, jobs, metric, nodes, registerNodes, startTestCell, submit, waitForJobs, waitUntil, type TestCell } from './harness.ts';
 
@@ -68,22 +68,16 @@ describe('queues: DRF across two replicas (real NATS)', () => {
 
 describe('queues: a queue at its max (real NATS, sim agent, two replicas)', () => {
   let cell: TestCell;
-  let agent: ServiceProcess;
   let s: ServiceProcess[];
 
   beforeAll(async () => {
     cell = await startTestCell({ partitions: 2 });
-    agent = await startServiceProcess({
-      entry: 'services/node-agent/src/main.ts',
-      args: ['--nats', cell.nats.url, '--id', 'agent-q', '--nodes', '4', '--cpu-millis', '4000', '--mem-mib', '4000', '--heartbeat-ms', '200'],
-    });
-    await agent.waitForLog((l) => l.msg === 'nodes registered', 10_000);
+    await cell.startSimAgent('agent-q', 4, { cpuMillis: 4000, memMib: 4000 });
     await applyQueues(cell, { queues: [{ name: 'capped', max: { cpu_millis: 2000 } }, { name: 'free' }] });
     const common = ['--count', '2', '--queue-order', 'drf', '--sync-ms', '100', '--max-wait-ms', '3600000'];
     s = [await cell.startScheduler(['--index', '0', ...common]), await cell.startScheduler(['--index', '1', ...common])];
   }, 60_000);
   afterAll(async () => {
-    await agent?.stop(5_000).catch(() => undefined);
     await cell?.stop();
   });
 

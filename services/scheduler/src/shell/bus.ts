@@ -18,6 +18,14 @@ export interface SizedReply<T> {
   readonly bytes: number;
 }
 
+/** A request larger than the server's max_payload: sending it again can never work (split it). */
+export class PayloadTooLargeError extends Error {
+  override readonly name = 'PayloadTooLargeError';
+  constructor(readonly bytes: number, readonly limit: number) {
+    super(`a ${bytes}-byte request exceeds the server's ${limit}-byte max_payload`);
+  }
+}
+
 export async function requestSized<S extends z.ZodTypeAny>(
   nc: NatsConnection,
   subject: string,
@@ -26,7 +34,10 @@ export async function requestSized<S extends z.ZodTypeAny>(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<SizedReply<z.output<S>>> {
-  const msg = await abandonOnAbort(nc.request(subject, encode(payload), { timeout: timeoutMs }), signal);
+  const data = encode(payload);
+  const limit = nc.info?.max_payload;
+  if (limit !== undefined && data.length > limit) throw new PayloadTooLargeError(data.length, limit);
+  const msg = await abandonOnAbort(nc.request(subject, data, { timeout: timeoutMs }), signal);
   return { value: decodeReply(subject, msg.data, replySchema), bytes: msg.data.length };
 }
 
@@ -59,6 +70,7 @@ export function attemptFailure(e: unknown): AttemptFailure {
 
 /** Whether retrying the same request later may succeed (leader change, outage, timeout). */
 export function isTransient(e: unknown): boolean {
+  if (e instanceof PayloadTooLargeError) return false;
   if (e instanceof RemoteError) return e.code === ErrorCode.unavailable || e.code === ErrorCode.not_leader || e.code === ErrorCode.internal;
   return true; // transport: timeout, no responders, disconnected
 }

@@ -19,7 +19,7 @@ import { commitReplyFast, RemoteError, txnResultFromWire, txnToWire, type Subjec
 import type { Logger } from '@tessera/runtime';
 import { nextBatchEnd } from '../core/commit-batching.ts';
 import { attemptTimeoutMs, resendDelayMs, type ResendPolicy } from '../core/resend.ts';
-import { attemptFailure, isTransient, requestSized, sleep } from './bus.ts';
+import { attemptFailure, isTransient, PayloadTooLargeError, requestSized, sleep } from './bus.ts';
 import type { SchedulerMetrics } from './metrics.ts';
 import type { ReconnectSignal } from './reconnects.ts';
 
@@ -141,8 +141,6 @@ export class CommitPipeline {
     const wire: WireTransaction[] = new Array(txns.length);
     for (let i = 0; i < txns.length; i++) wire[i] = txnToWire(txns[i]);
     const payload = { resources: this.names, txns: wire };
-    this.o.metrics.commitBatchClaims.observe(claims);
-    this.o.metrics.commitBatchTxns.observe(txns.length);
     const giveUpAt = Date.now() + (this.o.giveUpAfterMs ?? 30_000);
     let failures = 0;
     for (;;) {
@@ -152,10 +150,23 @@ export class CommitPipeline {
       try {
         const reply = await requestSized(this.o.nc, this.o.subjects.commit, payload, commitReplyFast, timeout, this.o.reconnects?.signal);
         this.o.metrics.commitSeconds.observe((performance.now() - t0) / 1000);
+        this.o.metrics.commitBatchClaims.observe(claims);
+        this.o.metrics.commitBatchTxns.observe(txns.length);
         this.deliver(txns, cbs, reply.value.results);
         return;
       } catch (e) {
         failures++;
+        if (e instanceof PayloadTooLargeError && txns.length > 1) {
+          // Batched past the server's message limit (--batch-claims counts claims, not bytes):
+          // the halves go on their own, each split again if still too large.
+          const half = txns.length >> 1;
+          const claimsOf = (list: readonly Transaction[]) => list.reduce((n, t) => n + t.claims.length, 0);
+          await Promise.all([
+            this.send(txns.slice(0, half), cbs.slice(0, half), claimsOf(txns.slice(0, half))),
+            this.send(txns.slice(half), cbs.slice(half), claimsOf(txns.slice(half))),
+          ]);
+          return;
+        }
         if (!isTransient(e)) {
           this.o.log.error({ err: e, txns: txns.length, claims }, 'commit request refused');
           const err = new CommitRefusedError(e instanceof RemoteError ? e.message : String(e), { cause: e });

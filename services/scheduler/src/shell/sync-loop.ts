@@ -28,6 +28,8 @@ import type { ReconnectSignal } from './reconnects.ts';
 export const MIN_SYNC_TICK_MS = 10;
 /** Nodes per sync request at most (about 1-2 MB of snapshots). */
 export const MAX_NODES_PER_SYNC = 5_000;
+/** Running tasks per node assumed until a snapshot with tasks says (chunking, see SyncLoop.chunks). */
+const GUESSED_TASKS_PER_NODE = 16;
 /** How long syncs keep carrying running tasks after a task that could preempt last found no room. */
 export const TASKS_WANTED_MS = 30_000;
 
@@ -77,6 +79,8 @@ export class SyncLoop {
   private waiters: ((r: SchedulerReplica) => void)[] = [];
   private loopDone: Promise<void> | undefined;
   private nodesPerPartition = 0;
+  /** Running tasks per partition of the last snapshots that carried them (0: none seen yet). */
+  private tasksPerPartition = 0;
   private lastErrorLog = 0;
   private failures = 0;
   private lastFailure: AttemptFailure = 'refused';
@@ -156,7 +160,7 @@ export class SyncLoop {
       this.nextRound = first + count;
       const k = count;
       try {
-        for (const chunk of chunkSyncRequests(mergeSyncRequests(rounds), this.nodesPerPartition, MAX_NODES_PER_SYNC)) {
+        for (const chunk of this.chunks(mergeSyncRequests(rounds))) {
           if (!(await this.fetch(replica, chunk))) break; // the view was rebuilt
         }
         this.failures = 0;
@@ -190,7 +194,7 @@ export class SyncLoop {
     const replica = this.build(first.value.partitions);
     this.apply(replica, first.value, first.bytes, t0);
     const rest = replica.bootstrapRequests().filter((r) => r.partition !== 0);
-    for (const chunk of chunkSyncRequests(rest, this.nodesPerPartition, MAX_NODES_PER_SYNC)) {
+    for (const chunk of this.chunks(rest)) {
       if (!(await this.fetch(replica, chunk))) return false;
     }
     this.current = replica;
@@ -302,7 +306,7 @@ export class SyncLoop {
             if (partition < replica.config.partitions) reqs.push({ partition, since: snapshot ? -1 : replica.view.partitions[partition].version });
           }
           this.deps.metrics.viewRefreshes.inc(reqs.length);
-          for (const chunk of chunkSyncRequests(reqs, this.nodesPerPartition, MAX_NODES_PER_SYNC)) {
+          for (const chunk of this.chunks(reqs)) {
             if (!(await this.fetch(replica, chunk))) break;
           }
         }
@@ -317,16 +321,41 @@ export class SyncLoop {
     this.refreshing = false;
   }
 
-  /** One sync request; false when the cell's partition count changed (the view is rebuilt). */
+  /**
+   * Requests in chunks of about MAX_NODES_PER_SYNC items: nodes, and their running tasks while
+   * the syncs carry them (a cell full of small tasks has tens of them per node: 32 partitions of
+   * 1,000 nodes with their tasks were an 8 MB reply, cut by the cell-state and blocking its loop).
+   */
+  private chunks(requests: readonly SyncRequest[]): SyncRequest[][] {
+    const wanted = this.now() < this.tasksWantedUntil;
+    // Before any snapshot with tasks came: a guess, corrected by the first reply.
+    const tasks = !wanted ? 0 : this.tasksPerPartition > 0 ? this.tasksPerPartition : GUESSED_TASKS_PER_NODE * this.nodesPerPartition;
+    return chunkSyncRequests(requests, this.nodesPerPartition + tasks, MAX_NODES_PER_SYNC);
+  }
+
+  /**
+   * One sync request, and again for the partitions a cut reply left out (the cell-state cuts a
+   * reply to the message size limit): a snapshot asked for and not received would otherwise
+   * never come (the next rounds ask for deltas, which carry only the nodes that changed, so a
+   * view that just started wanting tasks would never see those of unchanged nodes). False when
+   * the cell's partition count changed (the view is rebuilt).
+   */
   private async fetch(replica: SchedulerReplica, requests: readonly SyncRequest[]): Promise<boolean> {
-    const t0 = performance.now();
-    const reply = await this.request(requests);
-    if (reply.value.partitions !== replica.config.partitions) {
-      this.deps.log.warn({ had: replica.config.partitions, now: reply.value.partitions }, 'the cell has another partition count; rebuilding the view');
-      this.current = undefined;
-      return false;
+    let asked = requests;
+    while (asked.length > 0) {
+      const t0 = performance.now();
+      const reply = await this.request(asked);
+      if (reply.value.partitions !== replica.config.partitions) {
+        this.deps.log.warn({ had: replica.config.partitions, now: reply.value.partitions }, 'the cell has another partition count; rebuilding the view');
+        this.current = undefined;
+        return false;
+      }
+      this.apply(replica, reply.value, reply.bytes, t0);
+      if (reply.value.syncs.length === 0 || reply.value.syncs.length >= asked.length) return true;
+      const got = new Set<number>();
+      for (const w of reply.value.syncs) got.add(w.partition);
+      asked = asked.filter((r) => !got.has(r.partition));
     }
-    this.apply(replica, reply.value, reply.bytes, t0);
     return true;
   }
 
@@ -334,6 +363,7 @@ export class SyncLoop {
     const now = this.now();
     this.deps.queueUsage?.update(reply.queues);
     let snapshotNodes = 0;
+    let snapshotTasks = 0;
     let snapshots = 0;
     for (const w of reply.syncs) {
       if (w.partition >= replica.config.partitions) continue;
@@ -346,16 +376,22 @@ export class SyncLoop {
       if (s.kind === 'snapshot') {
         snapshots++;
         snapshotNodes += s.nodes.length;
+        for (const n of s.nodes) snapshotTasks += n.tasks?.length ?? 0;
       }
     }
     if (snapshots > 0) {
-      const est = snapshotNodes / snapshots;
-      this.nodesPerPartition = this.nodesPerPartition === 0 ? est : Math.max(est, this.nodesPerPartition * 0.9);
+      this.nodesPerPartition = decayingMax(this.nodesPerPartition, snapshotNodes / snapshots);
+      if (snapshotTasks > 0) this.tasksPerPartition = decayingMax(this.tasksPerPartition, snapshotTasks / snapshots);
     }
     this.deps.metrics.syncSeconds.observe((performance.now() - t0) / 1000);
     this.deps.metrics.syncBytes.inc(bytes);
     this.deps.metrics.viewNodes.set(replica.view.nodeCount);
   }
+}
+
+/** A per-partition size estimate: the new figure, or the last one decayed by 10 % if larger. */
+function decayingMax(last: number, est: number): number {
+  return last === 0 ? est : Math.max(est, last * 0.9);
 }
 
 /**
