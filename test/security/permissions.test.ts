@@ -51,8 +51,8 @@ function matrix(): Row[] {
       id: { role: 'scheduler' },
       pub: {
         deny: [s.nodeRegister('agent-a'), s.taskEnded('agent-a'), s.jobsSubmit('team-a'), s.controlMode, s.nodeAdmin, s.commitLogSubject, s.assign('agent-a'),
-          `$KV.${s.configBucket}.mode`, `${js}.CONSUMER.MSG.NEXT.${s.jobsStream}.${s.jobsCellStateConsumer}`, ...streamAdmin, ...cveAndLegacy],
-        allow: [s.sync, s.commit, s.jobOutcome, s.queryNodes, `${js}.CONSUMER.MSG.NEXT.${s.jobsStream}.${s.jobsConsumer}`, `${js}.STREAM.INFO.KV_${s.configBucket}`],
+          `$KV.${s.configBucket}.mode`, `${js}.CONSUMER.MSG.NEXT.${s.jobsStream}.${s.jobsCellStateConsumer}`, `${js}.STREAM.MSG.GET.${s.commitLogStream}`, ...streamAdmin, ...cveAndLegacy],
+        allow: [s.sync, s.commit, s.jobOutcome, s.queryNodes, `${js}.CONSUMER.MSG.NEXT.${s.jobsStream}.${s.jobsConsumer}`, `${js}.STREAM.INFO.KV_${s.configBucket}`, `${js}.STREAM.MSG.GET.${s.jobsStream}`],
       },
       sub: { deny: [...everyonesInbox, s.nodeRegisterAll, s.assign('agent-a'), s.commitLogSubject], allow: [s.controlMode, '_INBOX_scheduler.>'] },
     },

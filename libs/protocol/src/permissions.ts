@@ -120,6 +120,8 @@ export function permissionsFor(s: Subjects, id: Identity): Permissions {
           allow: [
             s.sync, s.commit, s.jobOutcome, `${p}.query.>`, `${JS}.INFO`,
             `${JS}.STREAM.INFO.${s.jobsStream}`, `${JS}.STREAM.INFO.${s.commitLogStream}`,
+            // The oldest unacknowledged job's age (tessera_scheduler_oldest_pending_seconds).
+            `${JS}.STREAM.MSG.GET.${s.jobsStream}`,
             `${JS}.CONSUMER.INFO.${s.jobsStream}.*`, `${JS}.CONSUMER.MSG.NEXT.${s.jobsStream}.${s.jobsConsumer}`,
             `$JS.ACK.${s.jobsStream}.${s.jobsConsumer}.>`,
             ...kvReader(s.configBucket, 'mode'),
