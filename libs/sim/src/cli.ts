@@ -65,6 +65,7 @@ const PARAMS = {
   'tasks-per-round': { parse: int('tasks-per-round', 1), key: 'maxTasksPerRound' },
   'quality-sample': { parse: int('quality-sample', 0), key: 'qualitySample' },
   'timeline-s': { parse: num('timeline-s', 0), key: 'timelineBucketS' },
+  'production-priority': { parse: int('production-priority', 0), key: 'productionPriority' },
 } as const;
 type Param = keyof typeof PARAMS;
 
@@ -112,6 +113,9 @@ function program(): Command {
     .addOption(new Option('--tasks-per-round <k>', 'tasks of a job placed per decision round').argParser(PARAMS['tasks-per-round'].parse))
     .addOption(new Option('--quality-sample <k>', 'random nodes compared per placement for quality (0: off)').argParser(PARAMS['quality-sample'].parse))
     .addOption(new Option('--timeline-s <b>', 'add per-bucket figures (by submit time) to the summary').argParser(PARAMS['timeline-s'].parse))
+    .addOption(new Option('--production-priority <p>', 'production is priority ≥ p: lower jobs are submitted preemptible, delays split by class (google2011: 9)').argParser(PARAMS['production-priority'].parse))
+    .option('--preemption', 'preemption on (DESIGN §11, the policy defaults: gap 10, min run time 30 s, 50/s per replica)')
+    .option('--check', 'check the DESIGN §5/§11 invariants at the end (summary `invariants`)')
     .addOption(new Option('--sweep <param=values>', 'one run per value, e.g. schedulers=1,2,4,8').argParser(parseSweep))
     .option('--json', 'print the summary as JSON')
     .option('--no-wall', 'leave wall_s out (output then depends only on the inputs)')
@@ -131,6 +135,8 @@ function runOptionsOf(opts: Record<string, unknown>): RunOptions {
     const v = opts[camel(flag)];
     if (v !== undefined) o[key] = v;
   }
+  if (opts.preemption === true) o.preemption = {};
+  if (opts.check === true) o.check = true;
   return o as RunOptions;
 }
 

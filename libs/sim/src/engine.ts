@@ -106,6 +106,8 @@ export interface SimConfig {
    * evictions as cell-state does, and victims go back to be placed again. Absent: off.
    */
   readonly preemption?: SimPreemptionOptions;
+  /** When set, delays are also split by class: production (priority ≥ this) and batch (below). */
+  readonly productionPriority?: number;
 }
 
 /**
@@ -164,6 +166,7 @@ export function checkSimConfig(c: SimConfig): void {
   nonNeg('arrivalWindowS', c.arrivalWindowS);
   if (!(c.maxTaskDurationS > 0)) throw new RangeError(`maxTaskDurationS must be > 0, got ${c.maxTaskDurationS}`);
   if (!(c.adaptiveThresholdMs > 0)) throw new RangeError(`adaptiveThresholdMs must be > 0, got ${c.adaptiveThresholdMs}`);
+  if (c.productionPriority !== undefined && !Number.isFinite(c.productionPriority)) throw new RangeError(`productionPriority must be a finite number, got ${c.productionPriority}`);
   if (!QUEUE_ORDERS.includes(c.queueOrder)) throw new RangeError(`queueOrder must be one of ${QUEUE_ORDERS.join(', ')}, got ${String(c.queueOrder)}`);
 }
 
@@ -245,6 +248,20 @@ export interface SimStats {
   timeline: TimelineBucket[];
   /** Evictions and their victims (preemption on only). */
   preemption?: PreemptionStats;
+  /** Measured jobs by class (productionPriority set only). */
+  byClass?: { readonly production: ClassStats; readonly batch: ClassStats };
+}
+
+/** Measured jobs of one priority class: placed ones with their delay, and those given up. */
+export interface ClassStats {
+  jobsPlaced: number;
+  tasksPlaced: number;
+  jobsUnschedulable: number;
+  readonly delayMs: Samples;
+}
+
+function classStats(): ClassStats {
+  return { jobsPlaced: 0, tasksPlaced: 0, jobsUnschedulable: 0, delayMs: new Samples() };
 }
 
 export interface TimelineBucket {
@@ -347,6 +364,7 @@ export class Simulation {
       simEndMs: 0, events: 0, syncRounds: 0, syncedNodes: 0, busyMs: new Float64Array(config.schedulers), commitBatches: 0,
       modeRounds: {}, quotaWaits: 0, timeline: [], proposedByRank: new Float64Array(config.partitions), refusedByRank: new Float64Array(config.partitions),
       ...(this.pre === undefined ? {} : { preemption: this.pre.stats }),
+      ...(config.productionPriority === undefined ? {} : { byClass: { production: classStats(), batch: classStats() } }),
     };
   }
 
@@ -822,12 +840,19 @@ export class Simulation {
       // Victims placed again are counted as they commit (PreemptionBook.placed); given up, reported here.
       if (run.failed.length > 0) this.pre!.gaveUp(run.failed);
     } else if (rec.measured) {
+      const cls = st.byClass === undefined ? undefined : rec.spec.job.priority >= this.config.productionPriority! ? st.byClass.production : st.byClass.batch;
       if (run.state === 'placed') {
         st.jobsPlaced++;
         const delay = run.finishedAt! - rec.submittedAt;
         st.delayMs.add(delay);
         if (this.bucketMs > 0) this.bucket(rec.submittedAt).delayMs.add(delay);
+        if (cls !== undefined) {
+          cls.jobsPlaced++;
+          cls.tasksPlaced += run.taskCount;
+          cls.delayMs.add(delay);
+        }
       } else {
+        if (cls !== undefined) cls.jobsUnschedulable++;
         st.jobsUnschedulable++;
         st.tasksUnschedulable += run.failed.length;
         for (const k in run.reasons) st.unschedulableReasons[k] = (st.unschedulableReasons[k] ?? 0) + run.reasons[k];

@@ -62,6 +62,8 @@ export interface PreemptionStats {
   givenUp: number;
   /** Per victim placed again: eviction → committed again (ms). */
   replaceDelayMs: Samples;
+  /** Σ over victims of the time they had run when evicted (task·ms thrown away: a victim starts again from scratch). */
+  lostTaskMs: number;
   /** Nodes found over-committed right after a commit (node: resource allocated > capacity); must stay empty. */
   overCommits: string[];
   /** Every eviction, in order. */
@@ -86,7 +88,7 @@ export interface Victim<R> {
 export class PreemptionBook<R> {
   readonly stats: PreemptionStats = {
     evictions: 0, preemptingTxns: 0, preemptorTasks: 0, requeued: 0, placedAgain: 0, givenUp: 0,
-    replaceDelayMs: new Samples(), overCommits: [], ledger: [],
+    replaceDelayMs: new Samples(), lostTaskMs: 0, overCommits: [], ledger: [],
   };
   private readonly running = new Map<string, Running<R>>();
   private readonly jobs = new Map<string, JobSpec>();
@@ -166,6 +168,7 @@ export class PreemptionBook<R> {
       this.stats.ledger.push(e);
       this.open.set(id, e);
       this.stats.evictions++;
+      this.stats.lostTaskMs += atMs - r.rt.startedAt;
       out.push({ task: r.task, rec: r.rec, demand: r.rt.demand });
     }
     return out;

@@ -19,11 +19,17 @@
  * - preemption (only when on): evictions (victims evicted), preemptor_tasks (committed claims whose
  *   placement needed evictions), victims_per_preemptor = evictions / preemptor_tasks, requeued,
  *   placed_again, given_up, pending_at_end (victims neither: only when a run stopped early),
- *   replace_delay_ms (eviction → committed again), over_commits (nodes over capacity after a commit).
+ *   replace_delay_ms (eviction → committed again), lost_task_s (Σ victims' run time when evicted:
+ *   a victim starts again from scratch), over_commits (nodes over capacity after a commit).
+ * - delay_by_class (only with productionPriority): per class (production: priority ≥ it; batch:
+ *   below), measured jobs placed and given up, tasks of the placed ones, and their delay_ms.
+ * - invariants (only for runs with `check`): DESIGN §5/§11 violations found (first few of each
+ *   kind, and how many): cell (over-commit, allocation ≠ Σ tasks), jobs, evictions, over_commits.
  * - wall_s: wall-clock seconds of the run; the only field that varies between identical runs.
  */
 import type { ResourceSpace } from '@tessera/core';
-import type { SimConfig, SimStats } from './engine.ts';
+import type { ClassStats, SimConfig, SimStats } from './engine.ts';
+import type { Samples } from './samples.ts';
 
 export interface Summary {
   config: Record<string, unknown>;
@@ -56,8 +62,20 @@ export interface Summary {
   sim_time_s: number;
   timeline?: TimelineRow[];
   preemption?: PreemptionSummary;
+  delay_by_class?: { production: ClassSummary; batch: ClassSummary };
+  invariants?: InvariantsSummary;
   wall_s?: number;
 }
+
+export interface ClassSummary {
+  jobs_placed: number;
+  tasks_placed: number;
+  unschedulable: number;
+  delay_ms: { p50: number; p90: number; p99: number; mean: number; max: number };
+}
+
+/** Per kind: how many violations, and the first few. */
+export type InvariantsSummary = Record<'cell' | 'jobs' | 'evictions' | 'over_commits', { count: number; first: string[] }>;
 
 export interface PreemptionSummary {
   evictions: number;
@@ -69,6 +87,8 @@ export interface PreemptionSummary {
   given_up: number;
   pending_at_end: number;
   replace_delay_ms: { p50: number; p99: number; max: number };
+  /** Victims' run time thrown away (task·s): each starts again from scratch. */
+  lost_task_s: number;
   over_commits: number;
 }
 
@@ -115,7 +135,7 @@ export function summarize(stats: SimStats, config: SimConfig, space: ResourceSpa
     conflict_fraction: r6(stats.proposedClaims > 0 ? stats.conflicts / stats.proposedClaims : 0),
     conflicts_by_reason: sortedRecord(stats.conflictsByReason),
     retries_per_placement: r6(stats.placements > 0 ? stats.retriedClaims / stats.placements : 0),
-    delay_ms: { p50: r3(d.percentile(50)), p90: r3(d.percentile(90)), p99: r3(d.percentile(99)), mean: r3(d.mean()), max: r3(d.max()) },
+    delay_ms: delays(d),
     staleness_ms: { mean: r3(stats.stalenessMs.mean()), p99: r3(stats.stalenessMs.percentile(99)) },
     quality: r6(stats.qualityCount > 0 ? stats.qualitySum / stats.qualityCount : 0),
     utilization: r6(util),
@@ -133,6 +153,7 @@ export function summarize(stats: SimStats, config: SimConfig, space: ResourceSpa
     events: stats.events,
     sim_time_s: r3(stats.simEndMs / 1000),
   };
+  if (stats.byClass !== undefined) s.delay_by_class = { production: classSummary(stats.byClass.production), batch: classSummary(stats.byClass.batch) };
   const p = stats.preemption;
   if (p !== undefined) {
     const rd = p.replaceDelayMs;
@@ -142,6 +163,7 @@ export function summarize(stats: SimStats, config: SimConfig, space: ResourceSpa
       requeued: p.requeued, placed_again: p.placedAgain, given_up: p.givenUp,
       pending_at_end: p.evictions - p.placedAgain - p.givenUp,
       replace_delay_ms: { p50: r3(rd.percentile(50)), p99: r3(rd.percentile(99)), max: r3(rd.max()) },
+      lost_task_s: r3(p.lostTaskMs / 1000),
       over_commits: p.overCommits.length,
     };
   }
@@ -161,6 +183,14 @@ export function summarize(stats: SimStats, config: SimConfig, space: ResourceSpa
     });
   }
   return s;
+}
+
+function delays(d: Samples): Summary['delay_ms'] {
+  return { p50: r3(d.percentile(50)), p90: r3(d.percentile(90)), p99: r3(d.percentile(99)), mean: r3(d.mean()), max: r3(d.max()) };
+}
+
+function classSummary(c: ClassStats): ClassSummary {
+  return { jobs_placed: c.jobsPlaced, tasks_placed: c.tasksPlaced, unschedulable: c.jobsUnschedulable, delay_ms: delays(c.delayMs) };
 }
 
 function byRank(stats: SimStats): Summary['by_freshness_rank'] {

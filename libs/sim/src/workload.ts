@@ -9,7 +9,7 @@
  * at `maxTaskDurationS`, and the load is computed with the same cap, so "80%" means what the
  * simulated cell actually receives.
  */
-import { ResourceSpace, taskCount, type NodeRegistration } from '@tessera/core';
+import { ResourceSpace, taskCount, type JobSpec, type NodeRegistration } from '@tessera/core';
 import { createRng, type Rng } from '@tessera/policy';
 import {
   BUNDLED,
@@ -51,6 +51,11 @@ export interface WorkloadOptions {
   readonly maxTaskDurationS: number;
   readonly defaultTaskDurationS: number;
   readonly space?: ResourceSpace;
+  /**
+   * Jobs of a priority below this (and no `preemptible` of their own) are submitted preemptible:
+   * google2011's batch, below production priority 9 (DESIGN §11). Default: as the trace says.
+   */
+  readonly preemptibleBelow?: number;
 }
 
 export interface Workload {
@@ -148,6 +153,9 @@ export async function buildWorkload(o: WorkloadOptions): Promise<Workload> {
   const capacity = capacityOf(nodes, space);
   const work = meanWork(jobs, space, o.maxTaskDurationS, o.defaultTaskDurationS);
   const describe: Record<string, unknown> = { trace: tracePath, cell, nodes: nodes.length };
+  const below = o.preemptibleBelow;
+  const mark = below === undefined ? (job: JobSpec) => job : (job: JobSpec): JobSpec => (job.priority < below && job.preemptible === undefined ? { ...job, preemptible: true } : job);
+  if (below !== undefined) describe.preemptible_below = below;
 
   if (o.workload !== undefined) {
     if (Array.isArray(o.load)) throw new RangeError('a load schedule needs synthetic arrivals (leave out --workload)');
@@ -164,7 +172,7 @@ export async function buildWorkload(o: WorkloadOptions): Promise<Workload> {
     describe.arrivals = 'trace';
     const arrivals: Iterable<SimJob> = {
       *[Symbol.iterator]() {
-        for (const tj of jobs) yield { submitS: (tj.submitS - origin) / speed, job: tj.job, taskDurationsS: tj.taskDurationsS };
+        for (const tj of jobs) yield { submitS: (tj.submitS - origin) / speed, job: mark(tj.job), taskDurationsS: tj.taskDurationsS };
       },
     };
     return { space, nodes, arrivals, describe };
@@ -181,7 +189,9 @@ export async function buildWorkload(o: WorkloadOptions): Promise<Workload> {
   return {
     space,
     nodes,
-    arrivals: { [Symbol.iterator]: () => poissonSchedule(dist, createRng(`${seed}/arrivals`), ratePerLoad, steps) },
+    arrivals: below === undefined
+      ? { [Symbol.iterator]: () => poissonSchedule(dist, createRng(`${seed}/arrivals`), ratePerLoad, steps) }
+      : { *[Symbol.iterator]() { for (const j of poissonSchedule(dist, createRng(`${seed}/arrivals`), ratePerLoad, steps)) yield { ...j, job: mark(j.job) }; } },
     describe,
   };
 }

@@ -55,4 +55,15 @@ describe('sim CLI', () => {
     expect(out.join('')).toMatch(/conflicts \d+\/\d+ = [\d.]+%.*\n.*delay p50/s);
     expect(out.join('')).toMatch(/wall [\d.]+ s/);
   });
+
+  it('--preemption --production-priority 9 --check: google2011 batch is preemptible, evictions and invariants are in the summary', async () => {
+    const { out } = capture();
+    const args = ['--workload', BUNDLED.google2011Sample, '--nodes', '8', '--load', '4', '--duration-s', '300', '--max-task-s', '120', '--schedulers', '2', '--partitions', '4'];
+    expect(await main([...args, '--production-priority', '9', '--preemption', '--check', '--json', '--no-wall'])).toBe(0);
+    const s = JSON.parse(out.join('')) as { preemption?: { evictions: number; requeued: number }; delay_by_class?: { production: { jobs_placed: number } }; invariants?: Record<string, { count: number }> };
+    expect(s.preemption!.evictions).toBeGreaterThan(0);
+    expect(s.preemption!.requeued).toBe(s.preemption!.evictions);
+    expect(s.delay_by_class!.production.jobs_placed).toBeGreaterThan(0);
+    expect(Object.values(s.invariants!).map((v) => v.count)).toEqual([0, 0, 0, 0]);
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateJobSpec, type JobSpecInput } from '@tessera/core';
-import { cellViolations, evictionViolations, jobViolations, summarize, type SimConfig, type SimJob } from '../src/index.ts';
+import { BUNDLED } from '@tessera/workloads';
+import { buildWorkload, cellViolations, evictionViolations, jobViolations, summarize, type SimConfig, type SimJob } from '../src/index.ts';
 import { cell, config, simulate, space } from './fixtures.ts';
 
 function job(submitS: number, spec: JobSpecInput): SimJob {
@@ -50,6 +51,9 @@ describe('simulator preemption', () => {
     // The victim's first end (at 300 s) was cancelled: its second run holds the node until ~370 s.
     expect(delayS('probe')).toBeGreaterThan(50);
     expect(summary.preemption).toMatchObject({ evictions: 1, requeued: 1, placed_again: 1, given_up: 0, pending_at_end: 0, over_commits: 0, victims_per_preemptor: 1 });
+    // The victim had run from 0 s to the production job's commit at ~60 s.
+    expect(summary.preemption!.lost_task_s).toBeGreaterThan(59);
+    expect(summary.preemption!.lost_task_s).toBeLessThan(62);
     expect(p.overCommits).toEqual([]);
     expect(cellViolations(sim.cell)).toEqual([]);
     expect(evictionViolations(p.ledger)).toEqual([]);
@@ -81,5 +85,19 @@ describe('simulator preemption', () => {
     expect(evictionViolations([{ ...ok, requeued: 2 }])).toHaveLength(1);
     expect(evictionViolations([{ ...ok, placedAgainAtMs: undefined }])).toHaveLength(1);
     expect(evictionViolations([ok, { ...ok, atMs: 15, placedAgainAtMs: 30 }])).toHaveLength(1);
+  });
+
+  it('splits delays by class and, with a production priority, submits the jobs below it preemptible', async () => {
+    const { summary } = run({ preemption: {}, productionPriority: 10 });
+    expect(summary.delay_by_class!.production.jobs_placed).toBe(1);
+    expect(summary.delay_by_class!.production.delay_ms.max).toBeLessThan(2000);
+    expect(summary.delay_by_class!.batch.jobs_placed).toBe(2);
+    const w = await buildWorkload({ workload: BUNDLED.google2011Sample, nodes: 10, seed: 1, maxTaskDurationS: 600, defaultTaskDurationS: 60, preemptibleBelow: 9 });
+    let n = 0;
+    for (const j of w.arrivals) {
+      expect(j.job.preemptible === true).toBe(j.job.priority < 9);
+      if (++n === 300) break;
+    }
+    expect(n).toBe(300);
   });
 });

@@ -26,6 +26,7 @@ import { analyticGrid, expectedConflictsPerSlot } from './analytic.ts';
 import { runAll, type PoolRun } from './pool.ts';
 import { experimentFairness } from './fairness.ts';
 import { experimentFgd, experimentFgdParallel } from './fgd.ts';
+import { experimentPreemption } from './preemption.ts';
 
 const DOCS = fileURLToPath(new URL('../../../../docs/', import.meta.url));
 const PLOTS = join(DOCS, 'plots');
@@ -256,7 +257,7 @@ async function experimentD(ctx: Context): Promise<void> {
 // ---- main -------------------------------------------------------------------------------------
 
 // `fgd` (docs/fgd.md) runs only when asked for (--only fgd): it is long and has its own document.
-const EXPERIMENTS: Record<string, (ctx: Context) => Promise<void>> = { a: experimentA, b: experimentB, c: experimentC, d: experimentD, fgd: experimentFgd, 'fgd-n': experimentFgdParallel, fairness: experimentFairness };
+const EXPERIMENTS: Record<string, (ctx: Context) => Promise<void>> = { a: experimentA, b: experimentB, c: experimentC, d: experimentD, fgd: experimentFgd, 'fgd-n': experimentFgdParallel, fairness: experimentFairness, preemption: experimentPreemption };
 const DEFAULT_EXPERIMENTS = ['a', 'b', 'c', 'd'];
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -266,7 +267,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (argv[i] === '--only') only = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (argv[i] === '--workers') workers = Number(argv[++i]);
     else {
-      process.stderr.write(`experiments: unknown argument ${argv[i]} (use --only a,b,c,d,fgd,fgd-n,fairness and --workers N)\n`);
+      process.stderr.write(`experiments: unknown argument ${argv[i]} (use --only a,b,c,d,fgd,fgd-n,fairness,preemption and --workers N)\n`);
       return 2;
     }
   }
