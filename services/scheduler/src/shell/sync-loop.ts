@@ -249,6 +249,7 @@ export class SyncLoop {
     if (had || replica === undefined) return Promise.resolve();
     const all: SyncRequest[] = [];
     for (let p = 0; p < replica.config.partitions; p++) all.push({ partition: p, since: -1 });
+    this.deps.log.info({ partitions: all.length, requests: this.chunks(all).length, forMs: TASKS_WANTED_MS }, 'syncs carry running tasks (a task that may preempt found no room)');
     return this.refresh(all);
   }
 
@@ -329,8 +330,12 @@ export class SyncLoop {
   private chunks(requests: readonly SyncRequest[]): SyncRequest[][] {
     const wanted = this.now() < this.tasksWantedUntil;
     // Before any snapshot with tasks came: a guess, corrected by the first reply.
-    const tasks = !wanted ? 0 : this.tasksPerPartition > 0 ? this.tasksPerPartition : GUESSED_TASKS_PER_NODE * this.nodesPerPartition;
-    return chunkSyncRequests(requests, this.nodesPerPartition + tasks, MAX_NODES_PER_SYNC);
+    // The view's own count too: nodes registered after the bootstrap came in deltas, never in a
+    // snapshot (a replica started before its cell's nodes estimated 0 and asked for everything at once).
+    const r = this.current;
+    const nodes = Math.max(this.nodesPerPartition, r === undefined ? 0 : r.view.nodeCount / r.config.partitions);
+    const tasks = !wanted ? 0 : this.tasksPerPartition > 0 ? this.tasksPerPartition : GUESSED_TASKS_PER_NODE * nodes;
+    return chunkSyncRequests(requests, nodes + tasks, MAX_NODES_PER_SYNC);
   }
 
   /**
@@ -355,6 +360,7 @@ export class SyncLoop {
       const got = new Set<number>();
       for (const w of reply.value.syncs) got.add(w.partition);
       asked = asked.filter((r) => !got.has(r.partition));
+      this.deps.log.debug({ got: got.size, missing: asked.length }, 'sync reply cut by the cell-state; asking again for the rest');
     }
     return true;
   }
