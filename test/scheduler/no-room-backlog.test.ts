@@ -33,3 +33,31 @@ describe('scheduler: jobs waiting for room leave their worker slot (real NATS, s
     expect(l.map((j) => j.state)).toEqual(big.map(() => 'pending'));
   }, 30_000);
 });
+
+describe('scheduler: a job waiting for room wakes when a sync shows room (real NATS, sim agent)', () => {
+  let cell: TestCell;
+
+  beforeAll(async () => {
+    cell = await startTestCell({ partitions: 1 });
+    await cell.startSimAgent('agent-w', 1, { cpuMillis: 2000, memMib: 2000 });
+    await cell.startScheduler(['--sync-ms', '100', '--max-wait-ms', '3600000', '--preemption', 'off']);
+  }, 60_000);
+  afterAll(async () => {
+    await cell?.stop();
+  });
+
+  it('is placed as soon as the node frees, not at the end of its doubled wait', async () => {
+    const whole = (seconds: number) => [{ name: 't', count: 1, resources: { cpu_millis: 2000, mem_mib: 16 }, duration_s: seconds }];
+    await submit(cell, { id: 'first', tasks: whole(8) });
+    await waitForJobs(cell, ['first'], ['running'], 15_000);
+    const submitted = Date.now();
+    await submit(cell, { id: 'next', tasks: whole(600) });
+    // Its rounds without room come about 1, 2, 4 and 8 s apart (the 5th ~15 s after submit); the
+    // node frees about 8 s after `first` started, and the sync showing it wakes `next` at once.
+    await waitForJobs(cell, ['next'], ['running'], 20_000);
+    const waitedS = (Date.now() - submitted) / 1000;
+    expect(waitedS).toBeLessThan(12);
+    const [first] = await jobs(cell, ['first']);
+    expect(first.state).toBe('finished');
+  }, 40_000);
+});

@@ -1,7 +1,7 @@
 /**
  * Queues over real NATS (DESIGN §10): a real cell-state, two real scheduler replicas with DRF
  * ordering, and the committer's quota.
- * - Equal-weight queues with backlogs larger than the cell end with equal dominant shares (±5%),
+ * - Equal-weight queues with backlogs larger than the cell end with equal dominant shares (±0.06),
  *   although one queue's whole backlog was submitted first (FIFO would give it the whole cell)
  *   and its tasks are twice the size of the other's (so equal shares are not equal job counts).
  * - A queue at its max keeps its jobs pending (with the quota reason) while another queue's jobs
@@ -57,7 +57,11 @@ describe('queues: DRF across two replicas (real NATS)', () => {
     const sa = full.get('a')!.dominant_share;
     const sb = full.get('b')!.dominant_share;
     expect(sa + sb).toBeCloseTo(1, 5);
-    expect(Math.abs(sa - sb)).toBeLessThanOrEqual(0.05 * Math.max(sa, sb));
+    // Within 0.06 of each other (FIFO: 1 against 0). Each replica orders by the committer's usage
+    // plus its own work in flight, not the other's: at the moment the cell fills, each may have
+    // up to its concurrency (4) of one queue's tasks out, and the last holes take only b's smaller
+    // tasks. 5 % of the larger share (~0.026, 4 cores) failed about one run in four on main.
+    expect(Math.abs(sa - sb)).toBeLessThanOrEqual(0.06);
     assertNoOverCommit(await nodes(cell));
     // The rest stays pending (backlogs larger than the cell), none given up.
     const listed = await jobs(cell, [...a, ...b]);

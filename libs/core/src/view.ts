@@ -31,6 +31,12 @@ export class SchedulerView {
   private readonly byId = new Map<string, ViewNode>();
   /** Bumped on every change; lets placement caches know when to recompute. */
   generation = 0;
+  /**
+   * Nodes that gained room in the syncs applied since the last `takeRoomFreed` (new, ready again,
+   * less allocated or more capacity), kept only once `trackRoom` is set: what a scheduler wakes
+   * jobs waiting for room by, instead of retrying them on a timer.
+   */
+  private roomFreed: ViewNode[] | undefined;
 
   constructor(space: ResourceSpace, partitionCount: number) {
     this.space = space;
@@ -43,6 +49,18 @@ export class SchedulerView {
 
   get nodeCount(): number {
     return this.byId.size;
+  }
+
+  /** Starts keeping the nodes that gain room (see `takeRoomFreed`). */
+  trackRoom(): void {
+    this.roomFreed ??= [];
+  }
+
+  /** The nodes that gained room since the last call (each at most once per sync), and forgets them. */
+  takeRoomFreed(): ViewNode[] {
+    const out = this.roomFreed ?? [];
+    if (this.roomFreed !== undefined) this.roomFreed = [];
+    return out;
   }
 
   /** Staleness of partition p at `now` (Infinity when never synced). */
@@ -138,10 +156,12 @@ export class SchedulerView {
       };
       if (s.tasks !== undefined) created.tasks = s.tasks;
       this.byId.set(s.id, created);
+      this.roomFreed?.push(created);
       return created;
     }
     // Node versions only grow, so an older state (a sync overtaken by a commit reply) is ignored.
     if (force || s.version >= n.version) {
+      if (this.roomFreed !== undefined && s.version !== n.version && gainsRoom(n, s)) this.roomFreed.push(n);
       n.labels = s.labels;
       n.capacity = s.capacity;
       n.allocated = s.allocated;
@@ -154,4 +174,11 @@ export class SchedulerView {
     }
     return n;
   }
+}
+
+/** Whether the new state of a node has room its last one had not: ready again, less allocated or more capacity somewhere. */
+function gainsRoom(last: NodeSnapshot, next: NodeSnapshot): boolean {
+  if (next.condition === 'ready' && last.condition !== 'ready') return true;
+  for (let k = 0; k < next.allocated.length; k++) if (next.allocated[k] < last.allocated[k] || next.capacity[k] > last.capacity[k]) return true;
+  return false;
 }

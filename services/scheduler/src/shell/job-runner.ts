@@ -20,7 +20,7 @@
 import { setMaxListeners } from 'node:events';
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ConflictReason, type ResourceSpace, type TaskRequest, type Transaction, type TxnResult } from '@tessera/core';
+import { ConflictReason, fitsWith, type ResourceSpace, type ResourceVector, type TaskRequest, type Transaction, type TxnResult, type ViewNode } from '@tessera/core';
 import { decodeJobsMessage, jobOutcomeRequest, okReply, tenantMismatch, type Subjects } from '@tessera/protocol';
 import type { PlacementJob } from '@tessera/policy';
 import {
@@ -69,6 +69,30 @@ export interface JobRunnerDeps {
 
 /** Everything held (working, waiting, parked) stays under this many times the working room plus lookahead. */
 const HELD_LIMIT_FACTOR = 4;
+/** A job without room waits this long after its first such round, doubling per round in a row, up to the max (parkForRoom). */
+export const ROOM_WAIT_BASE_MS = 1_000;
+export const ROOM_WAIT_MAX_MS = 10_000;
+
+/** A job parked for room (parkForRoom). */
+interface RoomWait {
+  readonly item: QueuedMsg;
+  /** Not woken before this (the replica's retry time). */
+  readonly earliest: number;
+  /** The smallest demand of its pending tasks (per resource), to judge a freed node by. */
+  readonly smallest: ResourceVector | undefined;
+  timer: NodeJS.Timeout;
+}
+
+/** Per resource, the least any of these tasks asks (a node with that much free may take one of them). */
+function smallestDemand(tasks: readonly TaskRequest[]): ResourceVector | undefined {
+  if (tasks.length === 0) return undefined;
+  const out = Float64Array.from(tasks[0].demand);
+  for (let i = 1; i < tasks.length; i++) {
+    const d = tasks[i].demand;
+    for (let k = 0; k < out.length; k++) if (d[k] < out[k]) out[k] = d[k];
+  }
+  return out;
+}
 
 /** A job waiting in the JobQueue for a worker slot; `resume` continues a job parked for quota. */
 interface QueuedMsg extends QueuedJob {
@@ -135,8 +159,10 @@ export class JobRunner {
   private parked: QueuedMsg[] = [];
   /** Held jobs parked for quota or room and not resumed yet (here, timed, or back in `waiting`): they take no room. */
   private parkedJobs = 0;
-  /** Timers of jobs waiting for room (parkForRoom), cleared on stop. */
-  private readonly roomTimers = new Set<NodeJS.Timeout>();
+  /** Jobs waiting for room (parkForRoom): each woken by its timer or by a sync that shows room for it. */
+  private readonly roomWaits = new Set<RoomWait>();
+  /** Consecutive rounds without room of a run (its room waits grow with them). */
+  private readonly roomParks = new WeakMap<JobRun, number>();
   /** The demand of the jobs this replica works on, on top of the committer's usage (for ordering). */
   private readonly ownUsage = new InFlightUsage();
   private pulling: Promise<void> | undefined;
@@ -158,6 +184,7 @@ export class JobRunner {
     this.now = d.now ?? Date.now;
     // Every job waiting out a backoff listens on this signal.
     setMaxListeners(0, this.abort.signal);
+    d.sync.onRoomFreed = (nodes) => this.roomFreed(nodes);
   }
 
   /** Jobs taken from the stream and not yet settled. */
@@ -198,8 +225,8 @@ export class JobRunner {
   async stop(graceMs = 5_000): Promise<void> {
     this.abort.abort();
     for (const r of this.roomWaiters.splice(0)) r();
-    for (const t of this.roomTimers) clearTimeout(t);
-    this.roomTimers.clear();
+    for (const w of this.roomWaits) clearTimeout(w.timer);
+    this.roomWaits.clear();
     await Promise.race([this.queue.onIdle(), sleep(graceMs)]);
     this.queue.clear();
     for (const h of [...this.held]) this.releaseMessage(h, 'nak');
@@ -419,6 +446,7 @@ export class JobRunner {
       }
       lastRoundEmpty = proposal.txns.length === 0;
       if (lastRoundEmpty) return stepAfterEmptyRound(run);
+      this.roomParks.delete(run);
       const end = await this.commitRound(replica, run, proposal.txns);
       own += end.own;
       return end.step;
@@ -449,7 +477,7 @@ export class JobRunner {
           if (lastRoundEmpty && refreshed === undefined) {
             // The next round (after the park) tries these tasks again: count them now.
             if (noRoomBefore !== undefined) metrics.retries.inc({ cause: 'no_room' }, noRoomBefore.size);
-            return this.parkForRoom(m, sub, jobId, gang, jobTasks, info, run, own, step.at);
+            return this.parkForRoom(m, sub, jobId, gang, jobTasks, info, run, own, step.at, preempts && info.preemptible !== true);
           }
           // Timers have 1 ms resolution; propose refuses a run before its retryAt.
           while (this.now() < step.at && !this.abort.signal.aborted) await sleep(Math.ceil(step.at - this.now()) + 1, this.abort.signal);
@@ -471,21 +499,45 @@ export class JobRunner {
   }
 
   /**
-   * A job whose round found no room waits for its retry time outside the worker slots: it takes
-   * no room (like a quota park) and goes back to the JobQueue when the time comes, where the
-   * queue order decides who gets the next slot.
+   * A job whose round found no room waits outside the worker slots: it takes no room (like a
+   * quota park) and goes back to the JobQueue, where the queue order decides who gets the next
+   * slot, when a sync shows a node with room for its smallest pending task (after its own retry
+   * time `at`), or at the latest when its wait is over. The wait doubles with each round in a row
+   * without room, from ROOM_WAIT_BASE_MS up to ROOM_WAIT_MAX_MS (kube-scheduler's unschedulable
+   * queue: woken by cluster events, with a backoff): a backlog of jobs without room retrying every
+   * second spent the replicas' CPU on millions of rounds that could not place anything (1,000
+   * nodes, 800 jobs waiting: 2 million task attempts per replica in two minutes). A job that may
+   * preempt keeps the replica's short backoff: its next round is what finds victims.
    */
-  private parkForRoom(m: HeldJob, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[], info: PlacementJob, run: JobRun, own: number, at: number): void {
+  private parkForRoom(m: HeldJob, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[], info: PlacementJob, run: JobRun, own: number, at: number, mayPreempt: boolean): void {
     const item = this.parkedItem(m, sub, jobId, gang, tasks, info, run, own, 'waiting for room');
+    const now = this.now();
+    const parks = (this.roomParks.get(run) ?? 0) + 1;
+    this.roomParks.set(run, parks);
+    const waitMs = mayPreempt ? 0 : Math.min(ROOM_WAIT_MAX_MS, ROOM_WAIT_BASE_MS * 2 ** Math.min(parks - 1, 20));
+    const wakeAt = Math.max(at, now + waitMs);
     // +1: timers have 1 ms resolution, and propose refuses a run before its retryAt.
-    const t = setTimeout(() => {
-      this.roomTimers.delete(t);
-      if (this.abort.signal.aborted) return;
-      this.waiting.push(item);
-      this.pump();
-    }, Math.max(0, Math.ceil(at - this.now())) + 1);
-    t.unref();
-    this.roomTimers.add(t);
+    const w: RoomWait = { item, earliest: at, smallest: smallestDemand(run.pending), timer: setTimeout(() => this.wakeFromRoomWait(w), Math.ceil(wakeAt - now) + 1) };
+    w.timer.unref();
+    this.roomWaits.add(w);
+  }
+
+  private wakeFromRoomWait(w: RoomWait): void {
+    if (!this.roomWaits.delete(w)) return;
+    clearTimeout(w.timer);
+    if (this.abort.signal.aborted) return;
+    this.waiting.push(w.item);
+    this.pump();
+  }
+
+  /** A sync gave these nodes room: the jobs waiting for room that one of them may take go back to the JobQueue. */
+  private roomFreed(nodes: readonly ViewNode[]): void {
+    if (this.roomWaits.size === 0) return;
+    const now = this.now();
+    for (const w of this.roomWaits) {
+      if (now < w.earliest) continue;
+      if (w.smallest === undefined || nodes.some((n) => n.condition === 'ready' && fitsWith(n.capacity, n.allocated, n.reserved, w.smallest!))) this.wakeFromRoomWait(w);
+    }
   }
 
   private park(m: HeldJob, sub: SubmissionInput, jobId: string, gang: boolean, tasks: TaskRequest[], info: PlacementJob, run: JobRun, own: number): void {

@@ -12,7 +12,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { SchedulerView, type ResourceSpace } from '@tessera/core';
+import { SchedulerView, type ResourceSpace, type ViewNode } from '@tessera/core';
 import type { PipelineSpec, PlacementMode } from '@tessera/policy';
 import type { QueueUsageView } from './queue-usage.ts';
 import { syncFromWire, syncReplyFast, type Subjects, type SyncReply } from '@tessera/protocol';
@@ -96,6 +96,8 @@ export class SyncLoop {
   private nextRound: number | undefined;
   /** Listeners told when the replica is (re)built, e.g. to publish the mode gauge. */
   onReplica: ((r: SchedulerReplica) => void) | undefined;
+  /** Called after a sync reply with the nodes it gave room (see SchedulerView.takeRoomFreed). */
+  onRoomFreed: ((nodes: readonly ViewNode[]) => void) | undefined;
 
   constructor(private readonly deps: SyncLoopDeps) {
     this.mode = deps.settings.mode;
@@ -210,6 +212,7 @@ export class SyncLoop {
   private build(partitions: number): SchedulerReplica {
     const s = this.deps.settings;
     const view = new SchedulerView(this.deps.space, partitions);
+    view.trackRoom();
     return new SchedulerReplica(
       {
         schedulerId: s.schedulerId,
@@ -389,6 +392,8 @@ export class SyncLoop {
       this.nodesPerPartition = decayingMax(this.nodesPerPartition, snapshotNodes / snapshots);
       if (snapshotTasks > 0) this.tasksPerPartition = decayingMax(this.tasksPerPartition, snapshotTasks / snapshots);
     }
+    const freed = replica.view.takeRoomFreed();
+    if (freed.length > 0) this.onRoomFreed?.(freed);
     this.deps.metrics.syncSeconds.observe((performance.now() - t0) / 1000);
     this.deps.metrics.syncBytes.inc(bytes);
     this.deps.metrics.viewNodes.set(replica.view.nodeCount);
