@@ -75,7 +75,7 @@ const program = new Command('bench')
   .addOption(new Option('--saturation-rate <jobs/s>', '--compare: skip the search, use this rate').argParser(positive('--saturation-rate')))
   .addOption(new Option('--budget <s>', '--compare: time budget in seconds').argParser(positive('--budget')).default(840))
   .addOption(new Option('--steps <loads>', 'load steps as multiples of the saturation rate, e.g. 0.5,2,0.5 (overload and recovery; with --saturation-rate, no search)'))
-  .option('--cpu-prof', '--steps: CPU profiles of cell-state and the schedulers (bench/results/<time>-steps-profiles, not committed)')
+  .option('--cpu-prof', '--steps, --preemption: CPU profiles of cell-state and the schedulers (bench/results/<time>-<kind>-profiles, not committed)')
   .addOption(new Option('--small-jobs <n>', 'submit n single-task jobs (1 core, 10 MiB) at once to nodes of 128 cores / 256 GiB; time first submit → last commit').argParser(positiveInt('--small-jobs')))
   .addOption(new Option('--jobs-per-message <n>', '--small-jobs: jobs per jobs-stream message (1 = one message a job)').argParser(positiveInt('--jobs-per-message')))
   .addOption(new Option('--security <s>', 'NATS security of the cell: off, auth (default, as tessera up) or tls (auth over TLS)').choices([...BENCH_SECURITY]).default('auth'))
@@ -131,6 +131,19 @@ async function rebuildReport(docs: boolean): Promise<string[]> {
   return writeCompareReport(c, join(RESULTS_DIR, `${c.timestamp}.md`), { docs, scale: latestResults('scale'), profile: latestResults('profile') });
 }
 
+/**
+ * --cpu-prof: cell-state and every scheduler write a CPU profile of the whole run to
+ * bench/results/<name>/<kind> (not committed; read with bench/src/profile.ts).
+ */
+function cpuProfArgs(name: string): { 'cell-state': string[]; scheduler: string[] } {
+  const dir = (kind: string) => {
+    const d = join(REPO_ROOT, 'bench', 'results', name, kind);
+    mkdirSync(d, { recursive: true });
+    return ['--cpu-prof', '--cpu-prof-dir', d];
+  };
+  return { 'cell-state': dir('cell-state'), scheduler: dir('scheduler') };
+}
+
 async function main(): Promise<void> {
   const timestamp = stamp();
   if (o.report) {
@@ -149,7 +162,11 @@ async function main(): Promise<void> {
   }
 
   if (o.preemption) {
-    const r = await runPreemption({ nodes: o.nodes ?? 1000, schedulers: o.schedulers ?? 4, partitions: o.partitions ?? 32, burstRate: o.rate ?? 20, burstSeconds: o.duration ?? 10, seed: o.seed, fill: o.fill, ...(o.preemptionRate !== undefined ? { preemptionRate: o.preemptionRate } : {}) }, log);
+    const r = await runPreemption({
+      nodes: o.nodes ?? 1000, schedulers: o.schedulers ?? 4, partitions: o.partitions ?? 32, burstRate: o.rate ?? 20, burstSeconds: o.duration ?? 10, seed: o.seed, fill: o.fill,
+      ...(o.preemptionRate !== undefined ? { preemptionRate: o.preemptionRate } : {}),
+      ...(o.cpuProf ? { nodeArgs: cpuProfArgs(`${new Date().toISOString().replace(/[:.]/g, '-')}-preemption-profiles`) } : {}),
+    }, log);
     log(`prod: ${r.prod_placed_jobs}/${r.prod_jobs} jobs placed, delay p50 ${r.delay_ms.p50} ms p99 ${r.delay_ms.p99} ms; ${r.victims} victims for ${r.prod_tasks} tasks; prod at 90% of its guarantee after ${r.prod_to_guarantee_s ?? 'never'} s`);
     process.stdout.write(`${JSON.stringify(r)}\n`);
     return;
@@ -249,15 +266,9 @@ async function main(): Promise<void> {
     // the overload steps are about scheduling throughput, not a full cell.
     const peak = Math.max(o.maxRate, Math.max(...loads) * (o.saturationRate ?? o.maxRate));
     const { setup, workload } = await setupFor(nodes, k, partitions, peak, 0.6);
-    // --cpu-prof: every scheduler and cell-state writes a CPU profile of the whole run (read with bench/src/profile.ts).
-    const profDir = o.cpuProf ? join(REPO_ROOT, 'bench', 'results', `${timestamp}-steps-profiles`) : undefined;
-    const prof = (kind: string) => {
-      mkdirSync(join(profDir!, kind), { recursive: true });
-      return ['--cpu-prof', '--cpu-prof-dir', join(profDir!, kind)];
-    };
     const spec = {
       nodes, schedulers: k, partitions, mode: o.mode, timeScale: setup.timeScale, nodeShape: DEFAULT_SHAPE,
-      ...(profDir !== undefined ? { nodeArgs: { 'cell-state': prof('cell-state'), scheduler: prof('scheduler') } } : {}),
+      ...(o.cpuProf ? { nodeArgs: cpuProfArgs(`${timestamp}-steps-profiles`) } : {}),
     };
     log(`== steps: ${o.mode} ×${k}, ${nodes} nodes, ${partitions} partitions, time scale ${setup.timeScale}; load average ${setup.loadAvgAtStart.join(' ')}`);
     const r = await runLoadSteps(spec, workload, {

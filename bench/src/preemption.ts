@@ -22,7 +22,7 @@ import { jobsListingReply, partitionsListingReply, queuesApplyReply, queuesListi
 import { createRng } from '@tessera/policy';
 import { JobPublisher, request } from '@tessera/runtime';
 import { BUNDLED, cappedCounts, jobSizeDistribution, loadTrace } from '@tessera/workloads';
-import { BenchCell } from './cell.ts';
+import { BenchCell, type BenchCellSpec } from './cell.ts';
 import { claimCounter, counter } from './small-jobs.ts';
 import { DEFAULT_SHAPE } from './workload.ts';
 
@@ -37,6 +37,8 @@ export interface PreemptionSpec {
   readonly fill: number;
   /** The schedulers' --preemption-max-per-s (default: theirs). */
   readonly preemptionRate?: number;
+  /** Node.js flags per service kind (--cpu-prof). */
+  readonly nodeArgs?: BenchCellSpec['nodeArgs'];
 }
 
 export interface PreemptionResult {
@@ -84,6 +86,7 @@ export async function runPreemption(spec: PreemptionSpec, log: (line: string) =>
   const cell = await BenchCell.start(`pre${process.pid}`, {
     nodes: spec.nodes, schedulers: spec.schedulers, partitions: spec.partitions, mode: 'latency-first', timeScale: 1, nodeShape: DEFAULT_SHAPE,
     extraArgs: { scheduler: ['--queue-order', 'drf', '--max-wait-ms', '3600000', ...(spec.preemptionRate === undefined ? [] : ['--preemption-max-per-s', String(spec.preemptionRate)])] },
+    ...(spec.nodeArgs === undefined ? {} : { nodeArgs: spec.nodeArgs }),
   });
   try {
     await cell.waitSchedulersReady();

@@ -17,6 +17,7 @@ export {
   beginPlacement,
   bookPlacement,
   placeInContext,
+  placeByPostFilters,
   placeTask,
   placeJob,
   forgetClaims,

@@ -28,6 +28,7 @@ import {
   createRng,
   defaultRegistry,
   FIRST_LISTED,
+  placeByPostFilters,
   placeInContext,
   scorerShorthand,
   type EffectiveMode,
@@ -609,21 +610,30 @@ export const STALE_ONLY = 'room only in stale partitions';
  * answer without another scan of the view. Nothing placement looks at got emptier in between
  * (later tasks only add bookings), so the answer cannot differ; and a job of 10,000 tasks waiting
  * for room costs one scan per round instead of 10,000 (Nomad memoizes feasibility per node class
- * for the same reason).
+ * for the same reason). Likewise once a task was placed only by a post-filter (evictions): the
+ * following tasks of its shape skip the walk that would find no room again and go to the
+ * post-filters at once.
  */
 export function placeTasks(view: SchedulerView, tasks: readonly TaskRequest[], opts: PlaceOptions, maxStalenessMs = Infinity): JobPlacement {
   const ctx = beginPlacement(view, tasks, opts);
   const out: JobPlacement = { claims: [], placements: [], unplaced: [], evictions: [] };
   let failedShape: TaskRequest | undefined;
   let failure: PlacementFailure | undefined;
+  // A task of this shape found no room and a post-filter placed it: the next ones go straight to the post-filters.
+  let preemptedShape: TaskRequest | undefined;
+  let noRoom: PlacementFailure | undefined;
   for (let i = 0; i < tasks.length; i++) {
     const task = tasks[i];
-    if (failure !== undefined && failedShape !== undefined && task.demand === failedShape.demand && task.constraints === failedShape.constraints) {
+    if (failure !== undefined && sameShape(task, failedShape)) {
       out.placements.push(failure);
       out.unplaced.push({ task, placement: failure });
       continue;
     }
-    let p = placeInContext(ctx, task, opts);
+    let p = noRoom !== undefined && sameShape(task, preemptedShape) ? placeByPostFilters(ctx, task, noRoom, opts) : placeInContext(ctx, task, opts);
+    if (p.ok && p.noRoom !== undefined) {
+      noRoom = p.noRoom;
+      preemptedShape = task;
+    }
     if (p.ok && p.stalenessMs > maxStalenessMs && p.evictions === undefined && opts.homePartitions?.[p.node.partition] !== true) {
       p = { ok: false, retryable: true, reasons: { [STALE_ONLY]: 1 } };
     }
@@ -638,6 +648,11 @@ export function placeTasks(view: SchedulerView, tasks: readonly TaskRequest[], o
     }
   }
   return out;
+}
+
+/** Same demand and constraints objects (expandTasks shares them within a group). */
+function sameShape(task: TaskRequest, shape: TaskRequest | undefined): boolean {
+  return shape !== undefined && task.demand === shape.demand && task.constraints === shape.constraints;
 }
 
 /** What placement rules see of a job spec. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictReason, FilterReason, type JobSpecInput, type Transaction, type TxnResult } from '@tessera/core';
-import { createRng } from '@tessera/policy';
+import { ConflictReason, FilterReason, SchedulerView, type JobSpecInput, type NodeSnapshot, type Transaction, type TxnResult } from '@tessera/core';
+import { createPipeline, createRng, PREEMPTION, RESOURCE_FIT } from '@tessera/policy';
 import { compileReplicaConfig, DEFAULT_RETRY_POLICY, GiveUpReason, IllegalJobTransitionError, isFinished, placeTasks, SchedulerReplica, STALE_ONLY, type JobRun, type JobStep, type ReplicaOptions } from '../src/index.ts';
 import { commit, job, makeCell, makeReplica, reservedTotal, space, type Fixture } from './helpers.ts';
 
@@ -439,6 +439,29 @@ describe('placeTasks', () => {
     expect(again.placements[1]).toBe(again.placements[0]);
     expect(again.placements[2]).toBe(again.placements[0]);
     expect(again.placements[0]).toMatchObject({ ok: false, retryable: true });
+  });
+
+  it('sends later tasks of a shape placed by evictions straight to the post-filters, without the walk', () => {
+    // Four full nodes, each running one preemptible task; a job of three tasks that fit only by eviction.
+    const view = new SchedulerView(space, 1);
+    const nodes: NodeSnapshot[] = Array.from({ length: 4 }, (_, i) => ({
+      id: `n${i}`, partition: 0, labels: {}, capacity: space.vector({ cpu_millis: 1000 }), allocated: space.vector({ cpu_millis: 1000 }), condition: 'ready', version: 1,
+      tasks: [{ taskId: `lo${i}/t/0`, jobId: `lo${i}`, demand: space.vector({ cpu_millis: 1000 }), priority: 0, queue: 'batch', preemptible: true, startedAt: 0 }],
+    }));
+    view.applySync({ partition: 0, version: 1, kind: 'snapshot', nodes }, 100_000);
+    const pipeline = createPipeline({ scorers: ['binpack'], postFilters: [{ name: PREEMPTION }] }, { space });
+    // Count the walk: the resource-fit filter (the post-filter's own checks skip it).
+    let walked = 0;
+    const fit = pipeline.filters.find((f) => f.name === RESOURCE_FIT)!;
+    const inner = fit.filter.bind(fit);
+    fit.filter = (n, t, c) => { walked++; return inner(n, t, c); };
+    const tasks = makeReplica(makeCell([1000])).admit(job({ id: 'hi', priority: 100, tasks: [{ name: 't', count: 3, resources: { cpu_millis: 1000 } }] }), 0).pending;
+    const out = placeTasks(view, tasks, { mode: 'quality-first', scorer: 'binpack', sampleSize: 0, now: 100_000, rng: createRng(1), pipeline, job: { id: 'hi', priority: 100 } });
+    expect(out.placements.every((p) => p.ok)).toBe(true);
+    expect(new Set(out.evictions.map((e) => e.taskId)).size).toBe(3);
+    expect(new Set(out.claims.map((c) => c.nodeId)).size).toBe(3);
+    // One walk over the 4 nodes, for the first task only (12 when each task walked).
+    expect(walked).toBe(4);
   });
 });
 

@@ -18,6 +18,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_PREEMPTION_MAX_PER_SECOND } from '@tessera/policy';
 import type { QueueOrder } from '@tessera/replica';
 import { BUNDLED } from '@tessera/workloads';
 import type { RunOptions } from '../run.ts';
@@ -104,7 +105,7 @@ export async function experimentPreemption(ctx: { workers: number; log: (l: stri
   const { check: _check, ...setup } = PREEMPTION_SETUP;
   await mkdir(RESULTS, { recursive: true });
   await writeFile(join(RESULTS, 'preemption-sim.json'), `${JSON.stringify({
-    setup: { ...setup, trace: 'google2011', orders: Object.fromEntries(ORDERS.map((o) => [o.name, { queueOrder: o.queueOrder }])), seeds: SEEDS, preemption_args: 'policy defaults: priorityGap 10, minRuntimeS 30, maxCandidates 100, maxPerSecond 50 (per replica)' },
+    setup: { ...setup, trace: 'google2011', orders: Object.fromEntries(ORDERS.map((o) => [o.name, { queueOrder: o.queueOrder }])), seeds: SEEDS, preemption_args: `policy defaults: priorityGap 10, minRuntimeS 30, maxCandidates 100, maxPerSecond ${DEFAULT_PREEMPTION_MAX_PER_SECOND} (per replica)` },
     rows,
     summaries: res,
   }, null, 2)}\n`, 'utf8');
